@@ -1,0 +1,76 @@
+// Platform analytics events (CONTRACT §7, seed 003): built from the card they are about,
+// stored in the same transaction as the change they record.
+import { randomUUID } from 'node:crypto';
+import type { AnalyticsEventsTable } from '../db/schema.js';
+import type { CardRow } from '../cards/row.js';
+import type { CardPayload } from '../../protocol/cards.js';
+import { iso } from '../time.js';
+
+export type PlatformEventName =
+  | 'card-published'
+  | 'card-embargoed'
+  | 'card-snoozed'
+  | 'card-unsnoozed'
+  | 'card-completed'
+  | 'card-dismissed'
+  | 'card-cancelled'
+  | 'card-expired'
+  | 'action-flow-started'
+  | 'action-flow-completed';
+
+/** internal: the platform's own processing; customer: an API request; user: the SDK. */
+export type ActionSource = 'internal' | 'customer' | 'user';
+
+export type EventRow = Omit<AnalyticsEventsTable, 'seq'>;
+
+export function platformEvent(
+  card: CardRow,
+  analyticsEvent: PlatformEventName,
+  at: number,
+  actionSource: ActionSource,
+  properties: Record<string, unknown> = {},
+): EventRow {
+  const payload = JSON.parse(card.payload) as CardPayload;
+  const body = {
+    id: randomUUID(),
+    endUserId: card.user_id,
+    analyticsEvent,
+    timestamp: iso(at),
+    properties,
+    hostContext: {},
+    eventContext: { actionSource },
+    sdkContext: {},
+    streamContext: {},
+    cardContext: {
+      cardInstanceId: card.card_instance_id,
+      cardInstanceStatus: card.status,
+      cardTemplateId: card.card_template_id,
+      cardTemplateName: card.card_template_name,
+      cardTemplateVersion: card.card_template_version,
+      cardPresentation: 'individual',
+      cardPriority: card.priority,
+      publishedAt: iso(card.created),
+    },
+    platformContext: {
+      lifecycleId: card.lifecycle_id,
+      targetStreamIds: [card.stream_id],
+      targetPlatforms: ['Web'],
+      triggerEventSource: card.event_source,
+      eventDetail: payload.detail,
+      flowConfigId: card.card_template_id,
+      flowInvocationId: card.flow_invocation_id,
+      flowInstanceId: card.flow_instance_id,
+      flowVersion: card.card_template_version,
+      metadata: payload.metadata,
+    },
+  };
+  return {
+    id: body.id,
+    analytics_event: analyticsEvent,
+    end_user_id: card.user_id,
+    timestamp: at,
+    card_instance_id: card.card_instance_id,
+    lifecycle_id: card.lifecycle_id,
+    body: JSON.stringify(body),
+  };
+}

@@ -1,0 +1,2 @@
+export const ROLES = ['events', 'workbench', 'auth'] as const;
+export type Role = (typeof ROLES)[number];

@@ -1,0 +1,257 @@
+// Card instances in the store: sending, querying, actioning and lifecycle transitions. Each
+// write records its analytics events in the same transaction and announces the change on
+// the bus once committed.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { CardAction, CardStatus } from '../../protocol/cards.js';
+import { OPEN_STATES } from '../../protocol/cards.js';
+import { ApiError, conflict, notFound } from '../http/errors.js';
+import { platformEvent, type ActionSource, type EventRow, type PlatformEventName } from '../analytics/platform-events.js';
+import { filterConditions, type CardFilter } from './filter.js';
+import { nextDue, type CardRow } from './row.js';
+import type { CardChange, CardChangeBus } from './changes.js';
+
+/** Rows per INSERT: under SQLite's and PostgreSQL's bound-parameter limits. */
+const INSERT_CHUNK = 500;
+
+const ACTION_STATES: Record<CardAction, readonly CardStatus[]> = {
+  dismiss: ['active', 'snoozed'],
+  complete: ['active', 'snoozed'],
+  snooze: ['active', 'snoozed'],
+  cancel: OPEN_STATES,
+};
+const END_STATE: Record<CardAction, CardStatus> = {
+  dismiss: 'dismissed',
+  complete: 'completed',
+  snooze: 'snoozed',
+  cancel: 'cancelled',
+};
+const ACTION_EVENT: Record<CardAction, PlatformEventName> = {
+  dismiss: 'card-dismissed',
+  complete: 'card-completed',
+  snooze: 'card-snoozed',
+  cancel: 'card-cancelled',
+};
+
+export interface ActOptions {
+  multiple: boolean;
+  cap: number;
+  actionSource: ActionSource;
+  /** complete: the JSON body, kept as completion.payload. */
+  completionPayload?: unknown;
+  /** snooze: when the card comes back. */
+  snoozeUntil?: number;
+}
+
+export interface ActResult {
+  changed: CardRow[];
+  total: number;
+}
+
+export interface Transition {
+  card: CardRow;
+  status: CardStatus;
+  at: number;
+  event: PlatformEventName;
+}
+
+export class CardRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly bus: CardChangeBus,
+  ) {}
+
+  async insert(cards: CardRow[], events: EventRow[]): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < cards.length; i += INSERT_CHUNK) {
+        await tx.insertInto('cards').values(cards.slice(i, i + INSERT_CHUNK)).execute();
+      }
+      await insertEvents(tx, events);
+    });
+    this.bus.publish(cards.map((card) => ({ card })));
+  }
+
+  async query(filter: CardFilter, limit: number, offset: number): Promise<CardRow[]> {
+    return this.db
+      .selectFrom('cards')
+      .selectAll()
+      .where((eb) => filterConditions(eb, filter))
+      .orderBy('created')
+      .orderBy('card_instance_id')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+  }
+
+  async count(filter: CardFilter): Promise<number> {
+    const row = await this.db
+      .selectFrom('cards')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where((eb) => filterConditions(eb, filter))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /**
+   * Applies `action` to the eligible cards matching `filter` (CONTRACT §4): refuses with
+   * nothing changed when the `multiple` rule or the card's state forbids it.
+   */
+  async act(filter: CardFilter, action: CardAction, options: ActOptions): Promise<ActResult> {
+    const states = ACTION_STATES[action];
+    const now = Date.now();
+    const result = await this.db.transaction().execute(async (tx) => {
+      const total = await countIn(tx, filter, states);
+      if (!options.multiple && total > 1) {
+        throw new ApiError(
+          400,
+          'multiple_matches',
+          `${total} cards match; add multiple=1 to ${action} them all, or narrow the query.`,
+        );
+      }
+      if (!options.multiple && total === 0) {
+        await explainNoEligibleCard(tx, filter, action);
+        return { changed: [], total: 0, previous: new Map<string, string>() };
+      }
+      const ids = await tx
+        .selectFrom('cards')
+        .select(['card_instance_id', 'status'])
+        .where((eb) => filterConditions(eb, filter, states))
+        .orderBy('created')
+        .orderBy('card_instance_id')
+        .limit(options.cap)
+        .execute();
+      if (ids.length === 0) return { changed: [], total, previous: new Map<string, string>() };
+      const changed = await tx
+        .updateTable('cards')
+        .set(actionUpdate(action, now, options))
+        .where('card_instance_id', 'in', ids.map((r) => r.card_instance_id))
+        .where('status', 'in', [...states])
+        .returningAll()
+        .execute();
+      const properties = actionProperties(action, options);
+      await insertEvents(
+        tx,
+        changed.map((card) => platformEvent(card, ACTION_EVENT[action], now, options.actionSource, properties)),
+      );
+      return { changed, total, previous: new Map(ids.map((r) => [r.card_instance_id, r.status])) };
+    });
+    this.bus.publish(result.changed.map((card) => ({ card, previousStatus: result.previous.get(card.card_instance_id) })));
+    return { changed: result.changed, total: result.total };
+  }
+
+  /** Cards whose next lifecycle time is at or before `now`, earliest first. */
+  async due(now: number, limit: number): Promise<CardRow[]> {
+    return this.db
+      .selectFrom('cards')
+      .selectAll()
+      .where('next_due', 'is not', null)
+      .where('next_due', '<=', now)
+      .orderBy('next_due')
+      .limit(limit)
+      .execute();
+  }
+
+  async earliestDue(): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('cards')
+      .select((eb) => eb.fn.min<number | null>('next_due').as('due'))
+      .where('next_due', 'is not', null)
+      .executeTakeFirst();
+    return row?.due === null || row?.due === undefined ? null : Number(row.due);
+  }
+
+  /**
+   * Moves a card to its next lifecycle state, if nobody else has already: the update is
+   * guarded on the status and due time it was read with, so with several servers each
+   * transition happens once. Returns whether this call made it.
+   */
+  async transition({ card, status, at, event }: Transition): Promise<boolean> {
+    const times = { ...card, snoozed_until: status === 'snoozed' ? card.snoozed_until : null };
+    const updatedRow = await this.db.transaction().execute(async (tx) => {
+      const updated = await tx
+        .updateTable('cards')
+        .set({
+          status,
+          updated: at,
+          snoozed_until: times.snoozed_until,
+          active_since: status === 'active' ? at : card.active_since,
+          next_due: nextDue(status, times),
+        })
+        .where('card_instance_id', '=', card.card_instance_id)
+        .where('status', '=', card.status)
+        .where('next_due', '=', card.next_due)
+        .returningAll()
+        .executeTakeFirst();
+      if (updated) await insertEvents(tx, [platformEvent(updated, event, at, 'internal')]);
+      return updated;
+    });
+    if (updatedRow) this.bus.publish([{ card: updatedRow, previousStatus: card.status } satisfies CardChange]);
+    return updatedRow !== undefined;
+  }
+}
+
+async function insertEvents(tx: Transaction<Database>, events: EventRow[]): Promise<void> {
+  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+    await tx.insertInto('analytics_events').values(events.slice(i, i + INSERT_CHUNK)).execute();
+  }
+}
+
+async function countIn(tx: Transaction<Database>, filter: CardFilter, states: readonly CardStatus[]): Promise<number> {
+  const row = await tx
+    .selectFrom('cards')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where((eb) => filterConditions(eb, filter, states))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Without multiple=1 and no eligible card: 404, a harmless 200 for a retry, or 409. */
+async function explainNoEligibleCard(tx: Transaction<Database>, filter: CardFilter, action: CardAction): Promise<void> {
+  const rows = await tx
+    .selectFrom('cards')
+    .select('status')
+    .distinct()
+    .where((eb) => filterConditions(eb, filter))
+    .limit(10)
+    .execute();
+  if (rows.length === 0) throw notFound('no_matching_cards', 'No card matches the query attributes.');
+  const statuses = rows.map((r) => r.status);
+  if (statuses.includes(END_STATE[action])) return;
+  const accepted = ACTION_STATES[action].join(' or ');
+  throw conflict(
+    'invalid_card_state',
+    `The card is ${statuses.join(' / ')}; ${action} needs a card that is ${accepted}.`,
+  );
+}
+
+function actionUpdate(action: CardAction, now: number, options: ActOptions) {
+  switch (action) {
+    case 'dismiss':
+      return { status: 'dismissed', updated: now, next_due: null };
+    case 'cancel':
+      return { status: 'cancelled', updated: now, next_due: null };
+    case 'complete':
+      return {
+        status: 'completed',
+        updated: now,
+        next_due: null,
+        completion: JSON.stringify({ payload: options.completionPayload ?? null, at: new Date(now).toISOString() }),
+      };
+    case 'snooze': {
+      const until = options.snoozeUntil as number;
+      return {
+        status: 'snoozed',
+        updated: now,
+        snoozed_until: until,
+        // The card comes back at the snooze end unless it expires first.
+        next_due: sql<number>`case when expires_at is not null and expires_at < ${until} then expires_at else ${until} end`,
+      };
+    }
+  }
+}
+
+function actionProperties(action: CardAction, options: ActOptions): Record<string, unknown> {
+  if (action === 'complete') return { payload: options.completionPayload ?? null };
+  if (action === 'snooze') return { snoozedUntil: new Date(options.snoozeUntil as number).toISOString() };
+  return {};
+}

@@ -1,0 +1,63 @@
+// Opens the store: an embedded SQLite file (WAL, one writer), an in-memory SQLite, or
+// PostgreSQL from DATABASE_URL, and brings its schema up to date.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations.js';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface Store {
+  db: Kysely<Database>;
+  kind: StoreKind;
+  close(): Promise<void>;
+}
+
+export type StoreOptions =
+  | { kind: 'sqlite'; dataDir: string }
+  | { kind: 'memory' }
+  | { kind: 'postgres'; url: string; poolSize?: number };
+
+// BIGINT columns hold millisecond times and sequence numbers, all far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const store = options.kind === 'postgres' ? openPostgres(options.url, options.poolSize) : openSqlite(options);
+  try {
+    await migrate(store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memory' }): Store {
+  let file = ':memory:';
+  if (options.kind === 'sqlite') {
+    mkdirSync(options.dataDir, { recursive: true });
+    file = join(options.dataDir, 'card-stream.sqlite');
+  }
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, kind: 'sqlite', close: () => db.destroy() };
+}
+
+function openPostgres(url: string, poolSize = 10): Store {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', close: () => db.destroy() };
+}
+
+async function migrate(store: Store): Promise<void> {
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.kind) });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}

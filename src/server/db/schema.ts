@@ -1,0 +1,84 @@
+// Row types of the store. Times are milliseconds since the epoch; JSON is kept as text so
+// SQLite and PostgreSQL store and return exactly the same thing.
+import type { Generated } from 'kysely';
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface CredentialsTable {
+  client_id: string;
+  secret_hash: string;
+  roles: string;
+  created: number;
+}
+
+export interface CardTemplatesTable {
+  id: string;
+  name: string;
+  stream_id: string;
+  latest_version: number;
+  published_version: number | null;
+  created: number;
+  updated: number;
+}
+
+export interface CardTemplateVersionsTable {
+  template_id: string;
+  version: number;
+  name: string;
+  stream_id: string;
+  definition: string;
+  runtime_variables: string;
+  card_options: string;
+  created: number;
+}
+
+export interface CardsTable {
+  card_instance_id: string;
+  lifecycle_id: string;
+  flow_instance_id: string;
+  flow_invocation_id: string;
+  card_template_id: string;
+  card_template_name: string;
+  card_template_version: number;
+  event_name: string;
+  event_source: string;
+  stream_id: string;
+  priority: number;
+  definition: string;
+  payload: string;
+  status: string;
+  user_id: string;
+  created: number;
+  updated: number;
+  /** When the card last became active: the stream's second sort key (CONTRACT §6). */
+  active_since: number | null;
+  embargo_until: number | null;
+  expires_at: number | null;
+  snoozed_until: number | null;
+  completion: string | null;
+  /** The next time the lifecycle scheduler must look at this card; null once closed. */
+  next_due: number | null;
+}
+
+export interface AnalyticsEventsTable {
+  seq: Generated<number>;
+  id: string;
+  analytics_event: string;
+  end_user_id: string;
+  timestamp: number;
+  card_instance_id: string | null;
+  lifecycle_id: string | null;
+  body: string;
+}
+
+export interface Database {
+  settings: SettingsTable;
+  credentials: CredentialsTable;
+  card_templates: CardTemplatesTable;
+  card_template_versions: CardTemplateVersionsTable;
+  cards: CardsTable;
+  analytics_events: AnalyticsEventsTable;
+}

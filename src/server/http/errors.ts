@@ -1,0 +1,101 @@
+// One error shape for every 4xx/5xx (CONTRACT §3): { error: { code, message } }.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (code: string, message: string) => new ApiError(400, code, message);
+export const notFound = (code: string, message: string) => new ApiError(404, code, message);
+export const conflict = (code: string, message: string) => new ApiError(409, code, message);
+
+export const ErrorBodySchema = Type.Object(
+  { error: Type.Object({ code: Type.String(), message: Type.String() }) },
+  { $id: 'Error', description: 'Every 4xx and 5xx answer has this body.' },
+);
+
+interface AjvError {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Turns an Ajv validation failure into a sentence naming the field at fault. */
+function describeValidation(err: FastifyError): { code: string; message: string } {
+  const first = (err.validation?.[0] ?? {}) as AjvError;
+  const part = err.validationContext ?? 'body';
+  const where = first.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : '';
+  if (first.keyword === 'additionalProperties') {
+    const name = String(first.params?.additionalProperty ?? '');
+    const field = where ? `${where}.${name}` : name;
+    return part === 'querystring'
+      ? { code: 'unknown_attribute', message: `Unknown query attribute "${name}".` }
+      : { code: 'invalid_request', message: `Unknown field "${field}" in the ${part}.` };
+  }
+  if (first.keyword === 'required') {
+    const name = String(first.params?.missingProperty ?? '');
+    const field = where ? `${where}.${name}` : name;
+    return { code: 'invalid_request', message: `The ${part} is missing "${field}".` };
+  }
+  if (first.keyword === 'enum') {
+    const allowed = (first.params?.allowedValues as unknown[] | undefined)?.join(', ') ?? '';
+    const label = part === 'querystring' ? 'query attribute' : `${part} field`;
+    return { code: 'invalid_request', message: `The ${label} "${where}" must be one of: ${allowed}.` };
+  }
+  const label = part === 'querystring' ? 'query attribute' : `${part} field`;
+  const subject = where ? `The ${label} "${where}"` : `The ${part}`;
+  return { code: 'invalid_request', message: `${subject} ${first.message ?? 'is invalid'}.` };
+}
+
+const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'The body is larger than 1 MiB.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'Send the body as application/json.',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The body is not valid JSON.' },
+};
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof ApiError) {
+      void reply.code(err.statusCode).headers(err.headers).send({ error: { code: err.code, message: err.message } });
+      return;
+    }
+    if (err.validation) {
+      void reply.code(400).send({ error: describeValidation(err) });
+      return;
+    }
+    const known = err.code ? FASTIFY_CODES[err.code] : undefined;
+    if (known) {
+      void reply.code(known.status).send({ error: { code: known.code, message: known.message } });
+      return;
+    }
+    if (err instanceof SyntaxError || err.statusCode === 400) {
+      void reply.code(400).send({ error: { code: 'bad_request', message: err.message } });
+      return;
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      void reply.code(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
+      return;
+    }
+    request.log.error({ err }, 'request failed');
+    void reply.code(500).send({ error: { code: 'internal_error', message: 'Something went wrong on the server; try again.' } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({
+      error: { code: 'not_found', message: `There is no route ${request.method} ${request.url.split('?')[0]}.` },
+    });
+  });
+}

@@ -1,0 +1,45 @@
+// Reads the configuration, starts the platform and closes it gracefully on SIGTERM.
+import { buildPlatform } from './app.js';
+import { readConfig } from './config.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = readConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(2);
+  }
+  const { app, generatedCredential } = await buildPlatform({ ...config, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+  if (generatedCredential) {
+    console.log('Created a credential with every role. Its secret is shown only this once:');
+    console.log(`  clientId:     ${generatedCredential.clientId}`);
+    console.log(`  clientSecret: ${generatedCredential.clientSecret}`);
+  }
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  console.log(`listening on http://${shownHost}:${port}`);
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.warn(`${signal}: closing`);
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+// The SDK bundles (CONTRACT §0) and, with --demo, the demo pages.
+import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiError } from '../http/errors.js';
+import type { App } from './types.js';
+
+/** The folder holding package.json, found from this file whether it runs from src or dist. */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const SDK_FILES: Record<string, string> = {
+  'card-stream.iife.js': 'card-stream.iife.js',
+  'card-stream.js': 'card-stream.bundle.js',
+};
+
+export function staticRoutes(app: App, options: { demo: boolean }): void {
+  const root = projectRoot();
+
+  const sendFile = async (path: string, type: string, reply: import('fastify').FastifyReply) => {
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) throw new ApiError(404, 'not_built', 'This file is not built yet: run npm run build.');
+    return reply
+      .header('content-type', type)
+      .header('content-length', info.size)
+      .header('cache-control', 'no-cache')
+      .header('access-control-allow-origin', '*')
+      .send(createReadStream(path));
+  };
+
+  app.get<{ Params: { file: string } }>('/sdk/:file', { schema: { hide: true } }, async (request, reply) => {
+    const file = SDK_FILES[request.params.file];
+    if (!file) throw new ApiError(404, 'not_found', `There is no SDK file ${request.params.file}.`);
+    return sendFile(join(root, 'dist', file), 'text/javascript; charset=utf-8', reply);
+  });
+
+  if (options.demo) {
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      sendFile(join(root, 'demo', 'index.html'), 'text/html; charset=utf-8', reply),
+    );
+  }
+}

@@ -1,0 +1,30 @@
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Store } from '../db/database.js';
+import type { CredentialRepository } from '../repo/credentials.js';
+import type { TemplateRepository } from '../repo/templates.js';
+import type { CredentialResolver } from '../auth/guard.js';
+import type { TokenService } from '../auth/tokens.js';
+import type { CardRepository } from '../cards/repository.js';
+import type { CardSender } from '../cards/send.js';
+import type { CardChangeBus } from '../cards/changes.js';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** What the routes work with; built once in app.ts. */
+export interface Services {
+  store: Store;
+  credentials: CredentialRepository;
+  resolver: CredentialResolver;
+  tokens: TokenService;
+  templates: TemplateRepository;
+  cards: CardRepository;
+  sender: CardSender;
+  bus: CardChangeBus;
+}

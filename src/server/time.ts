@@ -1,0 +1,26 @@
+// ISO 8601 instants and durations as CONTRACT §3 allows them.
+
+// An instant must carry `Z` or an offset: a local time would mean different things on
+// different servers.
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const DURATION = /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+
+/** Milliseconds since the epoch, or undefined when `text` is not an ISO 8601 instant with a zone. */
+export function parseInstant(text: string): number | undefined {
+  if (!INSTANT.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Milliseconds in a `PnWnDTnHnMnS` duration, or undefined when it is not one (or is empty). */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text);
+  if (!m || text === 'P' || text.endsWith('T')) return undefined;
+  const [, w, d, h, min, s] = m.map((v) => (v === undefined ? 0 : Number(v)));
+  const ms = ((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (min ?? 0)) * 60_000 + (s ?? 0) * 1000;
+  return Number.isFinite(ms) ? Math.round(ms) : undefined;
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+export const isoOrUndefined = (ms: number | null | undefined): string | undefined =>
+  ms === null || ms === undefined ? undefined : iso(ms);
