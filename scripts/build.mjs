@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// npm run build: the SDK (three bundles + type declarations) and the server.
+//   dist/card-stream.js          ES module, lit & co. external (for bundlers)
+//   dist/card-stream.iife.js     classic <script>, registers the elements, window.CardStream
+//   dist/card-stream.bundle.js   ES module with everything bundled (<script type="module">)
+//   dist/types/                  declarations (tsconfig.sdk-types.json)
+//   dist/node/                   the server (tsconfig.server.json), entry dist/node/server/main.js
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+process.env.NODE_ENV ??= 'production'; // production export conditions (no lit dev mode)
+
+const IIFE_GZIP_BUDGET = 20 * 1024;
+const SDK_FILES = ['card-stream.js', 'card-stream.iife.js', 'card-stream.bundle.js'];
+// typescript's "exports" hide bin/tsc; locate it through its package.json "bin" field.
+const tsPackageJson = createRequire(import.meta.url).resolve('typescript/package.json');
+const tscBin = join(dirname(tsPackageJson), JSON.parse(readFileSync(tsPackageJson, 'utf8')).bin.tsc);
+
+function run(label, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tscBin, ...args], { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${label} failed (${signal ?? `exit ${code}`})`)),
+    );
+  });
+}
+
+async function buildSdk() {
+  const { build } = await import('vite');
+  for (const mode of ['production', 'iife', 'bundle']) {
+    await build({ configFile: join(root, 'vite.config.ts'), mode, logLevel: 'warn' });
+  }
+}
+
+function formatSize(bytes) {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+async function main() {
+  const started = Date.now();
+  rmSync('dist', { recursive: true, force: true });
+  console.log('build: SDK (vite), SDK types and server (tsc)');
+  // tsc runs in child processes, so it overlaps with the Vite builds.
+  await Promise.all([
+    buildSdk(),
+    run('SDK types (tsc -p tsconfig.sdk-types.json)', ['-p', 'tsconfig.sdk-types.json']),
+    run('server (tsc -p tsconfig.server.json)', ['-p', 'tsconfig.server.json']),
+  ]);
+
+  console.log('\nSDK files           raw        gzip -9');
+  let iifeGzip = 0;
+  for (const file of SDK_FILES) {
+    const bytes = readFileSync(join('dist', file));
+    const gzip = gzipSync(bytes, { level: 9 }).length;
+    if (file === 'card-stream.iife.js') iifeGzip = gzip;
+    console.log(`  ${file.padEnd(22)}${formatSize(bytes.length).padStart(9)}  ${formatSize(gzip).padStart(9)}`);
+  }
+  const pct = ((iifeGzip / IIFE_GZIP_BUDGET) * 100).toFixed(0);
+  const verdict = iifeGzip <= IIFE_GZIP_BUDGET ? 'within budget' : 'OVER BUDGET';
+  console.log(
+    `IIFE gzip: ${formatSize(iifeGzip)} of the ${formatSize(IIFE_GZIP_BUDGET)} budget (${pct}%): ${verdict}`,
+  );
+  console.log(`build: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (iifeGzip > IIFE_GZIP_BUDGET) {
+    console.error('build: dist/card-stream.iife.js is over its 20 KB gzip budget');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error) => {
+  console.error(`build: ${error instanceof Error ? error.message : error}`);
+  process.exitCode = 1;
+});

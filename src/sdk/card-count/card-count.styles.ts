@@ -1,0 +1,10 @@
+import { css } from 'lit';
+
+export const cardCountStyles = css`
+  :host {
+    display: inline;
+  }
+  :host([hidden]) {
+    display: none;
+  }
+`;

@@ -1,0 +1,40 @@
+// Page-wide defaults set with `configure()` (CONTRACT §8). Elements read them when they
+// load; an element's own properties override them. Module state only: nothing here
+// touches `window` or `document`, so importing it is safe during server-side rendering.
+
+/** Returns a fresh end-user token (an HS256 JWT minted by the host's backend). */
+export type SessionDelegate = () => Promise<string>;
+
+export interface CardStreamOptions {
+  /** Platform origin, e.g. `http://127.0.0.1:8787`. */
+  apiBase?: string;
+  sessionDelegate?: SessionDelegate;
+}
+
+type Listener = (options: Readonly<CardStreamOptions>) => void;
+
+let current: Readonly<CardStreamOptions> = Object.freeze({});
+let configured = false;
+const listeners = new Set<Listener>();
+
+/** Sets page-wide defaults; later calls merge over earlier ones. */
+export function configure(options: CardStreamOptions): void {
+  current = Object.freeze({ ...current, ...options });
+  configured = true;
+  for (const listener of [...listeners]) listener(current);
+}
+
+/** The defaults set so far (an empty object before `configure()` runs). */
+export function getConfig(): Readonly<CardStreamOptions> {
+  return current;
+}
+
+export function isConfigured(): boolean {
+  return configured;
+}
+
+/** Calls `listener` on every `configure()`; returns a function that unsubscribes. */
+export function onConfigure(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}

@@ -1,0 +1,13 @@
+// Public API of the card-stream SDK. Importing this module registers nothing and never
+// touches `window` or `document`; call `defineElements()` (or import the package entry
+// built from `register.ts`, which does it for you) to register the elements.
+export { configure, getConfig, type CardStreamOptions, type SessionDelegate } from './config.js';
+export {
+  CardStreamElement,
+  DEFAULT_POLL_INTERVAL,
+  type DisplayMode,
+  type Theme,
+  type Transport,
+} from './card-stream/card-stream.js';
+export { CardCountElement } from './card-count/card-count.js';
+export { defineElements } from './define.js';
