@@ -1,0 +1,41 @@
+// The store itself, on SQLite and PostgreSQL: migrations, settings, persistence.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore } from '../../src/server/db/database.js';
+import { settingOrCreate } from '../../src/server/repo/settings.js';
+import { CredentialRepository } from '../../src/server/repo/credentials.js';
+import { TemplateRepository } from '../../src/server/repo/templates.js';
+import { freshStore, STORE_KINDS } from './harness.js';
+
+for (const kind of STORE_KINDS) {
+  describe(`storage (${kind})`, () => {
+    test('migrations run once, data survives a reopen, and settings are created once under concurrency', async () => {
+      const fresh = await freshStore(kind);
+      try {
+        let store = await openStore(fresh.options);
+        const values = await Promise.all(Array.from({ length: 5 }, (_, i) => settingOrCreate(store.db, 'secret', () => `value-${i}`)));
+        assert.equal(new Set(values).size, 1);
+        const templates = new TemplateRepository(store.db);
+        const created = await templates.create({ name: 'Kept', definition: { blocks: [{ type: 'divider' }] } });
+        await Promise.all([1, 2, 3].map(() => templates.update(created.id, { name: 'Kept', definition: { blocks: [] } })));
+        const creds = new CredentialRepository(store.db);
+        const cred = await creds.create(['events']);
+        await store.close();
+
+        store = await openStore(fresh.options);
+        try {
+          const migrations = await store.db.selectFrom('kysely_migration' as never).selectAll().execute();
+          assert.equal(migrations.length, 1);
+          assert.equal(await settingOrCreate(store.db, 'secret', () => 'other'), values[0]);
+          const again = await new TemplateRepository(store.db).get(created.id);
+          assert.equal(again?.version, 4, 'concurrent updates got distinct versions');
+          assert.equal((await new CredentialRepository(store.db).findBySecret(cred.clientSecret))?.clientId, cred.clientId);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await fresh.drop();
+      }
+    });
+  });
+}
