@@ -10,24 +10,16 @@ async function main(): Promise<void> {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(2);
   }
-  const { app, generatedCredential } = await buildPlatform({ ...config, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
-  if (generatedCredential) {
-    console.log('Created a credential with every role. Its secret is shown only this once:');
-    console.log(`  clientId:     ${generatedCredential.clientId}`);
-    console.log(`  clientSecret: ${generatedCredential.clientSecret}`);
-  }
-  await app.listen({ port: config.port, host: config.host });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
-  console.log(`listening on http://${shownHost}:${port}`);
-
+  // Listen for signals from the start, so one that arrives while the store opens still
+  // closes the server cleanly once it is up rather than killing it mid-migration.
+  let closeApp: (() => Promise<void>) | undefined;
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.warn(`${signal}: closing`);
-    app.close().then(
+    console.error(`${signal}: closing`);
+    if (!closeApp) return; // still starting: closed right after the store is open
+    closeApp().then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(err);
@@ -37,6 +29,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+
+  const { app, generatedCredential } = await buildPlatform({ ...config, logger: { level: process.env.LOG_LEVEL ?? 'warn' } });
+  if (generatedCredential) {
+    console.log('Created a credential with every role. Its secret is shown only this once:');
+    console.log(`  clientId:     ${generatedCredential.clientId}`);
+    console.log(`  clientSecret: ${generatedCredential.clientSecret}`);
+  }
+  closeApp = () => app.close();
+  if (closing) {
+    await app.close();
+    process.exit(0);
+  }
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  console.log(`listening on http://${shownHost}:${port}`);
 }
 
 main().catch((err: unknown) => {
