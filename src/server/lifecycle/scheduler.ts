@@ -2,7 +2,6 @@
 // due time lives in the store (cards.next_due), so nothing is lost across a restart and
 // a transition that fell due while the server was down fires at the next start, with its
 // event stamped at the scheduled time.
-import type { CardStatus } from '../../protocol/cards.js';
 import type { CardRepository, Transition } from '../cards/repository.js';
 import type { CardRow } from '../cards/row.js';
 import type { CardChangeBus } from '../cards/changes.js';
@@ -20,8 +19,7 @@ export function dueTransition(card: CardRow, now: number): Transition | undefine
     return { card, status: 'expired', at: expires, event: 'card-expired' };
   }
   if (wake !== null && wake <= now) {
-    const status: CardStatus = 'active';
-    return { card, status, at: wake, event: card.status === 'embargoed' ? 'card-published' : 'card-unsnoozed' };
+    return { card, status: 'active', at: wake, event: card.status === 'embargoed' ? 'card-published' : 'card-unsnoozed' };
   }
   return undefined;
 }
