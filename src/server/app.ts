@@ -3,7 +3,8 @@
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { randomBytes } from 'node:crypto';
+import websocket from '@fastify/websocket';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { openStore, type StoreOptions } from './db/database.js';
 import { settingOrCreate } from './repo/settings.js';
 import { CredentialRepository } from './repo/credentials.js';
@@ -13,7 +14,17 @@ import { CredentialResolver, installGuard } from './auth/guard.js';
 import { CardChangeBus } from './cards/changes.js';
 import { CardRepository } from './cards/repository.js';
 import { CardSender } from './cards/send.js';
+import { ChangeLog, DEFAULT_CHANGE_RETENTION_MS } from './cards/change-log.js';
 import { LifecycleScheduler } from './lifecycle/scheduler.js';
+import { DEFAULT_HUB_OPTIONS, SocketHub, type HubOptions } from './realtime/hub.js';
+import { PgChangeListener } from './realtime/pg-listener.js';
+import { installEndUserGuard } from './auth/end-user.js';
+import { installCors } from './http/cors.js';
+import { FeedReader } from './sdk/feed.js';
+import { SdkActions } from './sdk/actions.js';
+import { SdkEventIntake } from './sdk/events.js';
+import { sdkRoutes } from './routes/sdk.js';
+import { sdkSocketRoutes } from './routes/sdk-socket.js';
 import { installErrorHandling } from './http/errors.js';
 import { BODY_LIMIT, installBodyParsers } from './http/body-parsers.js';
 import { authRoutes } from './routes/auth.js';
@@ -31,7 +42,14 @@ export interface AppConfig {
   jwtSecret?: string;
   demo: boolean;
   logger?: FastifyServerOptions['logger'];
+  /** Socket timings and limits (tests shorten them). */
+  realtime?: Partial<HubOptions>;
+  /** How long changes are kept for sockets to resume from; default 7 days. */
+  changeRetentionMs?: number;
 }
+
+/** Pruning of the change log runs this often. */
+const PRUNE_EVERY_MS = 3600_000;
 
 export interface Platform {
   app: App;
@@ -59,7 +77,9 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
 
   const tokens = new TokenService(platformSecret, jwtSecret);
   const bus = new CardChangeBus();
-  const cards = new CardRepository(db, bus);
+  const changeLog = new ChangeLog(db, store.kind, randomUUID());
+  const cards = new CardRepository(db, bus, changeLog);
+  const hub = new SocketHub(tokens, changeLog, bus, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
   const templates = new TemplateRepository(db);
   const services: Services = {
     store,
@@ -70,6 +90,11 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
     cards,
     sender: new CardSender(templates, cards),
     bus,
+    changeLog,
+    hub,
+    feed: new FeedReader(db, changeLog),
+    sdkActions: new SdkActions(cards),
+    sdkEvents: new SdkEventIntake(db),
   };
 
   const app = Fastify({
@@ -79,8 +104,27 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const scheduler = new LifecycleScheduler(cards, bus, (err) => app.log.error({ err }, 'lifecycle scheduler failed'));
-  app.addHook('onReady', async () => scheduler.start());
+  const logError = (what: string) => (err: unknown) => app.log.error({ err }, what);
+  // With PostgreSQL, other servers' changes arrive as notices (docs/protocol.md, "Fan-out").
+  const listener =
+    store.kind === 'postgres' && store.url
+      ? new PgChangeListener(store.url, {
+          notice: (notice) => hub.receiveNotice(notice),
+          reconnected: () => hub.resyncAll(),
+          error: logError('change listener failed'),
+        })
+      : undefined;
+  let stopPruning = () => {};
+  app.addHook('onReady', async () => {
+    hub.start();
+    await listener?.start();
+    stopPruning = changeLog.schedulePruning(config.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS, PRUNE_EVERY_MS, logError('change log pruning failed'));
+    scheduler.start();
+  });
+  app.addHook('preClose', async () => hub.stop());
   app.addHook('onClose', async () => {
+    stopPruning();
+    await listener?.stop();
     await scheduler.stop();
     await store.close();
   });
@@ -88,6 +132,9 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   installErrorHandling(app);
   installBodyParsers(app);
   installGuard(app, services.resolver);
+  installEndUserGuard(app, tokens);
+  await installCors(app);
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -100,6 +147,8 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   authRoutes(app, services);
   templateRoutes(app, services);
   cardRoutes(app, services);
+  sdkRoutes(app, services);
+  sdkSocketRoutes(app, services);
   staticRoutes(app, { demo: config.demo });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

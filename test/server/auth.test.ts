@@ -24,6 +24,10 @@ const ROUTE_ROLES: Record<string, string | null> = {
   'PUT /v1/cards/complete': 'events',
   'PUT /v1/cards/snooze': 'events',
   'PUT /v1/cards/cancel': 'events',
+  // SDK routes take an end-user token, never a platform credential.
+  'GET /v1/sdk/streams/{streamId}/cards': 'endUser',
+  'POST /v1/sdk/cards/{cardInstanceId}/actions': 'endUser',
+  'POST /v1/sdk/events': 'endUser',
 };
 
 describe('authentication', () => {
@@ -58,6 +62,14 @@ describe('authentication', () => {
       if (!role) continue;
       const [method, template] = route.split(' ') as [string, string];
       const path = template.replace(/\{[^}]+\}/g, 'x');
+      if (role === 'endUser') {
+        for (const auth of [null, BOOTSTRAP_KEY, 'not.a.jwt']) {
+          const refused = await server.api(method, path, method === 'GET' ? undefined : {}, auth);
+          assert.equal(refused.status, 401, `${route} with ${auth ?? 'no token'}`);
+          assert.equal(refused.body.error.code, 'invalid_token');
+        }
+        continue;
+      }
       const missing = await server.api(method, path, method === 'GET' || method === 'DELETE' ? undefined : {}, null);
       assert.equal(missing.status, 401, `${route} without a token`);
       assert.equal(missing.body.error.code, 'unauthorized');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { buildPlatform, type Platform } from '../../src/server/app.js';
+import { buildPlatform, type AppConfig, type Platform } from '../../src/server/app.js';
 import type { StoreOptions } from '../../src/server/db/database.js';
 
 export const BOOTSTRAP_KEY = 'test-bootstrap-key';
@@ -60,8 +60,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(store: StoreOptions, extra: { demo?: boolean } = {}): Promise<TestServer> {
-  const platform = await buildPlatform({ store, bootstrapKey: BOOTSTRAP_KEY, demo: extra.demo ?? false });
+export async function startServer(
+  store: StoreOptions,
+  extra: { demo?: boolean; realtime?: AppConfig['realtime'] } = {},
+): Promise<TestServer> {
+  const platform = await buildPlatform({ store, bootstrapKey: BOOTSTRAP_KEY, demo: extra.demo ?? false, realtime: extra.realtime });
   await platform.app.listen({ port: 0, host: '127.0.0.1' });
   const address = platform.app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -115,4 +118,11 @@ export async function send(
   return server.api('POST', `/v1/action-flows/${templateId}/${mode}`, {
     flows: [{ target: { type: 'user', targetUserIds: userIds }, payload }],
   });
+}
+
+/** An end-user token for `userId`, minted through the API as a host backend would. */
+export async function endUserToken(server: TestServer, userId: string, expiresIn?: number): Promise<string> {
+  const res = await server.api('POST', '/v1/auth/token', { userId, ...(expiresIn ? { expiresIn } : {}) });
+  if (res.status !== 200) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token as string;
 }

@@ -30,9 +30,20 @@ export function platformEvent(
   actionSource: ActionSource,
   properties: Record<string, unknown> = {},
 ): EventRow {
-  const payload = JSON.parse(card.payload) as CardPayload;
+  return cardEvent(card, analyticsEvent, at, actionSource, properties);
+}
+
+/** An event about `card` with every context filled from it; `id` defaults to a new UUID. */
+export function cardEvent(
+  card: CardRow,
+  analyticsEvent: string,
+  at: number,
+  actionSource: ActionSource,
+  properties: Record<string, unknown>,
+  id: string = randomUUID(),
+): EventRow {
   const body = {
-    id: randomUUID(),
+    id,
     endUserId: card.user_id,
     analyticsEvent,
     timestamp: iso(at),
@@ -51,18 +62,7 @@ export function platformEvent(
       cardPriority: card.priority,
       publishedAt: iso(card.created),
     },
-    platformContext: {
-      lifecycleId: card.lifecycle_id,
-      targetStreamIds: [card.stream_id],
-      targetPlatforms: ['Web'],
-      triggerEventSource: card.event_source,
-      eventDetail: payload.detail,
-      flowConfigId: card.card_template_id,
-      flowInvocationId: card.flow_invocation_id,
-      flowInstanceId: card.flow_instance_id,
-      flowVersion: card.card_template_version,
-      metadata: payload.metadata,
-    },
+    platformContext: platformContext(card),
   };
   return {
     id: body.id,
@@ -72,5 +72,22 @@ export function platformEvent(
     card_instance_id: card.card_instance_id,
     lifecycle_id: card.lifecycle_id,
     body: JSON.stringify(body),
+  };
+}
+
+/** What the platform knows of the flow that sent `card` (seed 003, platformContext). */
+export function platformContext(card: CardRow): Record<string, unknown> {
+  const payload = JSON.parse(card.payload) as CardPayload;
+  return {
+    lifecycleId: card.lifecycle_id,
+    targetStreamIds: [card.stream_id],
+    targetPlatforms: ['Web'],
+    triggerEventSource: card.event_source,
+    eventDetail: payload.detail,
+    flowConfigId: card.card_template_id,
+    flowInvocationId: card.flow_invocation_id,
+    flowInstanceId: card.flow_instance_id,
+    flowVersion: card.card_template_version,
+    metadata: payload.metadata,
   };
 }

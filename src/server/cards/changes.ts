@@ -6,6 +6,8 @@ export interface CardChange {
   card: CardRow;
   /** The status before the change; undefined for a card just sent. */
   previousStatus?: string;
+  /** The change's number in its user's sequence (change-log.ts). */
+  seq: number;
 }
 
 export type CardChangeListener = (changes: readonly CardChange[]) => void;

@@ -10,6 +10,10 @@ import { platformEvent, type ActionSource, type EventRow, type PlatformEventName
 import { filterConditions, type CardFilter } from './filter.js';
 import { nextDue, type CardRow } from './row.js';
 import type { CardChange, CardChangeBus } from './changes.js';
+import type { ChangeLog } from './change-log.js';
+
+/** Inside a write: logs card changes in the transaction; they are announced after commit. */
+export type RecordChanges = (entries: Omit<CardChange, 'seq'>[]) => Promise<void>;
 
 /** Rows per INSERT: under SQLite's and PostgreSQL's bound-parameter limits. */
 const INSERT_CHUNK = 500;
@@ -59,16 +63,33 @@ export class CardRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly bus: CardChangeBus,
+    private readonly log: ChangeLog,
   ) {}
 
+  /**
+   * Runs `work` in one transaction in which it records the card changes it makes; once the
+   * transaction commits they go on the bus, numbered. Every write to cards goes through here.
+   */
+  async write<T>(work: (tx: Transaction<Database>, record: RecordChanges) => Promise<T>): Promise<T> {
+    const changes: CardChange[] = [];
+    const result = await this.db.transaction().execute(async (tx) => {
+      changes.length = 0; // a retried transaction starts over
+      return work(tx, async (entries) => {
+        changes.push(...(await this.log.record(tx, entries)));
+      });
+    });
+    this.bus.publish(changes);
+    return result;
+  }
+
   async insert(cards: CardRow[], events: EventRow[]): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+    await this.write(async (tx, record) => {
       for (let i = 0; i < cards.length; i += INSERT_CHUNK) {
         await tx.insertInto('cards').values(cards.slice(i, i + INSERT_CHUNK)).execute();
       }
       await insertEvents(tx, events);
+      await record(cards.map((card) => ({ card })));
     });
-    this.bus.publish(cards.map((card) => ({ card })));
   }
 
   async query(filter: CardFilter, limit: number, offset: number): Promise<CardRow[]> {
@@ -97,9 +118,20 @@ export class CardRepository {
    * nothing changed when the `multiple` rule or the card's state forbids it.
    */
   async act(filter: CardFilter, action: CardAction, options: ActOptions): Promise<ActResult> {
+    return this.write((tx, record) => this.actIn(tx, record, filter, action, options));
+  }
+
+  /** `act` inside a transaction the caller holds (the SDK's idempotent actions). */
+  async actIn(
+    tx: Transaction<Database>,
+    record: RecordChanges,
+    filter: CardFilter,
+    action: CardAction,
+    options: ActOptions,
+  ): Promise<ActResult> {
     const states = ACTION_STATES[action];
     const now = Date.now();
-    const result = await this.db.transaction().execute(async (tx) => {
+    {
       const total = await countIn(tx, filter, states);
       if (!options.multiple && total > 1) {
         throw new ApiError(
@@ -110,7 +142,7 @@ export class CardRepository {
       }
       if (!options.multiple && total === 0) {
         await explainNoEligibleCard(tx, filter, action);
-        return { changed: [], total: 0, previous: new Map<string, string>() };
+        return { changed: [], total: 0 };
       }
       const ids = await tx
         .selectFrom('cards')
@@ -120,7 +152,7 @@ export class CardRepository {
         .orderBy('card_instance_id')
         .limit(options.cap)
         .execute();
-      if (ids.length === 0) return { changed: [], total, previous: new Map<string, string>() };
+      if (ids.length === 0) return { changed: [], total };
       const changed = await tx
         .updateTable('cards')
         .set(actionUpdate(action, now, options))
@@ -133,10 +165,10 @@ export class CardRepository {
         tx,
         changed.map((card) => platformEvent(card, ACTION_EVENT[action], now, options.actionSource, properties)),
       );
-      return { changed, total, previous: new Map(ids.map((r) => [r.card_instance_id, r.status])) };
-    });
-    this.bus.publish(result.changed.map((card) => ({ card, previousStatus: result.previous.get(card.card_instance_id) })));
-    return { changed: result.changed, total: result.total };
+      const previous = new Map(ids.map((r) => [r.card_instance_id, r.status]));
+      await record(changed.map((card) => ({ card, previousStatus: previous.get(card.card_instance_id) })));
+      return { changed, total };
+    }
   }
 
   /** Cards whose next lifecycle time is at or before `now`, earliest first. */
@@ -167,7 +199,7 @@ export class CardRepository {
    */
   async transition({ card, status, at, event }: Transition): Promise<boolean> {
     const times = { ...card, snoozed_until: status === 'snoozed' ? card.snoozed_until : null };
-    const updatedRow = await this.db.transaction().execute(async (tx) => {
+    const updatedRow = await this.write(async (tx, record) => {
       const updated = await tx
         .updateTable('cards')
         .set({
@@ -182,18 +214,30 @@ export class CardRepository {
         .where('next_due', '=', card.next_due)
         .returningAll()
         .executeTakeFirst();
-      if (updated) await insertEvents(tx, [platformEvent(updated, event, at, 'internal')]);
+      if (updated) {
+        await insertEvents(tx, [platformEvent(updated, event, at, 'internal')]);
+        await record([{ card: updated, previousStatus: card.status }]);
+      }
       return updated;
     });
-    if (updatedRow) this.bus.publish([{ card: updatedRow, previousStatus: card.status } satisfies CardChange]);
     return updatedRow !== undefined;
   }
 }
 
-async function insertEvents(tx: Transaction<Database>, events: EventRow[]): Promise<void> {
+/** Stores analytics events; with `ignoreDuplicates`, an id already stored is skipped.
+ * Returns how many were stored. */
+export async function insertEvents(tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
+  let stored = 0;
   for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-    await tx.insertInto('analytics_events').values(events.slice(i, i + INSERT_CHUNK)).execute();
+    const insert = tx.insertInto('analytics_events').values(events.slice(i, i + INSERT_CHUNK));
+    if (ignoreDuplicates) {
+      stored += (await insert.onConflict((oc) => oc.column('id').doNothing()).returning('id').execute()).length;
+    } else {
+      await insert.execute();
+      stored += Math.min(INSERT_CHUNK, events.length - i);
+    }
   }
+  return stored;
 }
 
 async function countIn(tx: Transaction<Database>, filter: CardFilter, states: readonly CardStatus[]): Promise<number> {

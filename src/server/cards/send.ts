@@ -102,6 +102,7 @@ export class CardSender {
     const now = Date.now();
     const flowInvocationId = randomUUID();
     const placeholders = placeholdersIn(template.definition);
+    const runtimeVariables = JSON.stringify(Object.fromEntries(template.runtimeVariables.map((v) => [v.name, v.defaultValue])));
     const rows: CardRow[] = [];
     const events: EventRow[] = [];
     const sent: SentCard[] = [];
@@ -148,6 +149,7 @@ export class CardSender {
           snoozed_until: null,
           completion: null,
           next_due: null,
+          runtime_variables: runtimeVariables,
         };
         row.next_due = nextDue(status, row);
         rows.push(row);

@@ -13,6 +13,8 @@ export type StoreKind = 'sqlite' | 'postgres';
 export interface Store {
   db: Kysely<Database>;
   kind: StoreKind;
+  /** PostgreSQL's connection string, for connections of their own (LISTEN). */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -53,7 +55,7 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
 function openPostgres(url: string, poolSize = 10): Store {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return { db, kind: 'postgres', url, close: () => db.destroy() };
 }
 
 async function migrate(store: Store): Promise<void> {

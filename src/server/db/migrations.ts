@@ -105,6 +105,50 @@ function init(kind: StoreKind): Migration {
   };
 }
 
+/** Realtime delivery: each user's change sequence and log, and the SDK's idempotent actions. */
+const realtime: Migration = {
+  async up(db: Db) {
+    // The template's runtime variables and defaults, kept with each card the SDK renders.
+    await db.schema
+      .alterTable('cards')
+      .addColumn('runtime_variables', 'text', (c) => c.notNull().defaultTo('{}'))
+      .execute();
+
+    // The last sequence number handed out per user. Taking the next one locks the row
+    // until commit, so one user's changes commit in sequence order, on any number of servers.
+    await db.schema
+      .createTable('user_sequences')
+      .addColumn('user_id', 'text', (c) => c.primaryKey())
+      .addColumn('last_seq', 'bigint', (c) => c.notNull())
+      .execute();
+
+    // What changed, kept for a while so a socket that reconnects gets exactly what it missed.
+    await db.schema
+      .createTable('card_changes')
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .addColumn('card_instance_id', 'text', (c) => c.notNull())
+      .addColumn('stream_id', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('card_changes_pk', ['user_id', 'seq'])
+      .execute();
+    await db.schema.createIndex('card_changes_at').on('card_changes').column('at').execute();
+
+    await db.schema
+      .createTable('sdk_actions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('card_instance_id', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('result', 'text', (c) => c.notNull())
+      .addColumn('created', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('sdk_actions_card').on('sdk_actions').columns(['card_instance_id', 'created']).execute();
+  },
+};
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
-  return { getMigrations: async () => ({ '001_init': init(kind) }) };
+  return { getMigrations: async () => ({ '001_init': init(kind), '002_realtime': realtime }) };
 }

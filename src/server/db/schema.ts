@@ -61,6 +61,8 @@ export interface CardsTable {
   completion: string | null;
   /** The next time the lifecycle scheduler must look at this card; null once closed. */
   next_due: number | null;
+  /** JSON `{ name: defaultValue }` of the template's runtime variables. */
+  runtime_variables: string;
 }
 
 export interface AnalyticsEventsTable {
@@ -74,6 +76,31 @@ export interface AnalyticsEventsTable {
   body: string;
 }
 
+export interface UserSequencesTable {
+  user_id: string;
+  last_seq: number;
+}
+
+export interface CardChangesTable {
+  user_id: string;
+  seq: number;
+  card_instance_id: string;
+  stream_id: string;
+  status: string;
+  at: number;
+}
+
+/** SDK actions by their client-generated id: a replay finds its row and changes nothing. */
+export interface SdkActionsTable {
+  id: string;
+  user_id: string;
+  card_instance_id: string;
+  type: string;
+  body: string;
+  result: string;
+  created: number;
+}
+
 export interface Database {
   settings: SettingsTable;
   credentials: CredentialsTable;
@@ -81,4 +108,7 @@ export interface Database {
   card_template_versions: CardTemplateVersionsTable;
   cards: CardsTable;
   analytics_events: AnalyticsEventsTable;
+  user_sequences: UserSequencesTable;
+  card_changes: CardChangesTable;
+  sdk_actions: SdkActionsTable;
 }

@@ -6,7 +6,7 @@ import { badRequest, ErrorBodySchema } from '../http/errors.js';
 import { StringEnum } from '../http/schema-helpers.js';
 import { FILTER_ATTRIBUTES, type CardFilter, type FilterAttribute } from '../cards/filter.js';
 import { rowToCard } from '../cards/row.js';
-import { parseDuration, parseInstant } from '../time.js';
+import { snoozeUntil } from '../cards/snooze.js';
 import type { App, Services } from './types.js';
 
 const DEFAULT_LIMIT = 100;
@@ -109,23 +109,6 @@ function limitFrom(text: string | undefined, fallback: number): number {
   const n = Number(text);
   if (n < 1 || n > MAX_LIMIT) throw badRequest('invalid_limit', `limit must be from 1 to ${MAX_LIMIT}; it was ${text}.`);
   return n;
-}
-
-function snoozeUntil(body: unknown): number {
-  const b = body as { until?: string; interval?: string } | undefined;
-  const now = Date.now();
-  if (b?.until !== undefined) {
-    const until = parseInstant(b.until);
-    if (until === undefined) throw badRequest('invalid_time', `until "${b.until}" is not an ISO 8601 time with Z or an offset.`);
-    if (until <= now) throw badRequest('invalid_time', 'until must be in the future.');
-    return until;
-  }
-  if (b?.interval !== undefined) {
-    const ms = parseDuration(b.interval);
-    if (!ms) throw badRequest('invalid_duration', `interval "${b.interval}" is not an ISO 8601 duration such as PT1H.`);
-    return now + ms;
-  }
-  throw badRequest('invalid_request', 'Snooze needs a body: { "until": time } or { "interval": duration }.');
 }
 
 export function cardRoutes(app: App, { cards }: Services): void {

@@ -8,6 +8,11 @@ import type { TokenService } from '../auth/tokens.js';
 import type { CardRepository } from '../cards/repository.js';
 import type { CardSender } from '../cards/send.js';
 import type { CardChangeBus } from '../cards/changes.js';
+import type { ChangeLog } from '../cards/change-log.js';
+import type { SocketHub } from '../realtime/hub.js';
+import type { FeedReader } from '../sdk/feed.js';
+import type { SdkActions } from '../sdk/actions.js';
+import type { SdkEventIntake } from '../sdk/events.js';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -27,4 +32,9 @@ export interface Services {
   cards: CardRepository;
   sender: CardSender;
   bus: CardChangeBus;
+  changeLog: ChangeLog;
+  hub: SocketHub;
+  feed: FeedReader;
+  sdkActions: SdkActions;
+  sdkEvents: SdkEventIntake;
 }

@@ -1,0 +1,161 @@
+// Each user's change sequence (docs/protocol.md): every change to a user's cards gets the
+// next number of that user's sequence and a row in the change log, inside the transaction
+// that makes the change. On PostgreSQL the same transaction NOTIFYs the other servers,
+// which PostgreSQL delivers only once it commits.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { StoreKind } from '../db/database.js';
+import type { CardRow } from './row.js';
+import type { CardChange } from './changes.js';
+
+export const NOTIFY_CHANNEL = 'card_stream_changes';
+/** How long changes are kept for sockets to resume from. */
+export const DEFAULT_CHANGE_RETENTION_MS = 7 * 24 * 3600_000;
+/** Rows per statement: under SQLite's and PostgreSQL's bound-parameter limits. */
+const CHUNK = 500;
+/** NOTIFY payloads must stay under 8000 bytes. */
+const NOTIFY_BYTES = 7000;
+
+/** A NOTIFY payload: which server made the changes, and each user's latest sequence. */
+export interface ChangeNotice {
+  origin: string;
+  users: [userId: string, seq: number][];
+}
+
+export interface LoggedChange {
+  seq: number;
+  status: string;
+  streamId: string;
+  card: CardRow;
+}
+
+export type Resume = { kind: 'changes'; changes: LoggedChange[] } | { kind: 'reload'; seq: number };
+
+export class ChangeLog {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly kind: StoreKind,
+    /** This server's id, so it can tell its own notices from other servers'. */
+    readonly origin: string,
+  ) {}
+
+  /** Numbers and logs `entries` inside `tx`; returns them with their sequence numbers. */
+  async record(tx: Transaction<Database>, entries: readonly Omit<CardChange, 'seq'>[]): Promise<CardChange[]> {
+    if (entries.length === 0) return [];
+    const perUser = new Map<string, number>();
+    for (const { card } of entries) perUser.set(card.user_id, (perUser.get(card.user_id) ?? 0) + 1);
+    // Users in a fixed order, so two transactions lock their sequence rows in the same
+    // order and cannot deadlock each other.
+    const users = [...perUser.keys()].sort();
+    const last = new Map<string, number>();
+    for (let i = 0; i < users.length; i += CHUNK) {
+      const rows = await tx
+        .insertInto('user_sequences')
+        .values(users.slice(i, i + CHUNK).map((user_id) => ({ user_id, last_seq: perUser.get(user_id) as number })))
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ last_seq: sql`user_sequences.last_seq + excluded.last_seq` }))
+        .returning(['user_id', 'last_seq'])
+        .execute();
+      for (const row of rows) last.set(row.user_id, Number(row.last_seq));
+    }
+
+    const next = new Map([...perUser].map(([user, n]) => [user, (last.get(user) as number) - n + 1]));
+    const now = Date.now();
+    const changes = entries.map((entry) => {
+      const seq = next.get(entry.card.user_id) as number;
+      next.set(entry.card.user_id, seq + 1);
+      return { ...entry, seq };
+    });
+    for (let i = 0; i < changes.length; i += CHUNK) {
+      await tx
+        .insertInto('card_changes')
+        .values(
+          changes.slice(i, i + CHUNK).map(({ card, seq }) => ({
+            user_id: card.user_id,
+            seq,
+            card_instance_id: card.card_instance_id,
+            stream_id: card.stream_id,
+            status: card.status,
+            at: now,
+          })),
+        )
+        .execute();
+    }
+    if (this.kind === 'postgres') await this.notify(tx, users.map((u) => [u, last.get(u) as number]));
+    return changes;
+  }
+
+  private async notify(tx: Transaction<Database>, users: [string, number][]): Promise<void> {
+    let batch: [string, number][] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const notice: ChangeNotice = { origin: this.origin, users: batch };
+      await sql`select pg_notify(${NOTIFY_CHANNEL}, ${JSON.stringify(notice)})`.execute(tx);
+      batch = [];
+      bytes = 0;
+    };
+    for (const pair of users) {
+      const size = JSON.stringify(pair).length + 1;
+      if (bytes + size > NOTIFY_BYTES) await flush();
+      batch.push(pair);
+      bytes += size;
+    }
+    await flush();
+  }
+
+  /** The user's latest sequence number (0 before their first change). */
+  async latest(userId: string, db: Kysely<Database> = this.db): Promise<number> {
+    const row = await db.selectFrom('user_sequences').select('last_seq').where('user_id', '=', userId).executeTakeFirst();
+    return row ? Number(row.last_seq) : 0;
+  }
+
+  /**
+   * The changes after `since`, oldest first, at most `limit` — or `reload` when some of
+   * them are no longer kept, when there are more than `maxBehind` (the feed is cheaper
+   * then), or when `since` is ahead of the store.
+   */
+  async since(userId: string, since: number, limit: number, maxBehind = Infinity): Promise<Resume> {
+    const latest = await this.latest(userId);
+    if (since > latest || latest - since > maxBehind) return { kind: 'reload', seq: latest };
+    if (since === latest) return { kind: 'changes', changes: [] };
+    const rows = await this.db
+      .selectFrom('card_changes as ch')
+      .innerJoin('cards', 'cards.card_instance_id', 'ch.card_instance_id')
+      .selectAll('cards')
+      .select(['ch.seq as change_seq', 'ch.status as change_status', 'ch.stream_id as change_stream'])
+      .where('ch.user_id', '=', userId)
+      .where('ch.seq', '>', since)
+      .orderBy('ch.seq')
+      .limit(limit)
+      .execute();
+    // The first change after `since` must still be there; pruning removes the oldest first.
+    if (rows.length === 0 || Number(rows[0]?.change_seq) !== since + 1) return { kind: 'reload', seq: latest };
+    return {
+      kind: 'changes',
+      changes: rows.map(({ change_seq, change_status, change_stream, ...card }) => ({
+        seq: Number(change_seq),
+        status: change_status,
+        streamId: change_stream,
+        card,
+      })),
+    };
+  }
+
+  /** Prunes now and every `everyMs`; returns a function that stops it. */
+  schedulePruning(retentionMs: number, everyMs: number, onError: (err: unknown) => void): () => void {
+    const run = () => void this.prune(retentionMs).catch(onError);
+    run();
+    const timer = setInterval(run, everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Forgets changes older than `retentionMs`. */
+  async prune(retentionMs: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('card_changes')
+      .where('at', '<', Date.now() - retentionMs)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

@@ -1,0 +1,116 @@
+// The sockets this server holds, by user, and the paths changes reach them by: the
+// in-process bus for changes made here, notices from other servers (PostgreSQL), and a
+// heartbeat sweep that pings every socket and closes the silent ones.
+import type { WebSocket } from 'ws';
+import type { TokenService } from '../auth/tokens.js';
+import type { CardChange, CardChangeBus } from '../cards/changes.js';
+import type { ChangeLog, ChangeNotice } from '../cards/change-log.js';
+import { changeJson, SocketSession, type OutgoingChange, type SessionHost, type SessionOptions } from './session.js';
+
+export interface HubOptions extends SessionOptions {
+  pingIntervalMs: number;
+  /** A socket silent for longer than this is closed. */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_HUB_OPTIONS: HubOptions = {
+  authTimeoutMs: 10_000,
+  pingIntervalMs: 25_000,
+  idleTimeoutMs: 60_000,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxReplay: 1000,
+};
+
+export class SocketHub implements SessionHost {
+  private readonly users = new Map<string, Set<SocketSession>>();
+  private readonly pending = new Set<SocketSession>();
+  private unsubscribe: (() => void) | undefined;
+  private sweep: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly tokens: TokenService,
+    readonly log: ChangeLog,
+    private readonly bus: CardChangeBus,
+    readonly options: HubOptions = DEFAULT_HUB_OPTIONS,
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.bus.subscribe((changes) => this.deliverLocal(changes));
+    this.sweep = setInterval(() => this.heartbeat(), this.options.pingIntervalMs);
+    this.sweep.unref();
+  }
+
+  /** Closes every socket (1001: the client reconnects, to this server or another). */
+  stop(): void {
+    this.unsubscribe?.();
+    clearInterval(this.sweep);
+    for (const session of this.sessions()) session.close(1001, 'The server is shutting down.');
+  }
+
+  accept(socket: WebSocket): void {
+    this.pending.add(new SocketSession(socket, this));
+  }
+
+  register(session: SocketSession): void {
+    this.pending.delete(session);
+    const userId = session.userId as string;
+    let set = this.users.get(userId);
+    if (!set) this.users.set(userId, (set = new Set()));
+    set.add(session);
+  }
+
+  unregister(session: SocketSession): void {
+    this.pending.delete(session);
+    const set = session.userId === undefined ? undefined : this.users.get(session.userId);
+    if (!set) return;
+    set.delete(session);
+    if (set.size === 0) this.users.delete(session.userId as string);
+  }
+
+  get socketCount(): number {
+    let n = this.pending.size;
+    for (const set of this.users.values()) n += set.size;
+    return n;
+  }
+
+  /** Other servers' changes: the sockets of those users read them from the log. */
+  receiveNotice(notice: ChangeNotice): void {
+    if (notice.origin === this.log.origin) return; // delivered through the bus already
+    for (const [userId, seq] of notice.users) {
+      for (const session of this.users.get(userId) ?? []) session.notice(seq);
+    }
+  }
+
+  /** After notices may have been lost (the LISTEN connection dropped): every socket re-reads. */
+  resyncAll(): void {
+    for (const set of this.users.values()) for (const session of set) session.resync();
+  }
+
+  private deliverLocal(changes: readonly CardChange[]): void {
+    const byUser = new Map<string, OutgoingChange[]>();
+    for (const change of changes) {
+      const sessions = this.users.get(change.card.user_id);
+      if (!sessions) continue;
+      let list = byUser.get(change.card.user_id);
+      if (!list) byUser.set(change.card.user_id, (list = []));
+      list.push({
+        seq: change.seq,
+        json: changeJson({ seq: change.seq, status: change.card.status, streamId: change.card.stream_id, card: change.card }),
+      });
+    }
+    for (const [userId, list] of byUser) {
+      list.sort((a, b) => a.seq - b.seq);
+      for (const session of this.users.get(userId) ?? []) session.deliver(list);
+    }
+  }
+
+  private heartbeat(): void {
+    const now = Date.now();
+    for (const session of this.sessions()) session.ping(now, this.options.idleTimeoutMs);
+  }
+
+  private *sessions(): Iterable<SocketSession> {
+    yield* [...this.pending];
+    for (const set of [...this.users.values()]) yield* [...set];
+  }
+}
