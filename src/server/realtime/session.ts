@@ -88,7 +88,7 @@ export class SocketSession {
     for (const change of changes) {
       if (change.seq <= this.sentSeq) continue;
       if (change.seq !== this.sentSeq + 1) {
-        void this.catchUp();
+        this.startCatchUp();
         return;
       }
       this.send(change.json);
@@ -100,12 +100,12 @@ export class SocketSession {
   notice(seq: number): void {
     if (this.closed || this.userId === undefined || seq <= this.sentSeq) return;
     if (this.syncing) this.catchUpAgain = true;
-    else void this.catchUp();
+    else this.startCatchUp();
   }
 
   /** Re-reads the log, e.g. after notices may have been missed. */
   resync(): void {
-    if (!this.closed && this.userId !== undefined && !this.syncing) void this.catchUp();
+    if (!this.closed && this.userId !== undefined && !this.syncing) this.startCatchUp();
   }
 
   ping(now: number, idleTimeoutMs: number): void {
@@ -190,6 +190,12 @@ export class SocketSession {
     clearTimeout(this.expiryTimer);
     const wait = Math.min(Math.max(expiresAt - Date.now(), 0), MAX_TIMER_MS);
     this.expiryTimer = setTimeout(() => this.refuse('expired'), wait);
+  }
+
+  /** A catch-up started outside the inbox: a failure (the store is down) closes the socket,
+   * and the client reconnects and resumes rather than missing changes. */
+  private startCatchUp(): void {
+    this.catchUp().catch(() => this.close(1011, 'Could not read the changes: reconnect and resume.'));
   }
 
   /** Sends everything after `sentSeq` from the log, until it is current. */

@@ -1,0 +1,164 @@
+// Realtime benchmarks:
+// 1. latency from the API call that sends a card to the change arriving on the user's
+//    socket, with 1,000 other users' sockets connected — and the same path on a bare `ws`
+//    server (HTTP POST → ws.send), the floor on this machine;
+// 2. resident memory of one server holding 10,000 authenticated sockets.
+// Servers run in processes of their own; the clients run here.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { PLATFORM_MAIN, percentiles, spawnServer } from './support.js';
+
+const OTHERS = Number(process.env.BENCH_OTHER_SOCKETS ?? 1000);
+const HOLD = Number(process.env.BENCH_HELD_SOCKETS ?? 10_000);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
+const KEY = 'bench-bootstrap-key';
+const JWT_SECRET = 'bench-jwt-secret-bench-jwt-secret';
+const jwtKey = new TextEncoder().encode(JWT_SECRET);
+const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+
+const token = (userId: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setExpirationTime('2h').sign(jwtKey);
+
+/** Opens an SDK socket and authenticates; resolves once `ready` arrives. */
+async function sdkSocket(url: string, userId: string, onMessage?: (data: string) => void): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/sdk/socket`, { perMessageDeflate: false });
+  const jwt = await token(userId);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token: jwt })));
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith('{"type":"ready"')) resolve();
+      else onMessage?.(text);
+    });
+  });
+  return ws;
+}
+
+async function inBatches<T>(count: number, batch: number, open: (i: number) => Promise<T>): Promise<T[]> {
+  const all: T[] = [];
+  for (let i = 0; i < count; i += batch) {
+    all.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - i) }, (_, j) => open(i + j)))));
+  }
+  return all;
+}
+
+/** Times from `trigger()` to the arrival `arrival()` waits for, SAMPLES times after 20 warm-ups. */
+async function measure(trigger: () => Promise<void>, arrival: () => Promise<number>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < SAMPLES + 20; i++) {
+    const arrived = arrival();
+    const start = performance.now();
+    const [, at] = await Promise.all([trigger(), arrived]);
+    if (i >= 20) times.push(at - start);
+  }
+  return times;
+}
+
+/** Resolves with the time the next message matching `match` arrives through `listeners`. */
+function nextMessageOn(listeners: Set<(text: string) => void>, match: (text: string) => boolean): () => Promise<number> {
+  return () =>
+    new Promise<number>((resolve) => {
+      const listener = (text: string) => {
+        if (!match(text)) return;
+        listeners.delete(listener);
+        resolve(performance.now());
+      };
+      listeners.add(listener);
+    });
+}
+
+const report = (label: string, times: number[]) => {
+  const p = percentiles(times);
+  console.log(`${label}: median ${p(50)} ms, p99 ${p(99)} ms (${times.length} samples)`);
+};
+
+// ---- 1. latency: the platform, on an in-memory and on an on-disk SQLite store ----
+const dataDir = await mkdtemp(join(tmpdir(), 'cs-bench-'));
+for (const [storeName, storeArgs] of [['in-memory SQLite', ['--memory']], ['SQLite on disk', ['--data-dir', dataDir]]] as const) {
+  const server = await spawnServer(PLATFORM_MAIN, [...storeArgs, '--port', '0', '--bootstrap-key', KEY, '--no-demo'], { JWT_SECRET });
+  const sockets: WebSocket[] = [];
+  try {
+    const template = await (await fetch(`${server.url}/v1/card-templates`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'Bench', definition: { blocks: [{ type: 'headline', content: 'Hello {{name}}' }] } }),
+    })).json() as { id: string };
+    await fetch(`${server.url}/v1/card-templates/${template.id}/publish`, { method: 'POST', headers });
+    sockets.push(...(await inBatches(OTHERS, 200, (i) => sdkSocket(server.url, `other-${i}`))));
+    const listeners = new Set<(text: string) => void>();
+    sockets.push(await sdkSocket(server.url, 'target', (text) => listeners.forEach((l) => l(text))));
+    const body = JSON.stringify({ flows: [{ target: { type: 'user', targetUserIds: ['target'] }, payload: { variables: { name: 'Ada' } } }] });
+    const times = await measure(
+      async () => {
+        const res = await fetch(`${server.url}/v1/action-flows/${template.id}/start`, { method: 'POST', headers, body });
+        await res.arrayBuffer();
+        if (res.status !== 201) throw new Error(`send: ${res.status}`);
+      },
+      nextMessageOn(listeners, (text) => text.startsWith('{"type":"change"')),
+    );
+    report(`platform (${PLATFORM_MAIN}, ${storeName}): API send → socket, ${OTHERS} other sockets connected`, times);
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await server.stop();
+  }
+}
+await rm(dataDir, { recursive: true, force: true });
+
+// ---- 1b. latency: the bare ws floor ----
+{
+  const server = await spawnServer('bench/bare-ws-server.ts', []);
+  const sockets: WebSocket[] = [];
+  try {
+    const open = (id: string, onMessage?: (text: string) => void) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/?id=${id}`, { perMessageDeflate: false });
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+        if (onMessage) ws.on('message', (data) => onMessage(data.toString()));
+      });
+    sockets.push(...(await inBatches(OTHERS, 200, (i) => open(`other-${i}`))));
+    const listeners = new Set<(text: string) => void>();
+    sockets.push(await open('target', (text) => listeners.forEach((l) => l(text))));
+    const payload = JSON.stringify({ type: 'change', seq: 1, card: { definition: { blocks: [{ type: 'headline', content: 'Hello Ada' }] } } });
+    for (const to of ['target', 'all']) {
+      const times = await measure(
+        async () => {
+          const res = await fetch(`${server.url}/send?to=${to}`, { method: 'POST', body: payload });
+          await res.arrayBuffer();
+        },
+        nextMessageOn(listeners, () => true),
+      );
+      const whom = to === 'all' ? `broadcast to all ${OTHERS + 1} sockets` : `one socket, ${OTHERS} others connected`;
+      report(`bare ws floor: HTTP POST → ws.send, ${whom}`, times);
+    }
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await server.stop();
+  }
+}
+
+// ---- 2. memory: 10,000 sockets on one server ----
+{
+  const server = await spawnServer(PLATFORM_MAIN, ['--memory', '--port', '0', '--bootstrap-key', KEY, '--no-demo'], { JWT_SECRET });
+  const sockets: WebSocket[] = [];
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = server.rssMb();
+    const start = performance.now();
+    sockets.push(...(await inBatches(HOLD, 500, (i) => sdkSocket(server.url, `held-${i}`))));
+    const connectSeconds = (performance.now() - start) / 1000;
+    await new Promise((r) => setTimeout(r, 2000));
+    const held = server.rssMb();
+    console.log(
+      `platform holding ${HOLD} authenticated sockets: resident ${held.toFixed(0)} MB ` +
+        `(idle ${idle.toFixed(0)} MB, +${(((held - idle) * 1024) / HOLD).toFixed(1)} KB a socket; connected in ${connectSeconds.toFixed(1)} s)`,
+    );
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await server.stop();
+  }
+}

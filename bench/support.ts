@@ -1,0 +1,51 @@
+// Shared by the benchmarks: percentiles, and a platform server in a process of its own
+// (so the clients' work does not count against it).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+
+export function percentiles(samples: number[]): (p: number) => string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return (p) => (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN).toFixed(2);
+}
+
+export interface ChildServer {
+  url: string;
+  process: ChildProcess;
+  /** Resident memory in MB, from /proc. */
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** The built server when there is one (`npm run build`), else the sources through tsx. */
+export const PLATFORM_MAIN = existsSync('dist/node/server/main.js') ? 'dist/node/server/main.js' : 'src/server/main.ts';
+
+/** Starts `node <script> ...args` (through tsx for .ts) and waits for its `listening on <url>` line. */
+export async function spawnServer(script: string, args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, script, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    process: child,
+    rssMb() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
