@@ -102,6 +102,35 @@ export const CardDefinitionSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Channel cards (CONTRACT §5): the blocks of §6 but `input`; buttons link, custom or no action. */
+export const ChannelButtonSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 100 }),
+    label: Type.String({ minLength: 1, maxLength: 200 }),
+    style: Type.Optional(Type.Union([Type.Literal('primary'), Type.Literal('secondary'), Type.Literal('danger')])),
+    disabled: Type.Optional(Type.Boolean()),
+    action: Type.Optional(
+      Type.Union([
+        Type.Object({ type: Type.Literal('link'), url: Url }, { additionalProperties: false }),
+        Type.Object({ type: Type.Literal('custom'), payload: Type.Unknown() }, { additionalProperties: false }),
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const ChannelButtonBlockSchema = block('button', { buttons: Type.Array(ChannelButtonSchema, { minItems: 1, maxItems: 10 }) });
+export const ChannelBlockSchema = Type.Union([
+  HeadlineBlockSchema,
+  TextBlockSchema,
+  BadgeBlockSchema,
+  KvBlockSchema,
+  ImageBlockSchema,
+  VideoBlockSchema,
+  DividerBlockSchema,
+  ChannelButtonBlockSchema,
+]);
+export type ChannelBlock = Static<typeof ChannelBlockSchema>;
+
 /** When a card shows and leaves, and its priority (CONTRACT §5). */
 export const CardOptionsSchema = Type.Object(
   {

@@ -2,6 +2,7 @@
 // uploads and the WebSocket messages. The platform builds them; the SDK imports the types.
 import type { CardStatus, EventSource } from './cards.js';
 import type { CardDefinition } from './definition.js';
+import type { ChannelCard } from './channels.js';
 
 /** A card as the SDK needs it: what to render, how to order it, what to fill in. */
 export interface SdkCard {
@@ -98,6 +99,8 @@ export interface SdkEventsResult {
 export type ClientMessage =
   /** First message, within 10 s of opening. `since`: the last sequence the client holds. */
   | { type: 'auth'; token: string; since?: number }
+  /** Instead of `auth`: watch a channel (no token; anyone with the link may). */
+  | { type: 'channel'; channelId: string }
   /** A new token for the same user; the socket stays open. */
   | { type: 'token'; token: string }
   /** Asks again for every change after `since` (after a gap). */
@@ -115,7 +118,13 @@ export type ServerMessage =
   /** A refreshed token was accepted. */
   | { type: 'token-accepted'; expiresAt: string }
   | { type: 'ping'; t: number }
-  | { type: 'pong'; t?: number };
+  | { type: 'pong'; t?: number }
+  /** Watching the channel; fetch its feed now, then apply the changes that follow. */
+  | { type: 'channel-ready'; channelId: string }
+  | { type: 'channel-card'; channelId: string; op: 'upsert'; card: ChannelCard }
+  | { type: 'channel-card'; channelId: string; op: 'delete'; cardId: string }
+  /** The channel was deleted; the socket closes with 4404. */
+  | { type: 'channel-deleted'; channelId: string };
 
 /** Close codes (docs/protocol.md). 44xx: do not reconnect until there is a new token. */
 export const CLOSE_CODES = {
@@ -126,6 +135,7 @@ export const CLOSE_CODES = {
   tokenExpired: 4419,
   heartbeatTimeout: 4000,
   slowConsumer: 4001,
+  channelNotFound: 4404,
   serverShutdown: 1001,
 } as const;
 

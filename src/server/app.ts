@@ -14,7 +14,11 @@ import { CredentialResolver, installGuard } from './auth/guard.js';
 import { CardChangeBus } from './cards/changes.js';
 import { CardRepository } from './cards/repository.js';
 import { CardSender } from './cards/send.js';
-import { ChangeLog, DEFAULT_CHANGE_RETENTION_MS } from './cards/change-log.js';
+import { ChangeLog, DEFAULT_CHANGE_RETENTION_MS, NOTIFY_CHANNEL, type ChangeNotice } from './cards/change-log.js';
+import { CHANNEL_NOTIFY, ChannelRepository, DEFAULT_CHANNEL_DAILY_CARD_LIMIT, type ChannelNotice } from './channels/repository.js';
+import { channelRoutes } from './routes/channels.js';
+import { channelPageRoutes } from './routes/channel-page.js';
+import { demoRoutes, seedSampleTemplates } from './routes/demo.js';
 import { LifecycleScheduler } from './lifecycle/scheduler.js';
 import { DEFAULT_HUB_OPTIONS, SocketHub, type HubOptions } from './realtime/hub.js';
 import { PgChangeListener } from './realtime/pg-listener.js';
@@ -25,6 +29,15 @@ import { SdkActions } from './sdk/actions.js';
 import { SdkEventIntake } from './sdk/events.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { sdkSocketRoutes } from './routes/sdk-socket.js';
+import { CancelJobs, DEFAULT_CANCEL_JOB_OPTIONS, type CancelJobOptions } from './cancel/jobs.js';
+import { cancelJobRoutes } from './routes/cancel-jobs.js';
+import { EventReader } from './analytics/events-query.js';
+import { InsightsReader } from './analytics/insights.js';
+import { WebhookRepository } from './analytics/webhooks.js';
+import { DEFAULT_WEBHOOK_OPTIONS, WebhookDispatcher, type WebhookOptions } from './analytics/webhook-dispatcher.js';
+import { eventHorizon } from './analytics/horizon.js';
+import { analyticsRoutes } from './routes/analytics.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { installErrorHandling } from './http/errors.js';
 import { BODY_LIMIT, installBodyParsers } from './http/body-parsers.js';
 import { authRoutes } from './routes/auth.js';
@@ -46,6 +59,12 @@ export interface AppConfig {
   realtime?: Partial<HubOptions>;
   /** How long changes are kept for sockets to resume from; default 7 days. */
   changeRetentionMs?: number;
+  /** Webhook polling, backoff and retry window (tests shorten them). */
+  webhooks?: Partial<WebhookOptions>;
+  /** Cards per channel per UTC day (CHANNEL_DAILY_CARD_LIMIT); default 200. */
+  channelDailyCardLimit?: number;
+  /** Bulk cancel job paging and leases (tests shorten them). */
+  cancelJobs?: Partial<CancelJobOptions>;
 }
 
 /** Pruning of the change log runs this often. */
@@ -77,9 +96,11 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
 
   const tokens = new TokenService(platformSecret, jwtSecret);
   const bus = new CardChangeBus();
-  const changeLog = new ChangeLog(db, store.kind, randomUUID());
-  const cards = new CardRepository(db, bus, changeLog);
-  const hub = new SocketHub(tokens, changeLog, bus, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
+  const serverId = randomUUID();
+  const changeLog = new ChangeLog(db, store.kind, serverId);
+  const cards = new CardRepository(db, bus, changeLog, store.readDb);
+  const channels = new ChannelRepository(db, store.kind, serverId, config.channelDailyCardLimit ?? DEFAULT_CHANNEL_DAILY_CARD_LIMIT);
+  const hub = new SocketHub(tokens, changeLog, bus, channels, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
   const templates = new TemplateRepository(db);
   const services: Services = {
     store,
@@ -92,9 +113,16 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
     bus,
     changeLog,
     hub,
-    feed: new FeedReader(db, changeLog),
+    channels,
+    feed: new FeedReader(store.readDb, changeLog),
     sdkActions: new SdkActions(cards),
     sdkEvents: new SdkEventIntake(db),
+    analyticsEvents: new EventReader(db),
+    insights: new InsightsReader(db),
+    webhooks: new WebhookRepository(db),
+    cancelJobs: new CancelJobs(db, cards, serverId, { ...DEFAULT_CANCEL_JOB_OPTIONS, ...config.cancelJobs }, (err) =>
+      app.log.error({ err }, 'cancel job failed'),
+    ),
   };
 
   const app = Fastify({
@@ -105,11 +133,21 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
 
   const scheduler = new LifecycleScheduler(cards, bus, (err) => app.log.error({ err }, 'lifecycle scheduler failed'));
   const logError = (what: string) => (err: unknown) => app.log.error({ err }, what);
+  const webhookDispatcher = new WebhookDispatcher(
+    services.webhooks,
+    eventHorizon(db, store.kind),
+    serverId,
+    { ...DEFAULT_WEBHOOK_OPTIONS, ...config.webhooks },
+    logError('webhook delivery failed'),
+  );
   // With PostgreSQL, other servers' changes arrive as notices (docs/protocol.md, "Fan-out").
   const listener =
     store.kind === 'postgres' && store.url
       ? new PgChangeListener(store.url, {
-          notice: (notice) => hub.receiveNotice(notice),
+          notices: {
+            [NOTIFY_CHANNEL]: (notice) => hub.receiveNotice(notice as ChangeNotice),
+            [CHANNEL_NOTIFY]: (notice) => void hub.receiveChannelNotice(notice as ChannelNotice).catch(logError('channel notice failed')),
+          },
           reconnected: () => hub.resyncAll(),
           error: logError('change listener failed'),
         })
@@ -120,10 +158,14 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
     await listener?.start();
     stopPruning = changeLog.schedulePruning(config.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS, PRUNE_EVERY_MS, logError('change log pruning failed'));
     scheduler.start();
+    webhookDispatcher.start();
+    services.cancelJobs.start();
   });
   app.addHook('preClose', async () => hub.stop());
   app.addHook('onClose', async () => {
     stopPruning();
+    await webhookDispatcher.stop();
+    await services.cancelJobs.stop();
     await listener?.stop();
     await scheduler.stop();
     await store.close();
@@ -149,7 +191,16 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   cardRoutes(app, services);
   sdkRoutes(app, services);
   sdkSocketRoutes(app, services);
-  staticRoutes(app, { demo: config.demo });
+  analyticsRoutes(app, services);
+  webhookRoutes(app, services);
+  cancelJobRoutes(app, services);
+  channelRoutes(app, services);
+  channelPageRoutes(app, services);
+  staticRoutes(app);
+  if (config.demo) {
+    demoRoutes(app, services);
+    await seedSampleTemplates(services);
+  }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return { app, services, generatedCredential };

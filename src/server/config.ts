@@ -43,5 +43,12 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
   const bootstrapKey = values['bootstrap-key'] ?? env.BOOTSTRAP_KEY;
   if (bootstrapKey) config.bootstrapKey = bootstrapKey;
   if (env.JWT_SECRET) config.jwtSecret = env.JWT_SECRET;
+  if (env.CHANNEL_DAILY_CARD_LIMIT !== undefined) {
+    const limit = Number(env.CHANNEL_DAILY_CARD_LIMIT);
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new Error(`CHANNEL_DAILY_CARD_LIMIT must be a whole number of cards, not "${env.CHANNEL_DAILY_CARD_LIMIT}".`);
+    }
+    config.channelDailyCardLimit = limit;
+  }
   return config;
 }

@@ -1,7 +1,7 @@
 // The Cards API of CONTRACT §4 against a real listening server, on each store.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshStore, publishedTemplate, send, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
+import { publishedTemplate, send, STORE_KINDS, type TestServer, type TestStore, openServer, closeServer } from './harness.js';
 
 for (const kind of STORE_KINDS) {
   describe(`Cards API (${kind})`, () => {
@@ -10,14 +10,10 @@ for (const kind of STORE_KINDS) {
     let templateId: string;
 
     before(async () => {
-      store = await freshStore(kind);
-      server = await startServer(store.options);
+      ({ store, server } = await openServer(kind));
       templateId = await publishedTemplate(server);
     });
-    after(async () => {
-      await server.close();
-      await store.drop();
-    });
+    after(() => closeServer(server, store));
 
     const statusOf = async (cardInstanceId: string) =>
       (await server.api('GET', `/v1/cards?cardInstanceId=${cardInstanceId}`)).body.data[0].status as string;

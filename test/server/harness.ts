@@ -40,6 +40,13 @@ export async function freshStore(kind: StoreKind | 'memory'): Promise<TestStore>
     drop: async () => {
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
+      // pg-pool's end() resolves before its sockets have closed; forcing the drop then
+      // would kill a connection mid-close, and its error would land in a later test.
+      for (let i = 0; i < 40; i++) {
+        const open = await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if (open.rows[0].n === 0) break;
+        await sleep(25);
+      }
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
     },
@@ -62,9 +69,9 @@ export interface TestServer {
 
 export async function startServer(
   store: StoreOptions,
-  extra: { demo?: boolean; realtime?: AppConfig['realtime'] } = {},
+  extra: Partial<Pick<AppConfig, 'demo' | 'realtime' | 'cancelJobs' | 'channelDailyCardLimit' | 'webhooks'>> = {},
 ): Promise<TestServer> {
-  const platform = await buildPlatform({ store, bootstrapKey: BOOTSTRAP_KEY, demo: extra.demo ?? false, realtime: extra.realtime });
+  const platform = await buildPlatform({ store, bootstrapKey: BOOTSTRAP_KEY, ...extra, demo: extra.demo ?? false });
   await platform.app.listen({ port: 0, host: '127.0.0.1' });
   const address = platform.app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -125,4 +132,16 @@ export async function endUserToken(server: TestServer, userId: string, expiresIn
   const res = await server.api('POST', '/v1/auth/token', { userId, ...(expiresIn ? { expiresIn } : {}) });
   if (res.status !== 200) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.token as string;
+}
+
+/** A fresh store of `kind` with a server on it: a suite's `before`. */
+export async function openServer(kind: StoreKind, extra: Parameters<typeof startServer>[1] = {}): Promise<{ store: TestStore; server: TestServer }> {
+  const store = await freshStore(kind);
+  return { store, server: await startServer(store.options, extra) };
+}
+
+/** The suite's `after`: the server closed, then its store dropped. */
+export async function closeServer(server: TestServer | undefined, store: TestStore | undefined): Promise<void> {
+  await server?.close();
+  await store?.drop();
 }

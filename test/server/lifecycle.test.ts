@@ -1,7 +1,7 @@
 // Lifecycle transitions on time, and after a restart, on each store (CONTRACT §4).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
+import { freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore, openServer, closeServer } from './harness.js';
 
 async function eventsFor(server: TestServer, cardInstanceId: string) {
   const rows = await server.platform.services.store.db
@@ -34,14 +34,10 @@ for (const kind of STORE_KINDS) {
     let templateId: string;
 
     before(async () => {
-      store = await freshStore(kind);
-      server = await startServer(store.options);
+      ({ store, server } = await openServer(kind));
       templateId = await publishedTemplate(server);
     });
-    after(async () => {
-      await server.close();
-      await store.drop();
-    });
+    after(() => closeServer(server, store));
 
     test('expiresInterval PT2S expires the card 2–3 s after it was sent, with card-expired at the scheduled time', async () => {
       const sentAt = Date.now();

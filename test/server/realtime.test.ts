@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES } from '../../src/protocol/sdk.js';
-import { endUserToken, freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
+import { endUserToken, freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore, openServer, closeServer } from './harness.js';
 import { TestSocket } from './sockets.js';
 
 for (const kind of STORE_KINDS) {
@@ -21,14 +21,12 @@ for (const kind of STORE_KINDS) {
     const user = () => `user-${randomUUID()}`;
 
     before(async () => {
-      store = await freshStore(kind);
-      server = await startServer(store.options, { realtime: { authTimeoutMs: 500 } });
+      ({ store, server } = await openServer(kind, { realtime: { authTimeoutMs: 500 } }));
       templateId = await publishedTemplate(server);
     });
     after(async () => {
       for (const socket of sockets) socket.close();
-      await server.close();
-      await store.drop();
+      await closeServer(server, store);
     });
 
     test("an update reaches every socket of its user and no other user's", async () => {

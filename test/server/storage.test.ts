@@ -2,6 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../../src/server/db/database.js';
+import { migrationProvider } from '../../src/server/db/migrations.js';
 import { settingOrCreate } from '../../src/server/repo/settings.js';
 import { CredentialRepository } from '../../src/server/repo/credentials.js';
 import { TemplateRepository } from '../../src/server/repo/templates.js';
@@ -25,7 +26,9 @@ for (const kind of STORE_KINDS) {
         store = await openStore(fresh.options);
         try {
           const migrations = (await store.db.selectFrom('kysely_migration' as never).selectAll().execute()) as { name: string }[];
-          assert.deepEqual(migrations.map((m) => m.name).sort(), ['001_init', '002_realtime'], 'each migration ran once');
+          const expected = Object.keys(await migrationProvider(store.kind).getMigrations()).sort();
+          assert.ok(expected.length >= 2);
+          assert.deepEqual(migrations.map((m) => m.name).sort(), expected, 'each migration ran once');
           assert.equal(await settingOrCreate(store.db, 'secret', () => 'other'), values[0]);
           const again = await new TemplateRepository(store.db).get(created.id);
           assert.equal(again?.version, 4, 'concurrent updates got distinct versions');

@@ -71,6 +71,7 @@ export function cardEvent(
     timestamp: at,
     card_instance_id: card.card_instance_id,
     lifecycle_id: card.lifecycle_id,
+    card_template_id: card.card_template_id,
     body: JSON.stringify(body),
   };
 }

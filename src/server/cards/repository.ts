@@ -52,6 +52,19 @@ export interface ActResult {
   total: number;
 }
 
+const COLUMNS_BUT_DEFINITION = [
+  'card_instance_id', 'lifecycle_id', 'flow_instance_id', 'flow_invocation_id', 'card_template_id', 'card_template_name',
+  'card_template_version', 'event_name', 'event_source', 'stream_id', 'priority', 'payload', 'status', 'user_id',
+  'created', 'updated', 'active_since', 'embargo_until', 'expires_at', 'snoozed_until', 'completion', 'next_due',
+  'runtime_variables',
+] as const satisfies readonly Exclude<keyof CardRow, 'definition'>[];
+
+/** A card's place in (created, card_instance_id) order: where a paged job goes on from. */
+export interface CardPosition {
+  created: number;
+  cardInstanceId: string;
+}
+
 export interface Transition {
   card: CardRow;
   status: CardStatus;
@@ -64,6 +77,8 @@ export class CardRepository {
     private readonly db: Kysely<Database>,
     private readonly bus: CardChangeBus,
     private readonly log: ChangeLog,
+    /** Store.readDb: queries that need not wait for a write in progress. */
+    private readonly readDb: Kysely<Database> = db,
   ) {}
 
   /**
@@ -93,7 +108,7 @@ export class CardRepository {
   }
 
   async query(filter: CardFilter, limit: number, offset: number): Promise<CardRow[]> {
-    return this.db
+    return this.readDb
       .selectFrom('cards')
       .selectAll()
       .where((eb) => filterConditions(eb, filter))
@@ -105,7 +120,7 @@ export class CardRepository {
   }
 
   async count(filter: CardFilter): Promise<number> {
-    const row = await this.db
+    const row = await this.readDb
       .selectFrom('cards')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where((eb) => filterConditions(eb, filter))
@@ -169,6 +184,58 @@ export class CardRepository {
       await record(changed.map((card) => ({ card, previousStatus: previous.get(card.card_instance_id) })));
       return { changed, total };
     }
+  }
+
+  /**
+   * Cancels the next `limit` open cards matching `filter` after `after` in (created,
+   * card_instance_id) order — a page of a bulk cancel job. Returns how many it cancelled
+   * and the position to go on from (undefined when no card is left).
+   */
+  async cancelPage(
+    filter: CardFilter,
+    after: CardPosition | undefined,
+    limit: number,
+  ): Promise<{ cancelled: number; next: CardPosition | undefined }> {
+    return this.write(async (tx, record) => {
+      const now = Date.now();
+      // One statement picks the page and cancels it, so the rows are read once.
+      const updated = await tx
+        .updateTable('cards')
+        .set(actionUpdate('cancel', now, { multiple: true, cap: limit, actionSource: 'customer' }))
+        .where('card_instance_id', 'in', (eb) =>
+          eb
+            .selectFrom('cards')
+            .select('card_instance_id')
+            .where((w) => {
+              const conditions = [filterConditions(w, filter, OPEN_STATES)];
+              if (after) {
+                // The plain `created >=` lets the index on (…, created) seek to the position
+                // instead of scanning every card the job has already passed.
+                conditions.push(w('created', '>=', after.created));
+                conditions.push(
+                  w.or([
+                    w('created', '>', after.created),
+                    w.and([w('created', '=', after.created), w('card_instance_id', '>', after.cardInstanceId)]),
+                  ]),
+                );
+              }
+              return w.and(conditions);
+            })
+            .orderBy('created')
+            .orderBy('card_instance_id')
+            .limit(limit),
+        )
+        .returning(COLUMNS_BUT_DEFINITION)
+        .execute();
+      if (updated.length === 0) return { cancelled: 0, next: undefined };
+      // A cancelled card is never rendered again, so its definition (the bulk of a row) is
+      // not read back: at a million cards that is most of the job's reading.
+      const changed: CardRow[] = updated.map((row) => ({ ...row, definition: '' }));
+      await insertEvents(tx, changed.map((card) => platformEvent(card, 'card-cancelled', now, 'customer')));
+      await record(changed.map((card) => ({ card })));
+      const last = changed.reduce((a, b) => (b.created > a.created || (b.created === a.created && b.card_instance_id > a.card_instance_id) ? b : a));
+      return { cancelled: changed.length, next: { created: Number(last.created), cardInstanceId: last.card_instance_id } };
+    });
   }
 
   /** Cards whose next lifecycle time is at or before `now`, earliest first. */

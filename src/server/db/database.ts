@@ -12,6 +12,13 @@ export type StoreKind = 'sqlite' | 'postgres';
 
 export interface Store {
   db: Kysely<Database>;
+  /**
+   * For reads that need not see the caller's own open transaction. On a SQLite file it is
+   * a second, read-only connection: WAL lets it read the last commit while a long write
+   * (a bulk cancel page) holds the writer, so API reads do not queue behind it. Elsewhere
+   * it is `db` (PostgreSQL's pool already reads concurrently).
+   */
+  readDb: Kysely<Database>;
   kind: StoreKind;
   /** PostgreSQL's connection string, for connections of their own (LISTEN). */
   url?: string;
@@ -49,13 +56,35 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, kind: 'sqlite', close: () => db.destroy() };
+  if (options.kind === 'memory') return { db, readDb: db, kind: 'sqlite', close: () => db.destroy() };
+  // Opened lazily: the schema must exist (migrations run on `db` first).
+  const readDb = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database: async () => {
+        const reader = new BetterSqlite3(file, { readonly: true });
+        reader.pragma('busy_timeout = 5000');
+        return reader;
+      },
+    }),
+  });
+  return {
+    db,
+    readDb,
+    kind: 'sqlite',
+    close: async () => {
+      await readDb.destroy();
+      await db.destroy();
+    },
+  };
 }
 
 function openPostgres(url: string, poolSize = 10): Store {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle connection that PostgreSQL drops (a restart, a failover) is an 'error' on the
+  // pool; unheard, it would crash the process. The pool replaces it on the next query.
+  pool.on('error', (err) => console.error(`postgres: an idle connection failed: ${err.message}`));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', url, close: () => db.destroy() };
+  return { db, readDb: db, kind: 'postgres', url, close: () => db.destroy() };
 }
 
 async function migrate(store: Store): Promise<void> {

@@ -149,6 +149,126 @@ const realtime: Migration = {
   },
 };
 
+/** Bulk cancel jobs (CONTRACT §4): progress is kept per batch, so a job resumes after a restart. */
+const cancelJobs: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('cancel_jobs')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('criteria', 'text', (c) => c.notNull())
+      .addColumn('matched', 'bigint', (c) => c.notNull())
+      .addColumn('cancelled', 'bigint', (c) => c.notNull())
+      .addColumn('requested_by', 'text', (c) => c.notNull())
+      .addColumn('created', 'bigint', (c) => c.notNull())
+      .addColumn('finished', 'bigint')
+      .addColumn('error', 'text')
+      // Where the job got to: the (created, card_instance_id) of the last card it looked at.
+      .addColumn('cursor_created', 'bigint')
+      .addColumn('cursor_id', 'text')
+      // The server running the job holds it until this time, renewed every batch.
+      .addColumn('locked_by', 'text')
+      .addColumn('locked_until', 'bigint')
+      .execute();
+    await db.schema.createIndex('cancel_jobs_status').on('cancel_jobs').columns(['status', 'created']).execute();
+  },
+};
+
+/** Analytics read side: events by template and name, webhooks with their delivery state. */
+const analytics: Migration = {
+  async up(db: Db) {
+    // Insights count by template; events about a card carry its template from now on, and
+    // the events stored before this migration get theirs from the cards table.
+    await db.schema.alterTable('analytics_events').addColumn('card_template_id', 'text').execute();
+    await sql`update analytics_events set card_template_id =
+      (select c.card_template_id from cards c where c.card_instance_id = analytics_events.card_instance_id)
+      where card_instance_id is not null`.execute(db);
+    await db.schema.createIndex('analytics_events_name').on('analytics_events').columns(['analytics_event', 'seq']).execute();
+    await db.schema.createIndex('analytics_events_lifecycle').on('analytics_events').columns(['lifecycle_id', 'seq']).execute();
+    await db.schema.createIndex('analytics_events_timestamp').on('analytics_events').column('timestamp').execute();
+    await db.schema
+      .createIndex('analytics_events_template')
+      .on('analytics_events')
+      .columns(['card_template_id', 'timestamp'])
+      .where(sql.ref('card_template_id'), 'is not', null)
+      .execute();
+
+    // One row per webhook holds its cursor (the last delivered seq), the batch being retried
+    // and the lease that keeps two servers from delivering it at once.
+    await db.schema
+      .createTable('webhooks')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('events', 'text', (c) => c.notNull())
+      .addColumn('secret', 'text', (c) => c.notNull())
+      .addColumn('created', 'bigint', (c) => c.notNull())
+      .addColumn('last_seq', 'bigint', (c) => c.notNull())
+      .addColumn('batch_end_seq', 'bigint')
+      .addColumn('failing_since', 'bigint')
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('next_attempt_at', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_error', 'text')
+      .addColumn('locked_until', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('lock_owner', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('webhook_failed_batches')
+      .addColumn('webhook_id', 'text', (c) => c.notNull().references('webhooks.id').onDelete('cascade'))
+      .addColumn('first_seq', 'bigint', (c) => c.notNull())
+      .addColumn('last_seq', 'bigint', (c) => c.notNull())
+      .addColumn('event_count', 'integer', (c) => c.notNull())
+      .addColumn('first_failure', 'bigint', (c) => c.notNull())
+      .addColumn('failed_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_error', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('webhook_failed_batches_pk', ['webhook_id', 'first_seq'])
+      .execute();
+  },
+};
+
+/** Channels (CONTRACT §5, seed 004): cards without a lifecycle, shown to anyone with the link. */
+const channels: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('channels')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('created', 'bigint', (c) => c.notNull())
+      // Moves with every change to the channel's cards: the feed's ETag.
+      .addColumn('version', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('channel_cards')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('channel_id', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('blocks', 'text', (c) => c.notNull())
+      .addColumn('created', 'bigint', (c) => c.notNull())
+      .addColumn('updated', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('channel_cards_channel').on('channel_cards').columns(['channel_id', 'created', 'id']).execute();
+    // Cards created per channel per UTC day; deleting a card does not give its place back.
+    await db.schema
+      .createTable('channel_daily_counts')
+      .addColumn('channel_id', 'text', (c) => c.notNull())
+      .addColumn('day', 'text', (c) => c.notNull())
+      .addColumn('count', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('channel_daily_counts_pk', ['channel_id', 'day'])
+      .execute();
+    await db.schema
+      .createTable('channel_interactions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('channel_id', 'text', (c) => c.notNull())
+      .addColumn('card_id', 'text')
+      .addColumn('block_id', 'text', (c) => c.notNull())
+      .addColumn('button_id', 'text', (c) => c.notNull())
+      .addColumn('created', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('channel_interactions_channel').on('channel_interactions').columns(['channel_id', 'created', 'id']).execute();
+    await db.schema.createIndex('channel_interactions_card').on('channel_interactions').column('card_id').execute();
+  },
+};
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
-  return { getMigrations: async () => ({ '001_init': init(kind), '002_realtime': realtime }) };
+  return { getMigrations: async () => ({ '001_init': init(kind), '002_realtime': realtime, '003_analytics': analytics, '004_cancel_jobs': cancelJobs, '005_channels': channels }) };
 }

@@ -73,7 +73,41 @@ export interface AnalyticsEventsTable {
   timestamp: number;
   card_instance_id: string | null;
   lifecycle_id: string | null;
+  /** The template of the card the event is about (insights count by it); null otherwise. */
+  card_template_id: string | null;
   body: string;
+}
+
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  /** JSON array of analytics event names, or ["*"]. */
+  events: string;
+  /** Kept as given: it signs every delivery. */
+  secret: string;
+  created: number;
+  /** The seq of the last event delivered (or given up on): the delivery cursor. */
+  last_seq: number;
+  /** While a batch is being retried, its last seq, so each retry sends the same events. */
+  batch_end_seq: number | null;
+  failing_since: number | null;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  /** The lease: the server named in lock_owner delivers until locked_until. */
+  locked_until: number;
+  lock_owner: string | null;
+}
+
+/** A batch given up on after retrying for the retry window. */
+export interface WebhookFailedBatchesTable {
+  webhook_id: string;
+  first_seq: number;
+  last_seq: number;
+  event_count: number;
+  first_failure: number;
+  failed_at: number;
+  last_error: string;
 }
 
 export interface UserSequencesTable {
@@ -101,6 +135,56 @@ export interface SdkActionsTable {
   created: number;
 }
 
+export interface CancelJobsTable {
+  id: string;
+  status: string;
+  criteria: string;
+  matched: number;
+  cancelled: number;
+  requested_by: string;
+  created: number;
+  finished: number | null;
+  error: string | null;
+  cursor_created: number | null;
+  cursor_id: string | null;
+  locked_by: string | null;
+  locked_until: number | null;
+}
+
+export interface ChannelsTable {
+  id: string;
+  name: string;
+  created: number;
+  version: number;
+}
+
+export interface ChannelCardsTable {
+  id: string;
+  channel_id: string;
+  status: string;
+  /** JSON array of blocks, each with its id. */
+  blocks: string;
+  created: number;
+  updated: number;
+}
+
+export interface ChannelDailyCountsTable {
+  channel_id: string;
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  count: number;
+}
+
+export interface ChannelInteractionsTable {
+  id: string;
+  channel_id: string;
+  /** Null once the card is deleted: the interaction is kept. */
+  card_id: string | null;
+  block_id: string;
+  button_id: string;
+  created: number;
+}
+
 export interface Database {
   settings: SettingsTable;
   credentials: CredentialsTable;
@@ -111,4 +195,11 @@ export interface Database {
   user_sequences: UserSequencesTable;
   card_changes: CardChangesTable;
   sdk_actions: SdkActionsTable;
+  webhooks: WebhooksTable;
+  webhook_failed_batches: WebhookFailedBatchesTable;
+  cancel_jobs: CancelJobsTable;
+  channels: ChannelsTable;
+  channel_cards: ChannelCardsTable;
+  channel_daily_counts: ChannelDailyCountsTable;
+  channel_interactions: ChannelInteractionsTable;
 }

@@ -5,6 +5,9 @@ import type { WebSocket } from 'ws';
 import type { TokenService } from '../auth/tokens.js';
 import type { CardChange, CardChangeBus } from '../cards/changes.js';
 import type { ChangeLog, ChangeNotice } from '../cards/change-log.js';
+import type { ServerMessage } from '../../protocol/sdk.js';
+import { CLOSE_CODES } from '../../protocol/sdk.js';
+import type { ChannelEvent, ChannelNotice, ChannelRepository } from '../channels/repository.js';
 import { changeJson, SocketSession, type OutgoingChange, type SessionHost, type SessionOptions } from './session.js';
 
 export interface HubOptions extends SessionOptions {
@@ -23,19 +26,23 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
 
 export class SocketHub implements SessionHost {
   private readonly users = new Map<string, Set<SocketSession>>();
+  private readonly channelViewers = new Map<string, Set<SocketSession>>();
   private readonly pending = new Set<SocketSession>();
   private unsubscribe: (() => void) | undefined;
+  private unsubscribeChannels: (() => void) | undefined;
   private sweep: NodeJS.Timeout | undefined;
 
   constructor(
     readonly tokens: TokenService,
     readonly log: ChangeLog,
     private readonly bus: CardChangeBus,
+    private readonly channels: ChannelRepository,
     readonly options: HubOptions = DEFAULT_HUB_OPTIONS,
   ) {}
 
   start(): void {
     this.unsubscribe = this.bus.subscribe((changes) => this.deliverLocal(changes));
+    this.unsubscribeChannels = this.channels.subscribe((event) => this.deliverChannel(event));
     this.sweep = setInterval(() => this.heartbeat(), this.options.pingIntervalMs);
     this.sweep.unref();
   }
@@ -43,6 +50,7 @@ export class SocketHub implements SessionHost {
   /** Closes every socket (1001: the client reconnects, to this server or another). */
   stop(): void {
     this.unsubscribe?.();
+    this.unsubscribeChannels?.();
     clearInterval(this.sweep);
     for (const session of this.sessions()) session.close(1001, 'The server is shutting down.');
   }
@@ -59,8 +67,27 @@ export class SocketHub implements SessionHost {
     set.add(session);
   }
 
+  async watch(session: SocketSession, channelId: string): Promise<boolean> {
+    const exists = await this.channels.get(channelId).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) return false;
+    this.pending.delete(session);
+    let set = this.channelViewers.get(channelId);
+    if (!set) this.channelViewers.set(channelId, (set = new Set()));
+    set.add(session);
+    return true;
+  }
+
   unregister(session: SocketSession): void {
     this.pending.delete(session);
+    if (session.channelId !== undefined) {
+      const viewers = this.channelViewers.get(session.channelId);
+      viewers?.delete(session);
+      if (viewers?.size === 0) this.channelViewers.delete(session.channelId);
+      return;
+    }
     const set = session.userId === undefined ? undefined : this.users.get(session.userId);
     if (!set) return;
     set.delete(session);
@@ -70,6 +97,7 @@ export class SocketHub implements SessionHost {
   get socketCount(): number {
     let n = this.pending.size;
     for (const set of this.users.values()) n += set.size;
+    for (const set of this.channelViewers.values()) n += set.size;
     return n;
   }
 
@@ -78,6 +106,36 @@ export class SocketHub implements SessionHost {
     if (notice.origin === this.log.origin) return; // delivered through the bus already
     for (const [userId, seq] of notice.users) {
       for (const session of this.users.get(userId) ?? []) session.notice(seq);
+    }
+  }
+
+  /** Another server changed a channel: its viewers here get the change, read from the store. */
+  async receiveChannelNotice(notice: ChannelNotice): Promise<void> {
+    if (notice.origin === this.log.origin || !this.channelViewers.has(notice.channelId)) return;
+    if (notice.op === 'upsert') {
+      const card = notice.cardId === undefined ? undefined : await this.channels.card(notice.channelId, notice.cardId);
+      // Gone already: its delete notice follows (or came first).
+      if (card) this.deliverChannel({ channelId: notice.channelId, change: { op: 'upsert', card } });
+    } else if (notice.op === 'delete' && notice.cardId !== undefined) {
+      this.deliverChannel({ channelId: notice.channelId, change: { op: 'delete', cardId: notice.cardId } });
+    } else if (notice.op === 'channel-deleted') {
+      this.deliverChannel({ channelId: notice.channelId, change: { op: 'channel-deleted' } });
+    }
+  }
+
+  private deliverChannel({ channelId, change }: ChannelEvent): void {
+    const viewers = this.channelViewers.get(channelId);
+    if (!viewers) return;
+    const message: ServerMessage =
+      change.op === 'upsert'
+        ? { type: 'channel-card', channelId, op: 'upsert', card: change.card }
+        : change.op === 'delete'
+          ? { type: 'channel-card', channelId, op: 'delete', cardId: change.cardId }
+          : { type: 'channel-deleted', channelId };
+    const json = JSON.stringify(message);
+    for (const session of [...viewers]) {
+      session.deliverChannel(json);
+      if (change.op === 'channel-deleted') session.close(CLOSE_CODES.channelNotFound, 'The channel was deleted.');
     }
   }
 
@@ -112,5 +170,6 @@ export class SocketHub implements SessionHost {
   private *sessions(): Iterable<SocketSession> {
     yield* [...this.pending];
     for (const set of [...this.users.values()]) yield* [...set];
+    for (const set of [...this.channelViewers.values()]) yield* [...set];
   }
 }

@@ -1,12 +1,12 @@
 // Fan-out between servers sharing PostgreSQL: one dedicated connection LISTENs for the
-// notices change-log.ts sends with every committed change. If it drops, it reconnects
+// notices sent with every committed change (card changes, channel changes). If it drops, it reconnects
 // with backoff and then asks every socket to re-read the log, since notices sent while
 // it was away are gone.
 import pg from 'pg';
-import { NOTIFY_CHANNEL, type ChangeNotice } from '../cards/change-log.js';
 
 export interface ListenerHandlers {
-  notice(notice: ChangeNotice): void;
+  /** By NOTIFY channel: what to do with a notice's parsed JSON payload. */
+  notices: Record<string, (payload: unknown) => void>;
   reconnected(): void;
   error(err: unknown): void;
 }
@@ -39,9 +39,10 @@ export class PgChangeListener {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
     client.on('notification', (message) => {
-      if (message.channel !== NOTIFY_CHANNEL || !message.payload) return;
+      const handle = this.handlers.notices[message.channel];
+      if (!handle || !message.payload) return;
       try {
-        this.handlers.notice(JSON.parse(message.payload) as ChangeNotice);
+        handle(JSON.parse(message.payload));
       } catch (err) {
         this.handlers.error(err);
       }
@@ -52,7 +53,7 @@ export class PgChangeListener {
     });
     client.on('end', () => this.lost(client));
     await client.connect();
-    await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    for (const channel of Object.keys(this.handlers.notices)) await client.query(`LISTEN ${channel}`);
     this.client = client;
     this.failures = 0;
   }

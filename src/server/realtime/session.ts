@@ -29,6 +29,8 @@ export interface SessionHost {
   options: SessionOptions;
   register(session: SocketSession): void;
   unregister(session: SocketSession): void;
+  /** Starts sending the channel's changes to `session`; false when there is no such channel. */
+  watch(session: SocketSession, channelId: string): Promise<boolean>;
 }
 
 const REPLAY_PAGE = 500;
@@ -49,6 +51,8 @@ export function changeJson(change: LoggedChange): string {
 
 export class SocketSession {
   userId: string | undefined;
+  /** Set instead of `userId` on a socket that watches a channel. */
+  channelId: string | undefined;
   /** When the client was last heard from: any message counts. */
   lastSeen = Date.now();
   private sentSeq = 0;
@@ -134,11 +138,18 @@ export class SocketSession {
     if (this.closed) return;
     const message = isBinary ? undefined : parseMessage(data.toString());
     if (!message) return this.close(CLOSE_CODES.malformed, 'Messages are JSON objects with a known "type".');
-    if (this.userId === undefined) {
-      if (message.type !== 'auth') return this.close(CLOSE_CODES.malformed, 'The first message must be {"type":"auth"}.');
+    if (this.userId === undefined && this.channelId === undefined) {
+      if (message.type === 'channel') return this.watch(message.channelId);
+      if (message.type !== 'auth') return this.close(CLOSE_CODES.malformed, 'The first message must be {"type":"auth"} or {"type":"channel"}.');
       return this.authenticate(message.token, message.since);
     }
+    if (this.channelId !== undefined) {
+      if (message.type === 'ping') return this.sendMessage(message.t === undefined ? { type: 'pong' } : { type: 'pong', t: message.t });
+      if (message.type === 'pong') return;
+      return this.close(CLOSE_CODES.malformed, 'A channel socket only sends ping and pong.');
+    }
     switch (message.type) {
+      case 'channel':
       case 'auth':
         return this.close(CLOSE_CODES.malformed, 'Already authenticated: send {"type":"token"} to refresh.');
       case 'token':
@@ -151,6 +162,20 @@ export class SocketSession {
       case 'pong':
         return;
     }
+  }
+
+  private async watch(channelId: string): Promise<void> {
+    clearTimeout(this.authTimer);
+    this.channelId = channelId;
+    if (!(await this.host.watch(this, channelId))) {
+      return this.close(CLOSE_CODES.channelNotFound, 'There is no such channel.');
+    }
+    this.sendMessage({ type: 'channel-ready', channelId });
+  }
+
+  /** A change of the watched channel, as JSON built once for all its viewers. */
+  deliverChannel(json: string): void {
+    if (!this.closed) this.send(json);
   }
 
   private async authenticate(token: string, since: number | undefined): Promise<void> {
@@ -269,6 +294,8 @@ function parseMessage(text: string): ClientMessage | undefined {
     case 'ping':
     case 'pong':
       return isTime(m.t) ? { type: m.type, t: m.t as number | undefined } : undefined;
+    case 'channel':
+      return typeof m.channelId === 'string' && m.channelId.length <= 100 ? { type: 'channel', channelId: m.channelId } : undefined;
     default:
       return undefined;
   }

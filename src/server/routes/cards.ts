@@ -17,7 +17,7 @@ const Digits = (description: string) => Type.String({ pattern: '^[0-9]{1,9}$', d
 const StatusSchema = StringEnum(CARD_STATES);
 
 const Attribute = () => Type.Optional(Type.String({ maxLength: 256 }));
-const attributeSchemas = {
+export const attributeSchemas = {
   eventName: Attribute(),
   lifecycleId: Attribute(),
   cardTemplateId: Attribute(),

@@ -1,8 +1,9 @@
-// The SDK bundles (CONTRACT §0) and, with --demo, the demo pages.
+// The SDK bundles (CONTRACT §0).
 import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FastifyReply } from 'fastify';
 import { ApiError } from '../http/errors.js';
 import type { App } from './types.js';
 
@@ -18,29 +19,23 @@ const SDK_FILES: Record<string, string> = {
   'card-stream.js': 'card-stream.bundle.js',
 };
 
-export function staticRoutes(app: App, options: { demo: boolean }): void {
+/** Streams a built file, or a 404 that says to build it. */
+export async function sendFile(path: string, type: string, reply: FastifyReply): Promise<FastifyReply> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) throw new ApiError(404, 'not_built', 'This file is not built yet: run npm run build.');
+  return reply
+    .header('content-type', type)
+    .header('content-length', info.size)
+    .header('cache-control', 'no-cache')
+    .header('access-control-allow-origin', '*')
+    .send(createReadStream(path));
+}
+
+export function staticRoutes(app: App): void {
   const root = projectRoot();
-
-  const sendFile = async (path: string, type: string, reply: import('fastify').FastifyReply) => {
-    const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) throw new ApiError(404, 'not_built', 'This file is not built yet: run npm run build.');
-    return reply
-      .header('content-type', type)
-      .header('content-length', info.size)
-      .header('cache-control', 'no-cache')
-      .header('access-control-allow-origin', '*')
-      .send(createReadStream(path));
-  };
-
   app.get<{ Params: { file: string } }>('/sdk/:file', { schema: { hide: true } }, async (request, reply) => {
     const file = SDK_FILES[request.params.file];
     if (!file) throw new ApiError(404, 'not_found', `There is no SDK file ${request.params.file}.`);
     return sendFile(join(root, 'dist', file), 'text/javascript; charset=utf-8', reply);
   });
-
-  if (options.demo) {
-    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-      sendFile(join(root, 'demo', 'index.html'), 'text/html; charset=utf-8', reply),
-    );
-  }
 }

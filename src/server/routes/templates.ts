@@ -1,9 +1,9 @@
 // Card templates and action flows (CONTRACT §5).
-import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { CardDefinitionSchema, CardOptionsSchema, type Block, type CardDefinition } from '../../protocol/definition.js';
 import { ApiError, badRequest, ErrorBodySchema } from '../http/errors.js';
 import { checkCardOptions, MAX_TARGETS } from '../cards/send.js';
+import { withBlockIds } from '../cards/block-ids.js';
 import type { App, Services } from './types.js';
 
 const TemplateInputSchema = Type.Object(
@@ -87,23 +87,17 @@ const IdParams = Type.Object({ id: Type.String() });
 function normaliseDefinition(definition: CardDefinition): CardDefinition {
   const seen = new Set<string>();
   const subviews = definition.subviews ?? {};
-  const withIds = (blocks: Block[], where: string): Block[] =>
-    blocks.map((block, i) => {
-      const id = block.id ?? randomUUID();
-      if (seen.has(id)) throw badRequest('duplicate_block_id', `${where}[${i}] repeats the block id "${id}".`);
-      seen.add(id);
-      if (block.type === 'button') {
-        const buttonIds = new Set<string>();
-        for (const button of block.buttons) {
-          if (buttonIds.has(button.id)) throw badRequest('duplicate_button_id', `${where}[${i}] repeats the button id "${button.id}".`);
-          buttonIds.add(button.id);
-          if (button.action?.type === 'subview' && !(button.action.subviewId in subviews)) {
-            throw badRequest('unknown_subview', `Button "${button.id}" opens subview "${button.action.subviewId}", which the definition lacks.`);
-          }
+  const withIds = (blocks: Block[], where: string): Block[] => {
+    for (const block of blocks) {
+      if (block.type !== 'button') continue;
+      for (const button of block.buttons) {
+        if (button.action?.type === 'subview' && !(button.action.subviewId in subviews)) {
+          throw badRequest('unknown_subview', `Button "${button.id}" opens subview "${button.action.subviewId}", which the definition lacks.`);
         }
       }
-      return { ...block, id };
-    });
+    }
+    return withBlockIds(blocks, where, seen);
+  };
   const result: CardDefinition = { ...definition, blocks: withIds(definition.blocks, 'definition.blocks') };
   if (definition.subviews) {
     result.subviews = Object.fromEntries(
@@ -113,7 +107,7 @@ function normaliseDefinition(definition: CardDefinition): CardDefinition {
   return result;
 }
 
-function checkTemplate(input: TemplateInput): TemplateInput {
+export function checkTemplate(input: TemplateInput): TemplateInput {
   checkCardOptions(input.cardOptions, 'cardOptions');
   return { ...input, definition: normaliseDefinition(input.definition) };
 }

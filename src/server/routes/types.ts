@@ -13,6 +13,11 @@ import type { SocketHub } from '../realtime/hub.js';
 import type { FeedReader } from '../sdk/feed.js';
 import type { SdkActions } from '../sdk/actions.js';
 import type { SdkEventIntake } from '../sdk/events.js';
+import type { EventReader } from '../analytics/events-query.js';
+import type { InsightsReader } from '../analytics/insights.js';
+import type { WebhookRepository } from '../analytics/webhooks.js';
+import type { CancelJobs } from '../cancel/jobs.js';
+import type { ChannelRepository } from '../channels/repository.js';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -37,4 +42,9 @@ export interface Services {
   feed: FeedReader;
   sdkActions: SdkActions;
   sdkEvents: SdkEventIntake;
+  analyticsEvents: EventReader;
+  insights: InsightsReader;
+  webhooks: WebhookRepository;
+  cancelJobs: CancelJobs;
+  channels: ChannelRepository;
 }

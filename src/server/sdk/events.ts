@@ -89,6 +89,7 @@ function eventRow(userId: string, event: SdkEventUpload, at: number, card: CardR
     timestamp: at,
     card_instance_id: card?.card_instance_id ?? null,
     lifecycle_id: card?.lifecycle_id ?? null,
+    card_template_id: card?.card_template_id ?? null,
     body: JSON.stringify(body),
   };
 }

@@ -1,0 +1,108 @@
+// Reading stored analytics events (CONTRACT §7): one filter for the events API, the export
+// and nothing else, always in seq order, paged by keyset (seq > cursor) so a deep page
+// costs what the first one does.
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { badRequest } from '../http/errors.js';
+import { parseInstant } from '../time.js';
+
+export interface EventFilter {
+  analyticsEvent?: string;
+  endUserId?: string;
+  cardInstanceId?: string;
+  lifecycleId?: string;
+  /** Milliseconds, inclusive. */
+  from?: number;
+  /** Milliseconds, exclusive. */
+  to?: number;
+}
+
+/** The query attributes both endpoints take, as they arrive. */
+export interface EventFilterQuery {
+  analyticsEvent?: string;
+  endUserId?: string;
+  cardInstanceId?: string;
+  lifecycleId?: string;
+  from?: string;
+  to?: string;
+}
+
+/** Checks the times and builds the filter; a bad time is a 400 naming the attribute. */
+export function eventFilterFrom(query: EventFilterQuery): EventFilter {
+  const filter: EventFilter = {};
+  for (const name of ['analyticsEvent', 'endUserId', 'cardInstanceId', 'lifecycleId'] as const) {
+    const value = query[name];
+    if (value !== undefined) filter[name] = value;
+  }
+  for (const name of ['from', 'to'] as const) {
+    const at = timeAttribute(name, query[name]);
+    if (at !== undefined) filter[name] = at;
+  }
+  return filter;
+}
+
+/** A time query attribute in milliseconds; a bad one is a 400 naming it. */
+export function timeAttribute(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const at = parseInstant(text);
+  if (at === undefined) throw badRequest('invalid_time', `${name} must be an ISO 8601 time with Z or an offset; it was "${text}".`);
+  return at;
+}
+
+// The cursor is the last seq a page returned, as base64url text: opaque to clients, and
+// stable across servers and restarts because seq is the store's own order.
+export const encodeCursor = (seq: number): string => Buffer.from(String(seq)).toString('base64url');
+
+export function decodeCursor(cursor: string): number {
+  const text = /^[A-Za-z0-9_-]{1,24}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  if (!/^(0|[1-9][0-9]{0,14})$/.test(text)) {
+    throw badRequest('invalid_cursor', 'cursor is not one this API returned; pass nextCursor from the previous page.');
+  }
+  return Number(text);
+}
+
+function conditions(eb: ExpressionBuilder<Database, 'analytics_events'>, filter: EventFilter, afterSeq: number, maxSeq?: number) {
+  const all = [eb('seq', '>', afterSeq)];
+  if (maxSeq !== undefined) all.push(eb('seq', '<=', maxSeq));
+  if (filter.analyticsEvent !== undefined) all.push(eb('analytics_event', '=', filter.analyticsEvent));
+  if (filter.endUserId !== undefined) all.push(eb('end_user_id', '=', filter.endUserId));
+  if (filter.cardInstanceId !== undefined) all.push(eb('card_instance_id', '=', filter.cardInstanceId));
+  if (filter.lifecycleId !== undefined) all.push(eb('lifecycle_id', '=', filter.lifecycleId));
+  if (filter.from !== undefined) all.push(eb('timestamp', '>=', filter.from));
+  if (filter.to !== undefined) all.push(eb('timestamp', '<', filter.to));
+  return eb.and(all);
+}
+
+export interface StoredEvent {
+  seq: number;
+  /** The event's stored JSON, unparsed: it goes out exactly as it was stored. */
+  body: string;
+}
+
+export class EventReader {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Up to `limit` matching events after `afterSeq` (and at most `maxSeq`), oldest first. */
+  async page(filter: EventFilter, afterSeq: number, limit: number, maxSeq?: number): Promise<StoredEvent[]> {
+    return this.db
+      .selectFrom('analytics_events')
+      .select(['seq', 'body'])
+      .where((eb) => conditions(eb, filter, afterSeq, maxSeq))
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+  }
+
+  maxSeq(): Promise<number> {
+    return newestSeq(this.db);
+  }
+}
+
+/** The newest seq stored now (0 when there is none). */
+export async function newestSeq(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('analytics_events')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}

@@ -1,0 +1,27 @@
+// Batch extraction (CONTRACT §7): every matching event as NDJSON, streamed. The range is
+// read in keyset pages and each page is pushed only when the client has taken the last
+// one (Readable.from pulls the generator on demand), so memory stays flat however many
+// events match, and no connection or transaction is held between pages.
+import { Readable } from 'node:stream';
+import { EventReader, type EventFilter } from './events-query.js';
+
+export const EXPORT_PAGE = 1000;
+
+/** A stream of `filter`'s events as NDJSON lines, oldest first, up to the newest event
+ * stored when it starts (so an export of a busy store still ends). */
+export async function exportEvents(reader: EventReader, filter: EventFilter, pageSize = EXPORT_PAGE): Promise<Readable> {
+  const maxSeq = await reader.maxSeq();
+  async function* pages(): AsyncGenerator<string> {
+    let after = 0;
+    for (;;) {
+      const rows = await reader.page(filter, after, pageSize, maxSeq);
+      if (rows.length === 0) return;
+      let chunk = '';
+      for (const row of rows) chunk += `${row.body}\n`;
+      yield chunk;
+      after = (rows.at(-1) as { seq: number }).seq;
+      if (rows.length < pageSize) return;
+    }
+  }
+  return Readable.from(pages(), { objectMode: false, highWaterMark: 64 * 1024 });
+}

@@ -1,0 +1,317 @@
+// The analytics read side (CONTRACT §7): the events API, the NDJSON export and insights,
+// against a real listening server on each store.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { migrationProvider } from '../../src/server/db/migrations.js';
+import type { CardsTable, Database } from '../../src/server/db/schema.js';
+import type { StoreOptions } from '../../src/server/db/database.js';
+import { BOOTSTRAP_KEY, endUserToken, freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
+
+interface Event {
+  id: string;
+  endUserId: string;
+  analyticsEvent: string;
+  timestamp: string;
+  cardContext: { cardInstanceId?: string; cardTemplateId?: string };
+  platformContext: { lifecycleId?: string };
+}
+
+/** A store's database with no migration run, to migrate step by step. */
+function connect(options: StoreOptions): { db: Kysely<Database>; close(): Promise<void> } {
+  if (options.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: options.url, max: 2 });
+    // pool.end() resolves before its sockets close; the store's drop (WITH FORCE) would
+    // then kill a closing connection, and the pool would throw that at whatever runs next.
+    let open = 0;
+    pool.on('connect', () => open++);
+    pool.on('remove', () => open--);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      async close() {
+        await db.destroy();
+        while (open > 0) await sleep(10);
+      },
+    };
+  }
+  const file = options.kind === 'sqlite' ? join(options.dataDir, 'card-stream.sqlite') : ':memory:';
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+  return { db, close: () => db.destroy() };
+}
+
+const CARD: CardsTable = {
+  card_instance_id: '',
+  lifecycle_id: randomUUID(),
+  flow_instance_id: randomUUID(),
+  flow_invocation_id: randomUUID(),
+  card_template_id: '',
+  card_template_name: 'Old',
+  card_template_version: 1,
+  event_name: '',
+  event_source: 'live',
+  stream_id: 'default',
+  priority: 5,
+  definition: '{"blocks":[]}',
+  payload: '{}',
+  status: 'active',
+  user_id: 'old-user',
+  created: 1,
+  updated: 1,
+  active_since: 1,
+  embargo_until: null,
+  expires_at: null,
+  snoozed_until: null,
+  completion: null,
+  next_due: null,
+  runtime_variables: '{}',
+};
+
+for (const kind of STORE_KINDS) {
+  describe(`analytics (${kind})`, () => {
+    let store: TestStore;
+    let server: TestServer;
+    let templateId: string;
+
+    before(async () => {
+      store = await freshStore(kind);
+      server = await startServer(store.options);
+      templateId = await publishedTemplate(server);
+    });
+    after(async () => {
+      await server.close();
+      await store.drop();
+    });
+
+    /** Every page of `query` through nextCursor. */
+    async function allPages(query: string, limit: number): Promise<{ events: Event[]; pages: number }> {
+      const events: Event[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const res: { status: number; body: { data: Event[]; nextCursor: string | null } } = await server.api(
+          'GET',
+          `/v1/analytics/events?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.ok(res.body.data.length <= limit);
+        events.push(...res.body.data);
+        cursor = res.body.nextCursor;
+        pages++;
+      } while (cursor !== null);
+      return { events, pages };
+    }
+
+    test('the events API filters by every attribute and pages oldest first through an opaque cursor', async () => {
+      const [ada, bob] = [`ada-${randomUUID()}`, `bob-${randomUUID()}`];
+      const sent = await send(server, templateId, [ada, bob]);
+      assert.equal(sent.status, 201);
+      const adaCard = sent.body.cards.find((c: { userId: string }) => c.userId === ada);
+      assert.equal((await server.api('PUT', `/v1/cards/dismiss?cardInstanceId=${adaCard.cardInstanceId}`)).status, 200);
+
+      const adas = await allPages(`endUserId=${ada}`, 100);
+      assert.deepEqual(
+        adas.events.map((e) => e.analyticsEvent),
+        ['action-flow-started', 'card-published', 'action-flow-completed', 'card-dismissed'],
+      );
+      assert.ok(adas.events.every((e) => e.endUserId === ada));
+      for (const e of adas.events) {
+        assert.deepEqual(Object.keys(e).sort(), ['analyticsEvent', 'cardContext', 'endUserId', 'eventContext', 'hostContext', 'id', 'platformContext', 'properties', 'sdkContext', 'streamContext', 'timestamp']);
+      }
+
+      // One event per page: the same events in the same order, and null at the end.
+      const paged = await allPages(`endUserId=${ada}`, 1);
+      assert.deepEqual(paged.events.map((e) => e.id), adas.events.map((e) => e.id));
+      assert.equal(paged.pages, 4);
+
+      const byCard = await allPages(`cardInstanceId=${adaCard.cardInstanceId}`, 10);
+      assert.deepEqual(byCard.events.map((e) => e.id), adas.events.map((e) => e.id));
+      const byLifecycle = await allPages(`lifecycleId=${adaCard.lifecycleId}`, 10);
+      assert.deepEqual(byLifecycle.events.map((e) => e.id), adas.events.map((e) => e.id));
+      const dismissed = await allPages(`analyticsEvent=card-dismissed&endUserId=${ada}`, 10);
+      assert.deepEqual(dismissed.events.map((e) => e.cardContext.cardInstanceId), [adaCard.cardInstanceId]);
+      const bobs = await allPages(`endUserId=${bob}&analyticsEvent=card-published`, 10);
+      assert.equal(bobs.events.length, 1);
+
+      // from is inclusive and to exclusive, on the event's timestamp.
+      const at = adas.events[0]?.timestamp as string;
+      const fromAt = await allPages(`endUserId=${ada}&from=${encodeURIComponent(at)}`, 10);
+      assert.equal(fromAt.events.length, 4);
+      const toAt = await allPages(`endUserId=${ada}&to=${encodeURIComponent(at)}`, 10);
+      assert.equal(toAt.events.length, 0);
+      const offset = new Date(Date.parse(at) + 1).toISOString().replace('Z', '+00:00');
+      assert.equal((await allPages(`endUserId=${bob}&to=${encodeURIComponent(offset)}`, 10)).events.length, 3);
+    });
+
+    test('bad query attributes are 400 naming them', async () => {
+      const cases: Array<[string, string, RegExp]> = [
+        ['/v1/analytics/events?userId=x', 'unknown_attribute', /userId/],
+        ['/v1/analytics/events?from=yesterday', 'invalid_time', /from/],
+        ['/v1/analytics/events?analyticsEvent=card-exploded', 'invalid_request', /analyticsEvent/],
+        ['/v1/analytics/events?to=2026-01-01T00:00:00', 'invalid_time', /to/],
+        ['/v1/analytics/events?limit=0', 'invalid_limit', /limit/],
+        ['/v1/analytics/events?limit=1001', 'invalid_limit', /limit/],
+        ['/v1/analytics/events?limit=ten', 'invalid_request', /limit/],
+        ['/v1/analytics/events?cursor=not-a-cursor', 'invalid_cursor', /cursor/],
+        [`/v1/analytics/events?cursor=${Buffer.from('-1').toString('base64url')}`, 'invalid_cursor', /cursor/],
+        ['/v1/analytics/export?limit=5', 'unknown_attribute', /limit/],
+        ['/v1/analytics/export?from=2026-13-01T00:00:00Z', 'invalid_time', /from/],
+        ['/v1/analytics/insights?to=soon', 'invalid_time', /to/],
+        ['/v1/analytics/insights?templateId=x', 'unknown_attribute', /templateId/],
+      ];
+      for (const [path, code, names] of cases) {
+        const res = await server.api('GET', path);
+        assert.equal(res.status, 400, path);
+        assert.equal(res.body.error.code, code, path);
+        assert.match(res.body.error.message, names, path);
+      }
+      const max = await server.api('GET', '/v1/analytics/events?limit=1000');
+      assert.equal(max.status, 200);
+    });
+
+    test('the export streams every matching event as one NDJSON line, oldest first', async () => {
+      const user = `export-${randomUUID()}`;
+      assert.equal((await send(server, templateId, [user])).status, 201);
+      // Fill: copies of a real event with new ids, as an SDK or a busy platform would store.
+      const db = server.platform.services.store.db;
+      const model = await db.selectFrom('analytics_events').selectAll().where('end_user_id', '=', user).orderBy('seq').limit(1).executeTakeFirstOrThrow();
+      const TOTAL = 20_000;
+      const ids: string[] = [];
+      await db.transaction().execute(async (tx) => {
+        for (let done = 3; done < TOTAL; ) {
+          const rows = [];
+          for (let i = 0; i < 500 && done < TOTAL; i++, done++) {
+            const id = randomUUID();
+            ids.push(id);
+            const { seq: _seq, ...copy } = model;
+            rows.push({ ...copy, id, body: JSON.stringify({ ...JSON.parse(model.body), id }) });
+          }
+          await tx.insertInto('analytics_events').values(rows).execute();
+        }
+      });
+
+      const res = await fetch(`${server.url}/v1/analytics/export?endUserId=${user}`, { headers: { authorization: `Bearer ${BOOTSTRAP_KEY}` } });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/x-ndjson/);
+      assert.equal(res.headers.get('content-length'), null, 'streamed, not buffered');
+      const text = await res.text();
+      assert.ok(text.endsWith('\n'));
+      const lines = text.slice(0, -1).split('\n');
+      assert.equal(lines.length, TOTAL);
+      const events = lines.map((line) => JSON.parse(line) as Event);
+      assert.ok(events.every((e) => e.endUserId === user));
+      assert.deepEqual(events.slice(0, 3).map((e) => e.analyticsEvent), ['action-flow-started', 'card-published', 'action-flow-completed']);
+      assert.deepEqual(events.slice(3).map((e) => e.id), ids, 'every copy, in the order stored');
+      assert.equal(new Set(events.map((e) => e.id)).size, TOTAL);
+
+      // The same order and content as the events API.
+      const api = await allPages(`endUserId=${user}`, 1000);
+      assert.deepEqual(api.events.map((e) => e.id), events.map((e) => e.id));
+
+      const filtered = await fetch(`${server.url}/v1/analytics/export?endUserId=${user}&analyticsEvent=card-published`, { headers: { authorization: `Bearer ${BOOTSTRAP_KEY}` } });
+      const publishedLines = (await filtered.text()).trim().split('\n');
+      assert.equal(publishedLines.length, 1);
+      const none = await fetch(`${server.url}/v1/analytics/export?endUserId=nobody-${randomUUID()}`, { headers: { authorization: `Bearer ${BOOTSTRAP_KEY}` } });
+      assert.equal(none.status, 200);
+      assert.equal(await none.text(), '');
+    });
+
+    test('insights count distinct cards per template, with rates against sent', async () => {
+      const insightsTemplate = await publishedTemplate(server);
+      const quietTemplate = await publishedTemplate(server);
+      const users = Array.from({ length: 4 }, () => `ins-${randomUUID()}`);
+      const sent = await send(server, insightsTemplate, users);
+      const cards = sent.body.cards as Array<{ userId: string; cardInstanceId: string }>;
+      const embargoUser = `ins-embargo-${randomUUID()}`;
+      const embargoed = await send(server, insightsTemplate, [embargoUser], {
+        variables: { name: 'Ada' },
+        cardOptions: { embargo: new Date(Date.now() + 3600_000).toISOString() },
+      });
+      assert.equal(embargoed.body.cards[0].status, 'embargoed');
+      await send(server, quietTemplate, [`quiet-${randomUUID()}`]);
+      const [c0, c1, c2, c3] = cards as [(typeof cards)[0], (typeof cards)[0], (typeof cards)[0], (typeof cards)[0]];
+
+      // Displayed: c0 three times, c1 once. Votes: c0 up twice, c1 down.
+      const upload = async (card: (typeof cards)[0], names: string[]) => {
+        const token = await endUserToken(server, card.userId);
+        const events = names.map((analyticsEvent) => ({
+          id: randomUUID(),
+          analyticsEvent,
+          timestamp: new Date().toISOString(),
+          cardContext: { cardInstanceId: card.cardInstanceId },
+          ...(analyticsEvent === 'card-voted-down' ? { properties: { reason: 'too-often' } } : {}),
+        }));
+        const res = await server.api('POST', '/v1/sdk/events', { events }, token);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+      };
+      await upload(c0, ['card-displayed', 'card-displayed', 'card-displayed', 'card-voted-up', 'card-voted-up']);
+      await upload(c1, ['card-displayed', 'card-voted-down']);
+      assert.equal((await server.api('PUT', `/v1/cards/complete?cardInstanceId=${c0.cardInstanceId}`, {})).status, 200);
+      assert.equal((await server.api('PUT', `/v1/cards/dismiss?cardInstanceId=${c1.cardInstanceId}`)).status, 200);
+      assert.equal((await server.api('PUT', `/v1/cards/snooze?cardInstanceId=${c2.cardInstanceId}`, { interval: 'PT1H' })).status, 200);
+      assert.equal((await server.api('PUT', `/v1/cards/snooze?cardInstanceId=${c3.cardInstanceId}`, { interval: 'PT1H' })).status, 200);
+
+      const res = await server.api('GET', `/v1/analytics/insights?cardTemplateId=${insightsTemplate}`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body.data, [
+        {
+          cardTemplateId: insightsTemplate,
+          sent: 5,
+          displayed: 2,
+          completed: 1,
+          dismissed: 1,
+          snoozed: 2,
+          votedUp: 1,
+          votedDown: 1,
+          displayRate: 2 / 5,
+          completionRate: 1 / 5,
+          dismissRate: 1 / 5,
+        },
+      ]);
+
+      const all = await server.api('GET', '/v1/analytics/insights');
+      const byId = new Map((all.body.data as Array<{ cardTemplateId: string; sent: number; displayRate: number }>).map((row) => [row.cardTemplateId, row]));
+      assert.equal(byId.get(insightsTemplate)?.sent, 5);
+      assert.equal(byId.get(quietTemplate)?.sent, 1);
+      assert.equal(byId.get(quietTemplate)?.displayRate, 0);
+      assert.ok(byId.has(templateId), 'every template with events');
+
+      // A window before anything happened: zeros, and no division by zero.
+      const before = await server.api('GET', `/v1/analytics/insights?cardTemplateId=${insightsTemplate}&to=2020-01-01T00:00:00Z`);
+      assert.deepEqual(before.body.data, [
+        { cardTemplateId: insightsTemplate, sent: 0, displayed: 0, completed: 0, dismissed: 0, snoozed: 0, votedUp: 0, votedDown: 0, displayRate: 0, completionRate: 0, dismissRate: 0 },
+      ]);
+      const since = await server.api('GET', `/v1/analytics/insights?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
+      assert.deepEqual(since.body.data, []);
+    });
+
+    test('the migration gives events stored before it the template of their card', async () => {
+      const old = await freshStore(kind);
+      const { db, close } = connect(old.options);
+      try {
+        const migrator = new Migrator({ db, provider: migrationProvider(kind) });
+        assert.equal((await migrator.migrateTo('002_realtime')).error, undefined);
+        const card = { ...CARD, card_instance_id: randomUUID(), card_template_id: 'tpl-old' };
+        await db.insertInto('cards').values(card).execute();
+        const event = { id: randomUUID(), analytics_event: 'card-published', end_user_id: card.user_id, timestamp: 1, body: '{}' };
+        await db.insertInto('analytics_events').values([
+          { ...event, card_instance_id: card.card_instance_id, lifecycle_id: card.lifecycle_id },
+          { ...event, id: randomUUID(), analytics_event: 'sdk-initialized', card_instance_id: null, lifecycle_id: null },
+        ] as never).execute();
+        assert.equal((await migrator.migrateToLatest()).error, undefined);
+        const rows = await db.selectFrom('analytics_events').select(['analytics_event', 'card_template_id']).orderBy('seq').execute();
+        assert.deepEqual(rows, [
+          { analytics_event: 'card-published', card_template_id: 'tpl-old' },
+          { analytics_event: 'sdk-initialized', card_template_id: null },
+        ]);
+      } finally {
+        await close();
+        await old.drop();
+      }
+    });
+  });
+}

@@ -1,0 +1,155 @@
+// Bulk cancel jobs (CONTRACT §4, seed 002) against a real listening server and store.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { endUserToken, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore, openServer, closeServer } from './harness.js';
+import { fillCards } from './fill.js';
+import { TestSocket } from './sockets.js';
+
+async function finished(server: TestServer, id: string, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await server.api('GET', `/v1/cancel-status/${id}`);
+    assert.equal(status.status, 200);
+    if (status.body.status === 'completed' || status.body.status === 'failed') return status.body;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${status.body.status}`);
+    await sleep(100);
+  }
+}
+
+async function countEvents(server: TestServer, name: string, templateId: string): Promise<number> {
+  const db = server.platform.services.store.db;
+  const row = await db
+    .selectFrom('analytics_events')
+    .innerJoin('cards', 'cards.card_instance_id', 'analytics_events.card_instance_id')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('analytics_event', '=', name)
+    .where('cards.card_template_id', '=', templateId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`bulk cancel jobs (${kind})`, () => {
+    let store: TestStore;
+    let server: TestServer;
+
+    before(async () => ({ store, server } = await openServer(kind, { cancelJobs: { pollMs: 50 } })));
+    after(() => closeServer(server, store));
+
+    test('bad criteria are refused with a clear error and start nothing', async () => {
+      for (const criteria of [{}, { colour: 'red' }, { status: 'dismissed' }, { userId: 7 }]) {
+        for (const path of ['/v1/cancel-jobs', '/v1/cancel-jobs/preview']) {
+          const res = await server.api('POST', path, { criteria });
+          assert.equal(res.status, 400, `${path} ${JSON.stringify(criteria)}`);
+          assert.ok(res.body.error.message.length > 10);
+        }
+      }
+      assert.equal(await server.platform.services.store.db.selectFrom('cancel_jobs').select('id').execute().then((r) => r.length), 0);
+      assert.equal((await server.api('GET', `/v1/cancel-status/${randomUUID()}`)).status, 404);
+    });
+
+    test('review the count, cancel now, follow progress; cancelled cards leave connected streams live', async () => {
+      const target = await publishedTemplate(server, { name: 'Stale offer' });
+      const keep = await publishedTemplate(server, { name: 'Keep' });
+      const users = [`u-${randomUUID()}`, `u-${randomUUID()}`, `u-${randomUUID()}`];
+      for (let i = 0; i < 10; i++) await send(server, target, users);
+      const embargoed = await send(server, target, [users[0] as string], {
+        variables: { name: 'Ada' },
+        cardOptions: { embargo: new Date(Date.now() + 3600_000).toISOString() },
+      });
+      assert.equal(embargoed.body.cards[0].status, 'embargoed');
+      const kept = (await send(server, keep, users)).body.cards.map((c: { cardInstanceId: string }) => c.cardInstanceId);
+      // One of users[0]'s cards is already closed; users[1] keeps all ten of theirs open.
+      const dismissedOne = (await server.api('GET', `/v1/cards?cardTemplateId=${target}&userId=${users[0]}&limit=1`)).body.data[0].cardInstanceId;
+      await server.api('PUT', `/v1/cards/dismiss?cardInstanceId=${dismissedOne}`);
+      const { socket } = await TestSocket.connect(server.url, await endUserToken(server, users[1] as string));
+
+      const preview = await server.api('POST', '/v1/cancel-jobs/preview', { criteria: { cardTemplateId: target } });
+      assert.deepEqual(preview.body, { matched: 30 }, '31 sent, one already dismissed; the embargoed one counts');
+      const started = await server.api('POST', '/v1/cancel-jobs', { criteria: { cardTemplateId: target } });
+      assert.equal(started.status, 202);
+      assert.equal(started.body.statusUrl, `/v1/cancel-status/${started.body.id}`);
+      const job = await finished(server, started.body.id);
+      assert.equal(job.status, 'completed');
+      assert.equal(job.matched, 30);
+      assert.equal(job.cancelled, 30);
+      assert.equal(job.requestedBy, 'bootstrap');
+      assert.deepEqual(job.criteria, { cardTemplateId: target });
+      assert.ok(Date.parse(job.finished) >= Date.parse(job.created));
+
+      const statuses = (await server.api('GET', `/v1/cards?cardTemplateId=${target}&limit=1000`)).body.data.map((c: { status: string }) => c.status);
+      assert.equal(statuses.filter((s: string) => s === 'cancelled').length, 30);
+      assert.equal(statuses.filter((s: string) => s === 'dismissed').length, 1);
+      assert.equal(await countEvents(server, 'card-cancelled', target), 30);
+      for (const id of kept) assert.equal((await server.api('GET', `/v1/cards?cardInstanceId=${id}`)).body.data[0].status, 'active');
+
+      // users[1] had 10 cards of the template: each left the live stream.
+      const changes = await socket.waitForChanges(10);
+      assert.deepEqual(changes.map((c) => c.status), Array(10).fill('cancelled'));
+      socket.close();
+    });
+
+    test('one job cancels at most its cap; the rest wait for another job', async () => {
+      const capped = await startServer(store.options, { cancelJobs: { pollMs: 50, maxCards: 25, pageSize: 10 } });
+      try {
+        const template = await publishedTemplate(capped, { name: 'Many' });
+        const users = Array.from({ length: 40 }, () => `cap-${randomUUID()}`);
+        await send(capped, template, users);
+        const first = await finished(capped, (await capped.api('POST', '/v1/cancel-jobs', { criteria: { cardTemplateId: template } })).body.id);
+        assert.deepEqual([first.matched, first.cancelled], [25, 25]);
+        assert.equal((await capped.api('GET', `/v1/cards/count?cardTemplateId=${template}&status=active`)).body.total, 15);
+        const second = await finished(capped, (await capped.api('POST', '/v1/cancel-jobs', { criteria: { cardTemplateId: template } })).body.id);
+        assert.deepEqual([second.matched, second.cancelled], [15, 15]);
+        assert.equal((await capped.api('GET', `/v1/cards/count?cardTemplateId=${template}&status=active`)).body.total, 0);
+      } finally {
+        await capped.close();
+      }
+    });
+
+    test('a job interrupted by a shutdown goes on after a restart, cancelling each card once', async () => {
+      // Only the servers started here run jobs, so the hand-over is theirs to make.
+      await server.platform.services.cancelJobs.stop();
+      const template = await publishedTemplate(server, { name: 'Interrupted' });
+      const model = await server.platform.services.store.db.selectFrom('cards').selectAll().executeTakeFirstOrThrow();
+      await fillCards(server.platform.services.store, { ...model, card_template_id: template, status: 'active' }, 20_000, 500, 'int-');
+      const first = await startServer(store.options, { cancelJobs: { pollMs: 50, pageSize: 100 } });
+      const id = (await first.api('POST', '/v1/cancel-jobs', { criteria: { cardTemplateId: template } })).body.id;
+      for (;;) {
+        const status = (await first.api('GET', `/v1/cancel-status/${id}`)).body;
+        if (status.cancelled > 0) break;
+        await sleep(10);
+      }
+      await first.close();
+      const midway = (await server.api('GET', `/v1/cancel-status/${id}`)).body;
+      assert.equal(midway.status, 'running');
+      assert.ok(midway.cancelled > 0 && midway.cancelled < 20_000, `stopped midway at ${midway.cancelled}`);
+
+      const second = await startServer(store.options, { cancelJobs: { pollMs: 50, pageSize: 1000 } });
+      try {
+        const done = await finished(second, id);
+        assert.deepEqual([done.status, done.matched, done.cancelled], ['completed', 20_000, 20_000]);
+        assert.equal(await countEvents(second, 'card-cancelled', template), 20_000);
+      } finally {
+        await second.close();
+        server.platform.services.cancelJobs.start();
+      }
+    });
+
+    test('a job over 200,000 cards', { skip: kind === 'postgres' && !process.env.CANCEL_200K_ON_POSTGRES && 'set CANCEL_200K_ON_POSTGRES to run it on PostgreSQL too' }, async () => {
+      const template = await publishedTemplate(server, { name: 'Huge' });
+      const model = await server.platform.services.store.db.selectFrom('cards').selectAll().executeTakeFirstOrThrow();
+      let t = Date.now();
+      await fillCards(server.platform.services.store, { ...model, card_template_id: template, status: 'active' }, 200_000, 20_000, 'huge-');
+      console.log(`# filled 200,000 cards in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      t = Date.now();
+      const started = await server.api('POST', '/v1/cancel-jobs', { criteria: { cardTemplateId: template } });
+      assert.equal(started.status, 202);
+      const job = await finished(server, started.body.id, 300_000);
+      console.log(`# cancelled 200,000 cards in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      assert.deepEqual([job.status, job.matched, job.cancelled], ['completed', 200_000, 200_000]);
+      assert.equal((await server.api('GET', `/v1/cards/count?cardTemplateId=${template}&status=cancelled`)).body.total, 200_000);
+      assert.equal(await countEvents(server, 'card-cancelled', template), 200_000);
+    });
+  });
+}

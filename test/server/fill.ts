@@ -1,0 +1,31 @@
+// Fills the cards table fast for tests and benchmarks: copies of one real card row with
+// fresh ids, spread over `users` users, generated inside the database (a recursive CTE on
+// SQLite, generate_series on PostgreSQL) instead of sent row by row from here.
+import { sql } from 'kysely';
+import type { Store } from '../../src/server/db/database.js';
+import type { CardRow } from '../../src/server/cards/row.js';
+
+const BATCH = 100_000;
+
+export async function fillCards(store: Store, model: CardRow, count: number, users: number, userPrefix = 'user-'): Promise<void> {
+  const base = Date.now();
+  for (let done = 0; done < count; done += BATCH) {
+    const n = Math.min(BATCH, count - done);
+    const newId = store.kind === 'postgres' ? sql`gen_random_uuid()::text` : sql`lower(hex(randomblob(16)))`;
+    const numbers =
+      store.kind === 'postgres'
+        ? sql`(select g as k from generate_series(${done}::bigint, ${done + n - 1}::bigint) as g) as s`
+        : sql`(with recursive s(k) as (select ${done} union all select k + 1 from s where k + 1 < ${done + n}) select k from s) as s`;
+    const at = sql`(${base} + s.k)`;
+    await sql`
+      insert into cards (card_instance_id, lifecycle_id, flow_instance_id, flow_invocation_id, card_template_id,
+        card_template_name, card_template_version, event_name, event_source, stream_id, priority, definition, payload,
+        status, user_id, created, updated, active_since, embargo_until, expires_at, snoozed_until, completion, next_due,
+        runtime_variables)
+      select ${newId}, ${newId}, ${newId}, ${model.flow_invocation_id}, ${model.card_template_id},
+        ${model.card_template_name}, ${model.card_template_version}, ${model.event_name}, ${model.event_source},
+        ${model.stream_id}, ${model.priority}, ${model.definition}, ${model.payload}, ${model.status},
+        cast(${userPrefix} as text) || cast(s.k % ${users} as text), ${at}, ${at}, ${at}, null, null, null, null, null, ${model.runtime_variables}
+      from ${numbers}`.execute(store.db);
+  }
+}
