@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER_ENTRY = join(root, 'dist/node/server/main.js');
-const OUTPUTS = [SERVER_ENTRY, join(root, 'dist/card-stream.iife.js')];
+const OUTPUTS = [SERVER_ENTRY, join(root, 'dist/card-stream.iife.js'), join(root, 'dist/demo/index.html')];
 // Besides src/, the files that change what the build produces.
 const BUILD_INPUTS = [
   'scripts/build.mjs',
   'vite.config.ts',
+  'vite.demo.config.ts',
   'tsconfig.json',
   'tsconfig.server.json',
   'tsconfig.sdk-types.json',
@@ -45,7 +46,7 @@ function buildReason() {
   const missing = OUTPUTS.find((_, i) => outputTimes[i] === undefined);
   if (missing) return `${missing.slice(root.length + 1)} is missing`;
   const oldestOutput = Math.min(...outputTimes);
-  const newestInput = Math.max(newestUnder(join(root, 'src')), ...BUILD_INPUTS.map((f) => mtime(f) ?? 0));
+  const newestInput = Math.max(newestUnder(join(root, 'src')), newestUnder(join(root, 'demo')), ...BUILD_INPUTS.map((f) => mtime(f) ?? 0));
   return newestInput > oldestOutput ? 'sources changed since the last build' : undefined;
 }
 

@@ -1,0 +1,144 @@
+// The composer: send a test card from a template, or from blocks built here, to the picked
+// user or a list of users — the demo's version of Atomic's Workbench test sends.
+import { html } from 'lit';
+import { api, errorText } from './api.js';
+
+interface Template {
+  id: string;
+  name: string;
+  definition: { blocks: unknown[] };
+  runtimeVariables?: { name: string; defaultValue: string }[];
+}
+
+const BLOCK_SAMPLES: Record<string, unknown> = {
+  headline: { type: 'headline', content: 'A headline for {{name}}' },
+  text: { type: 'text', content: 'Some **bold** and *italic* text with a [link](https://example.com).', format: 'markdown' },
+  badge: { type: 'badge', label: 'New', variant: 'success' },
+  kv: { type: 'kv', rows: [{ key: 'Plan', value: 'Pro' }, { key: 'Renews', value: '!{renewal}' }] },
+  image: { type: 'image', url: `${location.origin}/assets/sample.svg`, alt: 'A sample picture', height: 'short' },
+  input: { type: 'input', name: 'answer', kind: 'text', label: 'Your answer', required: true },
+  buttons: { type: 'button', buttons: [{ id: 'ok', label: 'Submit', style: 'primary', action: { type: 'submit' } }, { id: 'docs', label: 'Docs', action: { type: 'link', url: 'https://example.com/docs' } }] },
+};
+
+const lines = (text: string) =>
+  Object.fromEntries(
+    text
+      .split('\n')
+      .map((line) => line.split('='))
+      .filter((parts) => parts.length >= 2 && (parts[0] ?? '').trim())
+      .map(([k, ...v]) => [(k ?? '').trim(), v.join('=').trim()]),
+  );
+
+export class Composer {
+  templates: Template[] = [];
+  mode: 'template' | 'blocks' = 'template';
+  templateId = '';
+  blocks: unknown[] = [BLOCK_SAMPLES.headline, BLOCK_SAMPLES.text];
+  status = 'default';
+  variables = 'name=Ada';
+  runtimeDefaults = 'renewal=next month';
+  priority = '';
+  embargo = '';
+  expiresInterval = '';
+  targets = '';
+  result = '';
+  sending = false;
+
+  constructor(
+    private readonly userId: string,
+    private readonly update: () => void,
+  ) {}
+
+  async load(): Promise<void> {
+    const res = await api<{ data: Template[] }>('GET', '/v1/card-templates');
+    this.templates = res.body.data ?? [];
+    this.templateId ||= this.templates[0]?.id ?? '';
+    this.update();
+  }
+
+  private async templateToSend(): Promise<string> {
+    if (this.mode === 'template') return this.templateId;
+    const runtimeVariables = Object.entries(lines(this.runtimeDefaults)).map(([name, defaultValue]) => ({ name, defaultValue }));
+    const created = await api<{ id: string }>('POST', '/v1/card-templates', {
+      name: `Composed ${new Date().toLocaleTimeString()}`,
+      definition: { status: this.status, blocks: this.blocks },
+      runtimeVariables,
+    });
+    if (created.status !== 201) throw new Error(errorText(created));
+    return created.body.id;
+  }
+
+  async send(): Promise<void> {
+    this.sending = true;
+    this.update();
+    try {
+      const templateId = await this.templateToSend();
+      const cardOptions: Record<string, unknown> = {};
+      if (this.priority) cardOptions.priority = Number(this.priority);
+      if (this.embargo) cardOptions.embargo = new Date(this.embargo).toISOString();
+      if (this.expiresInterval) cardOptions.expiresInterval = this.expiresInterval;
+      const targets = this.targets.trim() ? this.targets.split(',').map((u) => u.trim()).filter(Boolean) : [this.userId];
+      const sent = await api('POST', `/v1/action-flows/${templateId}/test`, {
+        flows: [{ target: { type: 'user', targetUserIds: targets }, payload: { variables: lines(this.variables), cardOptions } }],
+      });
+      this.result = sent.status === 201 ? JSON.stringify(sent.body, null, 2) : errorText(sent);
+    } catch (err) {
+      this.result = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.sending = false;
+      this.update();
+    }
+  }
+
+  render() {
+    const set = (field: keyof this) => (e: Event) => {
+      (this as Record<string, unknown>)[field as string] = (e.target as HTMLInputElement).value;
+      this.update();
+    };
+    return html`
+      <form class="composer" @submit=${(e: Event) => (e.preventDefault(), void this.send())}>
+        <fieldset class="mode">
+          <legend>Card</legend>
+          <label><input type="radio" name="mode" .checked=${this.mode === 'template'} @change=${() => ((this.mode = 'template'), this.update())}> From a template</label>
+          <label><input type="radio" name="mode" .checked=${this.mode === 'blocks'} @change=${() => ((this.mode = 'blocks'), this.update())}> Build blocks</label>
+        </fieldset>
+        ${this.mode === 'template'
+          ? html`<label>Template
+              <select name="template" @change=${set('templateId')}>
+                ${this.templates.map((t) => html`<option value=${t.id} ?selected=${t.id === this.templateId}>${t.name}</option>`)}
+              </select></label>`
+          : html`<div class="blocks">
+              <div class="add">Add: ${Object.keys(BLOCK_SAMPLES).map(
+                (kind) => html`<button type="button" data-add=${kind} @click=${() => ((this.blocks = [...this.blocks, BLOCK_SAMPLES[kind]]), this.update())}>${kind}</button>`,
+              )}</div>
+              <label>Blocks (JSON)
+                <textarea name="blocks" rows="8" .value=${JSON.stringify(this.blocks, null, 2)} @change=${(e: Event) => {
+                  try {
+                    this.blocks = JSON.parse((e.target as HTMLTextAreaElement).value) as unknown[];
+                  } catch {
+                    this.result = 'The blocks are not valid JSON.';
+                  }
+                  this.update();
+                }}></textarea></label>
+              <label>Status tone
+                <select name="status" @change=${set('status')}>
+                  ${['default', 'success', 'warning', 'error', 'pending'].map((s) => html`<option ?selected=${s === this.status}>${s}</option>`)}
+                </select></label>
+              <label>Runtime-variable defaults (name=value per line)
+                <textarea name="runtime" rows="2" .value=${this.runtimeDefaults} @change=${set('runtimeDefaults')}></textarea></label>
+            </div>`}
+        <label>Variables for {{name}} placeholders (name=value per line)
+          <textarea name="variables" rows="2" .value=${this.variables} @change=${set('variables')}></textarea></label>
+        <div class="row">
+          <label>Priority <input name="priority" type="number" min="1" max="10" placeholder="5" .value=${this.priority} @change=${set('priority')}></label>
+          <label>Expires after <input name="expiresInterval" placeholder="PT10S" .value=${this.expiresInterval} @change=${set('expiresInterval')}></label>
+          <label>Embargo until <input name="embargo" type="datetime-local" .value=${this.embargo} @change=${set('embargo')}></label>
+        </div>
+        <label>Send to (comma-separated user ids; empty: ${this.userId})
+          <input name="targets" .value=${this.targets} @change=${set('targets')}></label>
+        <button class="primary" type="submit" ?disabled=${this.sending || (this.mode === 'template' && !this.templateId)}>${this.sending ? 'Sending…' : 'Send test card'}</button>
+        ${this.result ? html`<pre class="result" aria-live="polite">${this.result}</pre>` : ''}
+      </form>
+    `;
+  }
+}

@@ -1,0 +1,171 @@
+// End to end: `npm start` (scripts/start.mjs, on a free port, --memory) driven through real
+// Chromium with playwright-core. Screenshots of the demo go to test-results/screenshots/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const KEY = 'e2e-bootstrap-key';
+const SHOTS = 'test-results/screenshots';
+const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+
+let server: ChildProcess;
+let base = '';
+let browser: Browser;
+
+async function startPlatform(): Promise<void> {
+  server = spawn(process.execPath, ['scripts/start.mjs', '--memory', '--port', '0', '--bootstrap-key', KEY], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    server.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${out}`)));
+  });
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** Sends the seeded "Welcome" template to `userId` through the API. */
+async function sendWelcome(userId: string): Promise<string> {
+  const templates = (await api('GET', '/v1/card-templates')).data as { id: string; name: string }[];
+  const welcome = templates.find((t) => t.name === 'Welcome');
+  assert.ok(welcome, 'the demo seeds its sample templates');
+  const sent = await api('POST', `/v1/action-flows/${welcome.id}/start`, {
+    flows: [{ target: { type: 'user', targetUserIds: [userId] }, payload: { variables: { name: 'Tester' } } }],
+  });
+  return sent.cards[0].cardInstanceId as string;
+}
+
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('pageerror', (err) => console.log(`# page error: ${err.message}`));
+  return page;
+}
+
+const cardIn = (page: Page, cardId?: string) => page.locator(cardId ? `card-stream [data-card-id="${cardId}"]` : 'card-stream [data-card-id]');
+
+describe('the demo, end to end', () => {
+  before(async () => {
+    await startPlatform();
+    browser = await chromium.launch({
+      executablePath: CHROME,
+      args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+    server?.kill('SIGTERM');
+  });
+
+  test('compose and send; the card shows in the stream and the table; dismissed in the stream, the table and the debugger follow', async () => {
+    const user = `e2e-${randomUUID().slice(0, 8)}`;
+    const page = await newPage();
+    await page.goto(`${base}/?user=${user}`);
+    await page.getByRole('button', { name: 'Send test card' }).click();
+    const result = page.locator('pre.result');
+    await result.waitFor();
+    const { cards } = JSON.parse((await result.textContent()) as string) as { cards: { cardInstanceId: string }[] };
+    const cardId = cards[0]?.cardInstanceId as string;
+    await cardIn(page, cardId).waitFor({ timeout: 5000 });
+
+    await page.locator('[data-tab="cards"]').click();
+    await page.locator(`tr[data-card-id="${cardId}"] [data-status="active"]`).waitFor({ timeout: 5000 });
+
+    await cardIn(page, cardId).locator('[part~="menu-button"]').click();
+    await page.locator('card-stream [part~="menu-item"][data-action="dismiss"]').click();
+    await cardIn(page, cardId).waitFor({ state: 'detached', timeout: 5000 });
+    await page.locator(`tr[data-card-id="${cardId}"] [data-status="dismissed"]`).waitFor({ timeout: 5000 });
+
+    await page.locator('[data-tab="analytics"]').click();
+    await page.locator('details[data-event="card-dismissed"]').first().waitFor({ timeout: 5000 });
+    await page.locator('details[data-event="card-dismissed"] summary').first().click();
+    assert.match((await page.locator('details[data-event="card-dismissed"] pre').first().textContent()) ?? '', new RegExp(cardId));
+    await page.close();
+  });
+
+  test('a card sent with expiresInterval PT3S leaves the stream on its own', async () => {
+    const user = `e2e-${randomUUID().slice(0, 8)}`;
+    const page = await newPage();
+    await page.goto(`${base}/?user=${user}`);
+    await page.locator('input[name="expiresInterval"]').fill('PT3S');
+    await page.locator('input[name="expiresInterval"]').dispatchEvent('change');
+    await page.getByRole('button', { name: 'Send test card' }).click();
+    await cardIn(page).waitFor({ timeout: 5000 });
+    const shownAt = Date.now();
+    await cardIn(page).waitFor({ state: 'detached', timeout: 8000 });
+    assert.ok(Date.now() - shownAt < 7000);
+    await page.locator('[data-tab="cards"]').click();
+    await page.locator('[data-status="expired"]').waitFor({ timeout: 5000 });
+    await page.close();
+  });
+
+  test('the script-tag page and the npm SPA example render a card sent through the API', async () => {
+    for (const path of ['/script-tag.html', '/spa/']) {
+      const user = `e2e-${randomUUID().slice(0, 8)}`;
+      const cardId = await sendWelcome(user);
+      const page = await newPage();
+      await page.goto(`${base}${path}?user=${user}`);
+      await cardIn(page, cardId).waitFor({ timeout: 8000 });
+      await page.close();
+    }
+  });
+
+  test("the cancel tool: criteria, review with the count, cancel now, the finished summary; the stream empties", async () => {
+    const user = `e2e-${randomUUID().slice(0, 8)}`;
+    for (let i = 0; i < 3; i++) await sendWelcome(user);
+    const page = await newPage();
+    await page.goto(`${base}/?user=${user}`);
+    await page.locator('card-stream [data-card-id]').nth(2).waitFor({ timeout: 8000 });
+    await page.locator('[data-tab="cancel"]').click();
+    await page.locator('form.cancel input[name="userId"]').fill(user);
+    await page.locator('form.cancel input[name="userId"]').dispatchEvent('change');
+    await page.getByRole('button', { name: 'Review before cancelling' }).click();
+    await page.locator('p.review strong', { hasText: '3' }).waitFor({ timeout: 5000 });
+    await page.getByRole('button', { name: 'Cancel cards now' }).click();
+    await page.locator('section.job h3', { hasText: 'Cancellation finished' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('section.job dd.cancelled').textContent(), '3 of 3');
+    assert.match((await page.locator('section.job').textContent()) ?? '', /bootstrap|demo/);
+    await page.locator('card-stream [data-card-id]').first().waitFor({ state: 'detached', timeout: 5000 });
+    await page.close();
+  });
+
+  test('screenshots of the demo, light and dark', async () => {
+    const user = `shots-${randomUUID().slice(0, 8)}`;
+    for (const name of ['Welcome', 'Order update', 'Quick survey']) {
+      const templates = (await api('GET', '/v1/card-templates')).data as { id: string; name: string }[];
+      const template = templates.find((t) => t.name === name);
+      if (template) await api('POST', `/v1/action-flows/${template.id}/start`, { flows: [{ target: { type: 'user', targetUserIds: [user] }, payload: { variables: { name: 'Ada', order: '1234' } } }] });
+    }
+    for (const theme of ['light', 'dark']) {
+      const page = await newPage();
+      await page.goto(`${base}/?user=${user}&theme=${theme}`);
+      await cardIn(page).first().waitFor({ timeout: 8000 });
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: `${SHOTS}/demo-${theme}.png`, fullPage: true });
+      await page.locator('[data-tab="analytics"]').click();
+      await page.locator('details[data-event]').first().waitFor({ timeout: 5000 });
+      await page.screenshot({ path: `${SHOTS}/demo-analytics-${theme}.png`, fullPage: true });
+      await page.locator('[data-tab="insights"]').click();
+      await page.locator('section.insight').first().waitFor({ timeout: 5000 });
+      await page.screenshot({ path: `${SHOTS}/demo-insights-${theme}.png`, fullPage: true });
+      await page.close();
+    }
+  });
+});
