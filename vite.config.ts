@@ -37,12 +37,89 @@ function noServerModules(): Plugin {
   };
 }
 
+// lit's css`` literals reach the bundle verbatim; the SDK's stylesheets hold no `${}`, so
+// their comments and whitespace can go safely (the descendant-combinator space stays).
+export function minifyCss(text: string): string {
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\s+/g, ' ')
+    .replace(/\s*([{};,>])\s*/g, '$1')
+    .replace(/;}/g, '}')
+    .replace(/:\s+/g, ':')
+    .trim();
+}
+
+function minifyStyles(): Plugin {
+  return {
+    name: 'card-stream:minify-styles',
+    transform(code, id) {
+      if (!/\/src\/sdk\/.*\.styles\.ts$/.test(id)) return null;
+      return { code: code.replace(/css`([^`$]*)`/g, (_, body: string) => `css\`${minifyCss(body)}\``), map: null };
+    },
+  };
+}
+
+// lit's html`` literals keep the source's indentation. Between tags and attributes any run
+// of whitespace means one space, so the indentation around each line break can go; the
+// line breaks stay, so every line keeps its number (the source maps stay right). The
+// parser finds the literals, so code and other strings are never touched.
+interface Node {
+  type: string;
+  start: number;
+  end: number;
+  [key: string]: unknown;
+}
+
+function htmlQuasis(node: unknown, found: Node[]): Node[] {
+  if (!node || typeof node !== 'object') return found;
+  if (Array.isArray(node)) {
+    for (const child of node) htmlQuasis(child, found);
+    return found;
+  }
+  const n = node as Node;
+  const tag = n.tag as Node | undefined;
+  if (n.type === 'TaggedTemplateExpression' && tag?.type === 'Identifier' && tag.name === 'html') {
+    found.push(...((n.quasi as Node).quasis as Node[]));
+  }
+  for (const key of Object.keys(n)) if (key !== 'type') htmlQuasis(n[key], found);
+  return found;
+}
+
+function minifyHtmlTemplates(): Plugin {
+  return {
+    name: 'card-stream:minify-html-templates',
+    enforce: 'post',
+    transform(code, id) {
+      if (!/\/src\/sdk\/.*\.ts$/.test(id) || !code.includes('html`')) return null;
+      let out = code;
+      // Last first, so earlier offsets stay valid.
+      for (const q of htmlQuasis(this.parse(code), []).sort((a, b) => b.start - a.start)) {
+        out = out.slice(0, q.start) + out.slice(q.start, q.end).replace(/[ \t]*\n[ \t]*/g, '\n') + out.slice(q.end);
+      }
+      return { code: out, map: null };
+    },
+  };
+}
+
+// The SDK never sets reconnecting-websocket's `debug` option, so its ~17 logging calls
+// (each a statement of its own line in the ES build) are dead weight in every bundle.
+// Each line is emptied, not removed, so line numbers (and source maps) stay right.
+function dropSocketDebugLogging(): Plugin {
+  return {
+    name: 'card-stream:drop-rws-debug',
+    transform(code, id) {
+      if (!/reconnecting-websocket-mjs\.js$/.test(id)) return null;
+      return { code: code.replace(/^[ \t]*(?:_this|this)\._debug\(.*\);[ \t]*$/gm, ''), map: null };
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => {
   const variant: Variant = mode === 'iife' || mode === 'bundle' ? mode : 'es';
   const { format, fileName, external } = VARIANTS[variant];
   return {
     publicDir: false,
-    plugins: [noServerModules()],
+    plugins: [noServerModules(), minifyStyles(), minifyHtmlTemplates(), dropSocketDebugLogging()],
     build: {
       outDir: 'dist',
       emptyOutDir: false, // several builds (and the server's tsc) write into dist/

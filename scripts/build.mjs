@@ -5,6 +5,7 @@
 //   dist/card-stream.bundle.js   ES module with everything bundled (<script type="module">)
 //   dist/types/                  declarations (tsconfig.sdk-types.json)
 //   dist/node/                   the server (tsconfig.server.json), entry dist/node/server/main.js
+//   dist/demo/                   the demo pages (vite.demo.config.ts), served with --demo
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -53,6 +54,9 @@ async function main() {
     run('SDK types (tsc -p tsconfig.sdk-types.json)', ['-p', 'tsconfig.sdk-types.json']),
     run('server (tsc -p tsconfig.server.json)', ['-p', 'tsconfig.server.json']),
   ]);
+  // The demo bundles the SDK's ES module for its npm example, so it comes after it.
+  const { build } = await import('vite');
+  await build({ configFile: join(root, 'vite.demo.config.ts'), logLevel: 'warn' });
 
   console.log('\nSDK files           raw        gzip -9');
   let iifeGzip = 0;

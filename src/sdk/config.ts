@@ -1,6 +1,8 @@
 // Page-wide defaults set with `configure()` (CONTRACT §8). Elements read them when they
 // load; an element's own properties override them. Module state only: nothing here
 // touches `window` or `document`, so importing it is safe during server-side rendering.
+import type { RuntimeVariablesResolver } from './client/vars.js';
+import type { Strings } from './strings.js';
 
 /** Returns a fresh end-user token (an HS256 JWT minted by the host's backend). */
 export type SessionDelegate = () => Promise<string>;
@@ -9,6 +11,10 @@ export interface CardStreamOptions {
   /** Platform origin, e.g. `http://127.0.0.1:8787`. */
   apiBase?: string;
   sessionDelegate?: SessionDelegate;
+  /** Fills `!{name}` runtime variables of arriving cards (CONTRACT §8). */
+  runtimeVariables?: RuntimeVariablesResolver;
+  /** UI text overrides. */
+  strings?: Partial<Strings>;
 }
 
 type Listener = (options: Readonly<CardStreamOptions>) => void;

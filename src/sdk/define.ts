@@ -1,3 +1,4 @@
+import { CardElement } from './card/card.js';
 import { CardCountElement } from './card-count/card-count.js';
 import { CardStreamElement } from './card-stream/card-stream.js';
 
@@ -5,6 +6,7 @@ import { CardStreamElement } from './card-stream/card-stream.js';
 export const ELEMENTS = {
   'card-stream': CardStreamElement,
   'card-count': CardCountElement,
+  'cs-card': CardElement,
 } as const;
 
 /**

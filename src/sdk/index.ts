@@ -5,9 +5,17 @@ export { configure, getConfig, type CardStreamOptions, type SessionDelegate } fr
 export {
   CardStreamElement,
   DEFAULT_POLL_INTERVAL,
+  type CsActionDetail,
+  type CsCountDetail,
+  type CsStateDetail,
   type DisplayMode,
   type Theme,
   type Transport,
 } from './card-stream/card-stream.js';
 export { CardCountElement } from './card-count/card-count.js';
+export { CardElement } from './card/card.js';
 export { defineElements } from './define.js';
+export type { AnalyticsEvent } from './client/analytics.js';
+export type { ConnectionState } from './client/client.js';
+export type { RuntimeVariableRequest, RuntimeVariablesResolver } from './client/vars.js';
+export type { Strings } from './strings.js';

@@ -23,6 +23,7 @@ describe('src/sdk/index.ts', () => {
   it('registers no element when imported', () => {
     expect(registeredOnImport['card-stream'], 'card-stream registered on import').to.equal(false);
     expect(registeredOnImport['card-count'], 'card-count registered on import').to.equal(false);
+    expect(isRegistered('cs-card'), 'cs-card registered on import').to.equal(false);
   });
 
   it('defineElements() registers both elements and is safe to call again', () => {
@@ -40,11 +41,11 @@ describe('src/sdk/index.ts', () => {
   });
 
   it('configure() merges page-wide defaults', () => {
-    const sessionDelegate = async () => 'token';
-    configure({ apiBase: 'http://127.0.0.1:8787' });
-    configure({ sessionDelegate });
-    expect(getConfig().apiBase).to.equal('http://127.0.0.1:8787');
-    expect(getConfig().sessionDelegate === sessionDelegate, 'sessionDelegate kept').to.equal(true);
+    // Strings only: with no platform configured the elements below keep waiting.
+    configure({ strings: { loading: 'Just a moment' } });
+    configure({ strings: { loading: 'Waiting for configure()' } });
+    expect(getConfig().strings?.loading).to.equal('Waiting for configure()');
+    expect(getConfig().apiBase).to.equal(undefined);
     expect(Object.isFrozen(getConfig())).to.equal(true);
   });
 });
@@ -59,11 +60,13 @@ describe('<card-stream>', () => {
     expect(el.shadowRoot!.mode).to.equal('open');
   });
 
-  it('renders the empty state with no cards', async () => {
+  it('shows the loading state (a busy feed) until configure() gives it a platform', async () => {
     const el = await fixture<CardStreamElement>(html`<card-stream></card-stream>`);
-    const empty = el.shadowRoot!.querySelector('[part~="empty"]');
-    expect(empty).to.not.equal(null);
-    expect(empty!.textContent!.trim()).to.equal('No cards yet');
+    const loading = el.shadowRoot!.querySelector('[part~="loading"]');
+    expect(loading).to.not.equal(null);
+    expect(loading!.textContent!.trim()).to.equal('Waiting for configure()');
+    const feed = el.shadowRoot!.querySelector('[role="feed"]')!;
+    expect(feed.getAttribute('aria-busy')).to.equal('true');
     expect(el.shadowRoot!.querySelectorAll('[part~="card"]').length).to.equal(0);
   });
 
@@ -104,15 +107,15 @@ describe('<card-stream>', () => {
     expect(el.theme).to.equal('auto');
   });
 
-  it('styles with adopted stylesheets (no <style> element) and exposes ::part(empty)', async () => {
+  it('styles with adopted stylesheets (no <style> element) and exposes ::part(loading)', async () => {
     const style = document.createElement('style');
-    style.textContent = 'card-stream.probe::part(empty) { color: rgb(1, 2, 3); }';
+    style.textContent = 'card-stream.probe::part(loading) { color: rgb(1, 2, 3); }';
     document.head.append(style);
     try {
       const el = await fixture<CardStreamElement>(html`<card-stream class="probe"></card-stream>`);
       expect(el.shadowRoot!.adoptedStyleSheets.length).to.be.greaterThan(0);
       expect(el.shadowRoot!.querySelector('style')).to.equal(null);
-      const empty = el.shadowRoot!.querySelector('[part~="empty"]')!;
+      const empty = el.shadowRoot!.querySelector('[part~="loading"]')!;
       expect(getComputedStyle(empty).color).to.equal('rgb(1, 2, 3)');
       expect(getComputedStyle(el).display).to.equal('block');
     } finally {

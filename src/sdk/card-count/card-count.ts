@@ -1,10 +1,13 @@
-import { LitElement, html, type PropertyDeclarations, type TemplateResult } from 'lit';
+import { LitElement, html, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
+import { ClientController } from '../client-controller.js';
 import type { SessionDelegate } from '../config.js';
 import { cardCountStyles } from './card-count.styles.js';
 
 /**
- * `<card-count stream="…">`: the number of active cards in a stream (CONTRACT §8).
- * Placeholder: shows 0 until the client exists.
+ * `<card-count stream="…">`: the number of active cards in a stream (CONTRACT §8). It
+ * shares the page's client (and socket) with the `<card-stream>` elements.
+ *
+ * @csspart count - the number
  */
 export class CardCountElement extends LitElement {
   static override styles = cardCountStyles;
@@ -13,19 +16,25 @@ export class CardCountElement extends LitElement {
     stream: { type: String, reflect: true },
     apiBase: { type: String, attribute: 'api-base' },
     sessionDelegate: { attribute: false },
-    total: { state: true },
   };
 
   declare stream: string;
   declare apiBase: string | undefined;
   declare sessionDelegate: SessionDelegate | undefined;
-  /** Active cards in the stream. */
-  declare total: number;
+  readonly #controller = new ClientController(this);
 
   constructor() {
     super();
     this.stream = 'default';
-    this.total = 0;
+  }
+
+  /** Active cards in the stream. */
+  get total(): number {
+    return this.#controller.client?.total(this.stream) ?? 0;
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    if (changed.has('stream') || changed.has('apiBase') || changed.has('sessionDelegate')) this.#controller.sync();
   }
 
   protected override render(): TemplateResult {

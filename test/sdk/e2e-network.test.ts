@@ -1,0 +1,167 @@
+// Transport and offline behaviour against the real platform, through a TCP path the test
+// can cut (offline) or make refuse WebSocket upgrades (support/platform-plugin.mjs).
+import { expect } from '@open-wc/testing';
+import { defineElements } from '../../src/sdk/index.js';
+import { menu, mount, showsExactly, type Mounted } from './support/mount.js';
+import { analyticsEvents, cardsOf, delegateFor, newNetwork, sdkApiAvailable, sendCard, sleep, uniqueUser, until } from './support/platform.js';
+
+const headline = (content: string) => ({ blocks: [{ type: 'headline' as const, content }] });
+
+/** Counts answered action POSTs (requests that reached the platform and came back). */
+function countActionResponses(): { count: () => number; restore: () => void } {
+  const real = window.fetch;
+  let n = 0;
+  window.fetch = async (input, init) => {
+    const res = await real(input, init);
+    if (String(input instanceof Request ? input.url : input).includes('/actions') && init?.method === 'POST') n++;
+    return res;
+  };
+  return { count: () => n, restore: () => (window.fetch = real) };
+}
+
+describe('e2e: transports and offline', function () {
+  const mounted: Mounted[] = [];
+  before(async function () {
+    if (!(await sdkApiAvailable())) this.skip();
+    defineElements();
+  });
+  afterEach(() => mounted.splice(0).forEach((m) => m.remove()));
+
+  it('falls back to polling when the socket is refused, still delivers, and returns to the socket', async () => {
+    const user = uniqueUser('fallback');
+    const network = await newNetwork();
+    await network.set('no-websocket');
+    const m = await mount(user, { apiBase: network.url, pollInterval: 1000 });
+    mounted.push(m);
+    await until(() => m.states.includes('polling'), 'state polling');
+    const failed = await until(() => m.named('request-failed')[0], 'request-failed');
+    expect(failed.properties).to.include({ fallback: 'polling' });
+    const card = await sendCard(user, headline('Polled'));
+    await showsExactly(m, [card], 5000);
+
+    await network.set('online');
+    window.dispatchEvent(new Event('online'));
+    await until(() => m.states.at(-1) === 'live', 'back on the socket', 15_000);
+    const second = await sendCard(user, { ...headline('Pushed'), priority: 1 });
+    await showsExactly(m, [second, card], 3000);
+  });
+
+  it('transport="websocket" never polls: a refused socket leaves it connecting', async () => {
+    const user = uniqueUser('ws-only');
+    const network = await newNetwork();
+    await network.set('no-websocket');
+    const m = await mount(user, { apiBase: network.url, transport: 'websocket', pollInterval: 1000 });
+    mounted.push(m);
+    await until(() => m.el.shadowRoot!.querySelector('[part~="empty"]'), 'the feed was read');
+    const card = await sendCard(user, headline('Only over the socket'));
+    await sleep(2500);
+    expect(m.ids(), 'no polling').to.deep.equal([]);
+    expect(m.states).to.not.include('polling');
+    expect(m.states.at(-1)).to.equal('connecting');
+    await network.set('online');
+    window.dispatchEvent(new Event('online'));
+    await showsExactly(m, [card], 8000);
+    expect(m.states.at(-1)).to.equal('live');
+  });
+
+  it('fetches again when the page becomes visible or the browser comes online', async () => {
+    const user = uniqueUser('wake');
+    const m = await mount(user, { transport: 'polling', pollInterval: 60_000 });
+    mounted.push(m);
+    await until(() => m.states.includes('polling'), 'polling');
+    const first = await sendCard(user, headline('Seen on visible'));
+    await sleep(500);
+    expect(m.ids(), 'the next poll is a minute away').to.deep.equal([]);
+    document.dispatchEvent(new Event('visibilitychange'));
+    await showsExactly(m, [first], 2000);
+    const second = await sendCard(user, { ...headline('Seen on online'), priority: 1 });
+    window.dispatchEvent(new Event('online'));
+    await showsExactly(m, [second, first], 2000);
+  });
+
+  it('shows the error state when the platform cannot be reached, and loads on retry', async () => {
+    const user = uniqueUser('error');
+    const id = await sendCard(user, headline('After retry'));
+    const network = await newNetwork();
+    await network.set('offline');
+    const m = await mount(user, { apiBase: network.url, transport: 'polling', pollInterval: 60_000 });
+    mounted.push(m);
+    const error = await until(() => m.el.shadowRoot!.querySelector('[part~="error"]'), 'error state');
+    expect(error.getAttribute('role')).to.equal('alert');
+    expect(m.named('request-failed').length).to.be.at.least(1);
+    expect(m.states.at(-1)).to.equal('offline');
+    await network.set('online');
+    error.querySelector('button')!.click();
+    await showsExactly(m, [id], 3000);
+  });
+
+  it('never guesses the user: with the host backend down too, cached cards stay hidden', async () => {
+    const user = uniqueUser('cold');
+    const id = await sendCard(user, headline('Cached'));
+    const network = await newNetwork();
+    const m = await mount(user, { apiBase: network.url });
+    mounted.push(m);
+    await showsExactly(m, [id]);
+    m.remove();
+    await network.set('offline');
+    const failing = Object.assign(async () => Promise.reject(new Error('backend unreachable')), { calls: 0 });
+    const again = await mount(user, { apiBase: network.url, delegate: failing });
+    mounted.push(again);
+    await until(() => again.el.shadowRoot!.querySelector('[part~="error"]'), 'the error state');
+    expect(again.ids()).to.deep.equal([]);
+  });
+
+  it('offline: a dismissal shows at once, survives a reload, and reaches the server exactly once when back online', async () => {
+    const user = uniqueUser('offline');
+    const a = await sendCard(user, headline('A'));
+    const b = await sendCard(user, headline('B'));
+    const network = await newNetwork();
+    const delegate = delegateFor(user);
+    const m = await mount(user, { apiBase: network.url, pollInterval: 1000, delegate });
+    mounted.push(m);
+    await until(() => m.ids().length === 2, 'two cards');
+    await until(() => m.states.at(-1) === 'live', 'live');
+
+    await network.set('offline');
+    await until(() => m.states.at(-1) === 'offline', 'state offline', 10_000);
+    const counter = countActionResponses();
+    try {
+      // An analytics event while offline: queued with the action, uploaded later.
+      await menu(m, b, 'snooze');
+      const canceled = await until(() => {
+        m.card(b).shadowRoot.querySelector<HTMLElement>('.cancel')?.click();
+        return m.named('snooze-options-canceled')[0];
+      }, 'snooze-options-canceled');
+      await menu(m, a, 'dismiss');
+      await showsExactly(m, [b], 1000);
+      await sleep(1500);
+      expect((await cardsOf(user)).find((c) => c.cardInstanceId === a).status, 'not sent while offline').to.equal('active');
+
+      // A reload while offline: a new page (client) shows the cached cards, without A.
+      m.remove();
+      const again = await mount(user, { apiBase: network.url, pollInterval: 1000, delegate });
+      mounted.push(again);
+      await showsExactly(again, [b], 3000);
+      await until(() => again.states.at(-1) === 'offline', 'still offline');
+      expect(counter.count()).to.equal(0);
+
+      await network.set('online');
+      window.dispatchEvent(new Event('online'));
+      await until(async () => (await cardsOf(user)).find((c) => c.cardInstanceId === a).status === 'dismissed', 'dismissed on the server', 15_000);
+      await sleep(1500);
+      expect(counter.count(), 'the action was answered once').to.equal(1);
+      expect((await cardsOf(user)).find((c) => c.cardInstanceId === b).status).to.equal('active');
+      expect(again.ids()).to.deep.equal([b]);
+      const events = await analyticsEvents({ endUserId: user, cardInstanceId: a, analyticsEvent: 'card-dismissed' });
+      if (events) {
+        expect(events.length, 'one card-dismissed event').to.equal(1);
+        await until(async () => {
+          const stored = await analyticsEvents({ endUserId: user, analyticsEvent: 'snooze-options-canceled' });
+          return stored?.some((e) => e.id === canceled.id);
+        }, 'the offline analytics event uploaded', 15_000);
+      }
+    } finally {
+      counter.restore();
+    }
+  });
+});

@@ -1,0 +1,68 @@
+// <card-stream> against the real platform: cards appear over the socket and the feed, in
+// order, and the element announces its state and counts.
+import { expect } from '@open-wc/testing';
+import { defineElements } from '../../src/sdk/index.js';
+import { mount, showsExactly, type Mounted } from './support/mount.js';
+import { sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
+
+describe('e2e: cards reach the stream', function () {
+  const mounted: Mounted[] = [];
+  before(async function () {
+    if (!(await sdkApiAvailable())) this.skip();
+    defineElements();
+  });
+  afterEach(() => mounted.splice(0).forEach((m) => m.remove()));
+
+  it('shows the cards already sent (feed), then a card sent while open (socket), in priority order', async () => {
+    const user = uniqueUser('feed');
+    const first = await sendCard(user, { blocks: [{ type: 'headline', content: 'First' }] }, { priority: 5 });
+    const m = await mount(user, { transport: 'websocket' });
+    mounted.push(m);
+    await showsExactly(m, [first]);
+    await until(() => m.states.includes('live'), 'state live');
+    expect(m.states[0]).to.equal('connecting');
+    const urgent = await sendCard(user, { blocks: [{ type: 'headline', content: 'Urgent' }] }, { priority: 1 });
+    await showsExactly(m, [urgent, first]);
+    const headline = m.card(urgent).shadowRoot.querySelector('h3')!;
+    expect(headline.textContent).to.equal('Urgent');
+    expect(m.card(urgent).getAttribute('role')).to.equal('article');
+    expect(m.card(urgent).getAttribute('aria-label')).to.equal('Urgent');
+    expect(m.el.shadowRoot!.querySelector('[role="feed"]')!.getAttribute('aria-busy')).to.equal('false');
+    await until(() => m.counts.some((c) => c.total === 2 && c.visible === 2), 'cs-count 2/2');
+    expect(m.named('sdk-initialized').length).to.equal(1);
+    expect(m.named('stream-displayed').length).to.equal(1);
+  });
+
+  it('mode="single" shows the first card only; the card carries its status tone', async () => {
+    const user = uniqueUser('single');
+    const top = await sendCard(user, { status: 'warning', blocks: [{ type: 'headline', content: 'Top' }] }, { priority: 1 });
+    await sendCard(user, { blocks: [{ type: 'headline', content: 'Second' }] }, { priority: 2 });
+    const m = await mount(user, { mode: 'single' });
+    mounted.push(m);
+    await showsExactly(m, [top]);
+    await until(() => m.counts.some((c) => c.total === 2 && c.visible === 1), 'cs-count 1 of 2');
+    expect(m.card(top).getAttribute('tone')).to.equal('warning');
+    const border = getComputedStyle(m.card(top).shadowRoot.querySelector('.card')!).borderLeftColor;
+    expect(border).to.equal('rgb(191, 135, 0)');
+  });
+
+  it('mode="horizontal" lays the cards out in a row', async () => {
+    const user = uniqueUser('row');
+    const ids = [await sendCard(user, { blocks: [{ type: 'headline', content: 'A' }] }), await sendCard(user, { blocks: [{ type: 'headline', content: 'B' }] })];
+    const m = await mount(user, { mode: 'horizontal' });
+    mounted.push(m);
+    await until(() => m.ids().length === 2, 'two cards');
+    const [a, b] = m.ids().map((id) => m.card(id).getBoundingClientRect());
+    expect(Math.abs(a!.top - b!.top), 'same row').to.be.below(1);
+    expect(b!.left).to.be.above(a!.left);
+    expect(ids).to.have.members(m.ids());
+  });
+
+  it('shows the empty state for a user without cards', async () => {
+    const m = await mount(uniqueUser('empty'), { transport: 'polling' });
+    mounted.push(m);
+    const empty = await until(() => m.el.shadowRoot!.querySelector('[part~="empty"]'), 'empty state');
+    expect(empty.textContent!.trim()).to.equal('No cards yet');
+    await until(() => m.states.includes('polling'), 'state polling');
+  });
+});

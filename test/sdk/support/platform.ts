@@ -1,0 +1,131 @@
+// Browser-side helpers for the end-to-end SDK tests: the real platform started by
+// support/platform-plugin.mjs, reached through the test server's /__cs/ helpers.
+import type { CardDefinition } from '../../../src/protocol/definition.js';
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+}
+
+/** Calls the platform API with the bootstrap key (through the test server: no CORS there). */
+export async function api<T = any>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
+  const res = await fetch(`/__cs/api${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+let info: Promise<{ apiUrl?: string; error?: string }> | undefined;
+
+/** The platform's URL; throws when it did not start. */
+export async function platformUrl(): Promise<string> {
+  info ??= fetch('/__cs/info').then((r) => r.json());
+  const { apiUrl, error } = await info;
+  if (!apiUrl) throw new Error(error ?? 'The platform did not start.');
+  return apiUrl;
+}
+
+/** True once the platform serves the SDK API (the feed answers a fresh user's token). */
+export async function sdkApiAvailable(): Promise<boolean> {
+  const token = await mintToken(uniqueUser('probe'));
+  const res = await fetch(`${await platformUrl()}/v1/sdk/streams/default/cards`, { headers: { authorization: `Bearer ${token}` } });
+  return res.status === 200;
+}
+
+export const uniqueUser = (label: string) => `${label}-${Math.random().toString(36).slice(2, 10)}`;
+
+export async function mintToken(userId: string, expiresIn?: number): Promise<string> {
+  const res = await api<{ token: string }>('POST', '/v1/auth/token', { userId, ...(expiresIn ? { expiresIn } : {}) });
+  if (res.status !== 200 && res.status !== 201) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.token;
+}
+
+/** A session delegate for `userId` that counts its calls. */
+export function delegateFor(userId: string): (() => Promise<string>) & { calls: number } {
+  const delegate = Object.assign(async () => {
+    delegate.calls++;
+    return mintToken(userId);
+  }, { calls: 0 });
+  return delegate;
+}
+
+export interface SendOptions {
+  streamId?: string;
+  runtimeVariables?: { name: string; defaultValue: string }[];
+  priority?: number;
+  variables?: Record<string, string>;
+}
+
+/** Creates and publishes a template and sends it to `userId`; returns the card instance id. */
+export async function sendCard(userId: string, definition: Partial<CardDefinition>, options: SendOptions = {}): Promise<string> {
+  const created = await api('POST', '/v1/card-templates', {
+    name: `T ${Math.random().toString(36).slice(2, 7)}`,
+    definition: { blocks: [], ...definition },
+    ...(options.streamId ? { streamId: options.streamId } : {}),
+    ...(options.runtimeVariables ? { runtimeVariables: options.runtimeVariables } : {}),
+  });
+  if (created.status !== 201) throw new Error(`template: ${created.status} ${JSON.stringify(created.body)}`);
+  const published = await api('POST', `/v1/card-templates/${created.body.id}/publish`);
+  if (published.status !== 200) throw new Error(`publish: ${published.status} ${JSON.stringify(published.body)}`);
+  const sent = await api('POST', `/v1/action-flows/${created.body.id}/start`, {
+    flows: [
+      {
+        target: { type: 'user', targetUserIds: [userId] },
+        payload: {
+          ...(options.variables ? { variables: options.variables } : {}),
+          ...(options.priority ? { cardOptions: { priority: options.priority } } : {}),
+        },
+      },
+    ],
+  });
+  if (sent.status !== 201) throw new Error(`send: ${sent.status} ${JSON.stringify(sent.body)}`);
+  return sent.body.cards[0].cardInstanceId as string;
+}
+
+export async function cardsOf(userId: string, query = ''): Promise<any[]> {
+  const res = await api('GET', `/v1/cards?userId=${encodeURIComponent(userId)}${query}`);
+  if (res.status !== 200) throw new Error(`cards: ${res.status}`);
+  return res.body.data;
+}
+
+/** Stored analytics events, or undefined while the platform has no analytics read API. */
+export async function analyticsEvents(query: Record<string, string>): Promise<any[] | undefined> {
+  const res = await api('GET', `/v1/analytics/events?${new URLSearchParams({ limit: '1000', ...query })}`);
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new Error(`analytics: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.data;
+}
+
+/** A switchable path to the platform: cut it (offline) or refuse WebSocket upgrades. */
+export interface Network {
+  url: string;
+  set(mode: 'online' | 'offline' | 'no-websocket' | 'blackhole'): Promise<void>;
+}
+
+export async function newNetwork(): Promise<Network> {
+  await platformUrl();
+  const { id, url } = await (await fetch('/__cs/network', { method: 'POST' })).json();
+  return {
+    url,
+    async set(mode) {
+      const res = await fetch(`/__cs/network/${id}/${mode}`, { method: 'POST' });
+      if (!res.ok) throw new Error(`network ${mode}: ${res.status}`);
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a truthy value (returned) or `timeout` passes (throws). */
+export async function until<T>(check: () => T | Promise<T>, what: string, timeout = 8000): Promise<NonNullable<T>> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
