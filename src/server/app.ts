@@ -173,9 +173,11 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
 
   installErrorHandling(app);
   installBodyParsers(app);
+  // CORS first: a 401 from the guards must still carry the CORS headers, or a browser
+  // cannot read it and takes an expired token for a network failure.
+  await installCors(app);
   installGuard(app, services.resolver);
   installEndUserGuard(app, tokens);
-  await installCors(app);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(swagger, {
     openapi: {

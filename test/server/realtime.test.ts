@@ -337,6 +337,10 @@ for (const kind of STORE_KINDS) {
       const feed = await fetch(`${server.url}/v1/sdk/streams/default/cards`, { headers: { origin: 'https://host.example', authorization: `Bearer ${token}` } });
       assert.equal(feed.headers.get('access-control-allow-origin'), '*');
       assert.match(feed.headers.get('access-control-expose-headers') ?? '', /ETag/i);
+      // A refusal is readable too: an expired token must look like one, not like a network error.
+      const refused = await fetch(`${server.url}/v1/sdk/streams/default/cards`, { headers: { origin: 'https://host.example', authorization: 'Bearer expired.or.bad' } });
+      assert.equal(refused.status, 401);
+      assert.equal(refused.headers.get('access-control-allow-origin'), '*');
       const platform = await preflight('/v1/cards');
       assert.equal(platform.headers.get('access-control-allow-origin'), null);
     });
