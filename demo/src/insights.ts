@@ -1,21 +1,9 @@
 // Per-template insights (GET /v1/analytics/insights) as a bar chart: how many cards were
 // sent, displayed, completed, dismissed, snoozed and voted on, with the rates.
 import { html, svg } from 'lit';
+import type { TemplateInsights as Insights } from '../../src/protocol/analytics.js';
 import { api, errorText } from './api.js';
 
-interface Insights {
-  cardTemplateId: string;
-  sent: number;
-  displayed: number;
-  completed: number;
-  dismissed: number;
-  snoozed: number;
-  votedUp: number;
-  votedDown: number;
-  displayRate: number;
-  completionRate: number;
-  dismissRate: number;
-}
 
 const BARS = ['sent', 'displayed', 'completed', 'dismissed', 'snoozed', 'votedUp', 'votedDown'] as const;
 const LABELS: Record<(typeof BARS)[number], string> = {

@@ -105,10 +105,7 @@ export const CardDefinitionSchema = Type.Object(
 /** Channel cards (CONTRACT §5): the blocks of §6 but `input`; buttons link, custom or no action. */
 export const ChannelButtonSchema = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 100 }),
-    label: Type.String({ minLength: 1, maxLength: 200 }),
-    style: Type.Optional(Type.Union([Type.Literal('primary'), Type.Literal('secondary'), Type.Literal('danger')])),
-    disabled: Type.Optional(Type.Boolean()),
+    ...Type.Omit(ButtonSchema, ['action']).properties,
     action: Type.Optional(
       Type.Union([
         Type.Object({ type: Type.Literal('link'), url: Url }, { additionalProperties: false }),

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import pg from 'pg';
-import { buildPlatform, type AppConfig } from '../../src/server/app.js';
+import type { AppConfig } from '../../src/server/app.js';
 import type { StoreOptions } from '../../src/server/db/database.js';
-import { BOOTSTRAP_KEY, freshStore, publishedTemplate, send, sleep, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
+import { freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
 
 /** Fast timings: a failed batch is retried after 100, 200, 400, 400… ms. */
 const FAST: AppConfig['webhooks'] = { pollMs: 100, initialBackoffMs: 100, maxBackoffMs: 400, retryForMs: 60_000, requestTimeoutMs: 2_000 };
@@ -75,25 +75,7 @@ class Receiver {
 }
 
 /** The platform with its webhook timings set, listening on a free port. */
-async function startPlatform(store: StoreOptions, webhooks: AppConfig['webhooks']): Promise<TestServer> {
-  const platform = await buildPlatform({ store, bootstrapKey: BOOTSTRAP_KEY, demo: false, webhooks });
-  await platform.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = platform.app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  return {
-    url,
-    platform,
-    async api(method, path, body, auth = BOOTSTRAP_KEY) {
-      const headers: Record<string, string> = {};
-      if (auth !== null) headers.authorization = `Bearer ${auth}`;
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-    },
-    close: () => platform.app.close(),
-  };
-}
+const startPlatform = (store: StoreOptions, webhooks: AppConfig['webhooks']): Promise<TestServer> => startServer(store, { webhooks });
 
 /** Checks X-Signature independently of the platform's code. */
 function assertSigned(delivery: Delivery, secret: string): void {

@@ -2,7 +2,7 @@
 // bumps the channel's version (its feed ETag) and is announced to the channel's viewers
 // once committed: on this server through the bus, on the others through NOTIFY.
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { Database, ChannelCardsTable, ChannelsTable } from '../db/schema.js';
 import type { StoreKind } from '../db/database.js';
 import type { Tone } from '../../protocol/definition.js';
@@ -89,12 +89,8 @@ export class ChannelRepository {
   }
 
   async list(limit: number, cursor: string | undefined): Promise<Page<Channel>> {
-    let query = this.db.selectFrom('channels').selectAll().orderBy('created', 'desc').orderBy('id', 'desc').limit(limit + 1);
-    if (cursor) {
-      const [created, id] = decodeCursor(cursor);
-      query = query.where((eb) => eb.or([eb('created', '<', created), eb.and([eb('created', '=', created), eb('id', '<', id)])]));
-    }
-    return paged(await query.execute(), limit, toChannel);
+    const query = this.db.selectFrom('channels').selectAll().orderBy('created', 'desc').orderBy('id', 'desc').limit(limit + 1);
+    return paged(await afterCursor(query, cursor).execute(), limit, toChannel);
   }
 
   async get(channelId: string): Promise<ChannelsTable> {
@@ -134,18 +130,14 @@ export class ChannelRepository {
 
   async listCards(channelId: string, limit: number, cursor: string | undefined): Promise<Page<ChannelCard>> {
     await this.get(channelId);
-    let query = this.db
+    const query = this.db
       .selectFrom('channel_cards')
       .selectAll()
       .where('channel_id', '=', channelId)
       .orderBy('created', 'desc')
       .orderBy('id', 'desc')
       .limit(limit + 1);
-    if (cursor) {
-      const [created, id] = decodeCursor(cursor);
-      query = query.where((eb) => eb.or([eb('created', '<', created), eb.and([eb('created', '=', created), eb('id', '<', id)])]));
-    }
-    return paged(await query.execute(), limit, toChannelCard);
+    return paged(await afterCursor(query, cursor).execute(), limit, toChannelCard);
   }
 
   async patchCard(channelId: string, cardId: string, status: Tone | undefined, patches: BlockPatch[]): Promise<ChannelCard> {
@@ -204,18 +196,14 @@ export class ChannelRepository {
 
   async listInteractions(channelId: string, limit: number, cursor: string | undefined) {
     await this.get(channelId);
-    let query = this.db
+    const query = this.db
       .selectFrom('channel_interactions')
       .selectAll()
       .where('channel_id', '=', channelId)
       .orderBy('created', 'desc')
       .orderBy('id', 'desc')
       .limit(limit + 1);
-    if (cursor) {
-      const [created, id] = decodeCursor(cursor);
-      query = query.where((eb) => eb.or([eb('created', '<', created), eb.and([eb('created', '=', created), eb('id', '<', id)])]));
-    }
-    return paged(await query.execute(), limit, (row) => ({
+    return paged(await afterCursor(query, cursor).execute(), limit, (row) => ({
       id: row.id,
       card_id: row.card_id,
       block_id: row.block_id,
@@ -287,6 +275,16 @@ export class ChannelRepository {
     if (!row) throw notFound('card_not_found', `Channel ${channelId} has no card ${cardId}.`);
     return row;
   }
+}
+
+/** Newest first, after `cursor` when given: the keyset condition every list here pages by. */
+function afterCursor<T extends 'channels' | 'channel_cards' | 'channel_interactions', O>(
+  query: SelectQueryBuilder<Database, T, O>,
+  cursor: string | undefined,
+): SelectQueryBuilder<Database, T, O> {
+  if (!cursor) return query;
+  const [created, id] = decodeCursor(cursor);
+  return query.where(sql<boolean>`(created < ${created} or (created = ${created} and id < ${id}))`);
 }
 
 function paged<R extends { created: number; id: string }, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
