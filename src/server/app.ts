@@ -97,8 +97,8 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   const tokens = new TokenService(platformSecret, jwtSecret);
   const bus = new CardChangeBus();
   const serverId = randomUUID();
-  const changeLog = new ChangeLog(db, store.kind, serverId);
-  const cards = new CardRepository(db, bus, changeLog, store.readDb);
+  const changeLog = new ChangeLog(db, store.kind, serverId, store.insertMany);
+  const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.readDb);
   const channels = new ChannelRepository(db, store.kind, serverId, config.channelDailyCardLimit ?? DEFAULT_CHANNEL_DAILY_CARD_LIMIT);
   const hub = new SocketHub(tokens, changeLog, bus, channels, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
   const templates = new TemplateRepository(db);
@@ -116,7 +116,7 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
     channels,
     feed: new FeedReader(store.readDb, changeLog),
     sdkActions: new SdkActions(cards),
-    sdkEvents: new SdkEventIntake(db),
+    sdkEvents: new SdkEventIntake(db, store.insertMany),
     analyticsEvents: new EventReader(db),
     insights: new InsightsReader(db),
     webhooks: new WebhookRepository(db),

@@ -7,6 +7,7 @@ import type { Database } from '../db/schema.js';
 import type { StoreKind } from '../db/database.js';
 import type { CardRow } from './row.js';
 import type { CardChange } from './changes.js';
+import type { InsertMany } from '../db/insert-many.js';
 
 export const NOTIFY_CHANNEL = 'card_stream_changes';
 /** How long changes are kept for sockets to resume from. */
@@ -37,6 +38,7 @@ export class ChangeLog {
     private readonly kind: StoreKind,
     /** This server's id, so it can tell its own notices from other servers'. */
     readonly origin: string,
+    private readonly insertMany: InsertMany,
   ) {}
 
   /** Numbers and logs `entries` inside `tx`; returns them with their sequence numbers. */
@@ -65,21 +67,18 @@ export class ChangeLog {
       next.set(entry.card.user_id, seq + 1);
       return { ...entry, seq };
     });
-    for (let i = 0; i < changes.length; i += CHUNK) {
-      await tx
-        .insertInto('card_changes')
-        .values(
-          changes.slice(i, i + CHUNK).map(({ card, seq }) => ({
-            user_id: card.user_id,
-            seq,
-            card_instance_id: card.card_instance_id,
-            stream_id: card.stream_id,
-            status: card.status,
-            at: now,
-          })),
-        )
-        .execute();
-    }
+    await this.insertMany(
+      tx,
+      'card_changes',
+      changes.map(({ card, seq }) => ({
+        user_id: card.user_id,
+        seq,
+        card_instance_id: card.card_instance_id,
+        stream_id: card.stream_id,
+        status: card.status,
+        at: now,
+      })),
+    );
     if (this.kind === 'postgres') await this.notify(tx, users.map((u) => [u, last.get(u) as number]));
     return changes;
   }

@@ -11,12 +11,11 @@ import { filterConditions, type CardFilter } from './filter.js';
 import { nextDue, type CardRow } from './row.js';
 import type { CardChange, CardChangeBus } from './changes.js';
 import type { ChangeLog } from './change-log.js';
+import type { InsertMany } from '../db/insert-many.js';
 
 /** Inside a write: logs card changes in the transaction; they are announced after commit. */
 export type RecordChanges = (entries: Omit<CardChange, 'seq'>[]) => Promise<void>;
 
-/** Rows per INSERT: under SQLite's and PostgreSQL's bound-parameter limits. */
-const INSERT_CHUNK = 500;
 
 const ACTION_STATES: Record<CardAction, readonly CardStatus[]> = {
   dismiss: ['active', 'snoozed'],
@@ -77,9 +76,15 @@ export class CardRepository {
     private readonly db: Kysely<Database>,
     private readonly bus: CardChangeBus,
     private readonly log: ChangeLog,
+    private readonly insertMany: InsertMany,
     /** Store.readDb: queries that need not wait for a write in progress. */
     private readonly readDb: Kysely<Database> = db,
   ) {}
+
+  /** Analytics events about cards, stored inside a write's transaction. */
+  storeEvents(tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
+    return insertEvents(this.insertMany, tx, events, ignoreDuplicates);
+  }
 
   /**
    * Runs `work` in one transaction in which it records the card changes it makes; once the
@@ -99,10 +104,8 @@ export class CardRepository {
 
   async insert(cards: CardRow[], events: EventRow[]): Promise<void> {
     await this.write(async (tx, record) => {
-      for (let i = 0; i < cards.length; i += INSERT_CHUNK) {
-        await tx.insertInto('cards').values(cards.slice(i, i + INSERT_CHUNK)).execute();
-      }
-      await insertEvents(tx, events);
+      await this.insertMany(tx, 'cards', cards);
+      await this.storeEvents(tx, events);
       await record(cards.map((card) => ({ card })));
     });
   }
@@ -176,7 +179,7 @@ export class CardRepository {
         .returningAll()
         .execute();
       const properties = actionProperties(action, options);
-      await insertEvents(
+      await this.storeEvents(
         tx,
         changed.map((card) => platformEvent(card, ACTION_EVENT[action], now, options.actionSource, properties)),
       );
@@ -231,7 +234,7 @@ export class CardRepository {
       // A cancelled card is never rendered again, so its definition (the bulk of a row) is
       // not read back: at a million cards that is most of the job's reading.
       const changed: CardRow[] = updated.map((row) => ({ ...row, definition: '' }));
-      await insertEvents(tx, changed.map((card) => platformEvent(card, 'card-cancelled', now, 'customer')));
+      await this.storeEvents(tx, changed.map((card) => platformEvent(card, 'card-cancelled', now, 'customer')));
       await record(changed.map((card) => ({ card })));
       const last = changed.reduce((a, b) => (b.created > a.created || (b.created === a.created && b.card_instance_id > a.card_instance_id) ? b : a));
       return { cancelled: changed.length, next: { created: Number(last.created), cardInstanceId: last.card_instance_id } };
@@ -282,7 +285,7 @@ export class CardRepository {
         .returningAll()
         .executeTakeFirst();
       if (updated) {
-        await insertEvents(tx, [platformEvent(updated, event, at, 'internal')]);
+        await this.storeEvents(tx, [platformEvent(updated, event, at, 'internal')]);
         await record([{ card: updated, previousStatus: card.status }]);
       }
       return updated;
@@ -293,18 +296,8 @@ export class CardRepository {
 
 /** Stores analytics events; with `ignoreDuplicates`, an id already stored is skipped.
  * Returns how many were stored. */
-export async function insertEvents(tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
-  let stored = 0;
-  for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-    const insert = tx.insertInto('analytics_events').values(events.slice(i, i + INSERT_CHUNK));
-    if (ignoreDuplicates) {
-      stored += (await insert.onConflict((oc) => oc.column('id').doNothing()).returning('id').execute()).length;
-    } else {
-      await insert.execute();
-      stored += Math.min(INSERT_CHUNK, events.length - i);
-    }
-  }
-  return stored;
+export function insertEvents(insertMany: InsertMany, tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
+  return insertMany(tx, 'analytics_events', events, ignoreDuplicates ? { ignoreConflictOn: 'id' } : {});
 }
 
 async function countIn(tx: Transaction<Database>, filter: CardFilter, states: readonly CardStatus[]): Promise<number> {

@@ -9,7 +9,6 @@ import type { SdkActionRequest, SdkActionResult } from '../../protocol/sdk.js';
 import { conflict, notFound } from '../http/errors.js';
 import { cardEvent } from '../analytics/platform-events.js';
 import type { CardRepository, RecordChanges } from '../cards/repository.js';
-import { insertEvents } from '../cards/repository.js';
 import type { CardRow } from '../cards/row.js';
 import { snoozeUntil } from '../cards/snooze.js';
 import { iso } from '../time.js';
@@ -87,7 +86,7 @@ export class SdkActions {
         if (request.message !== undefined) properties.message = request.message;
         const name = request.direction === 'up' ? 'card-voted-up' : 'card-voted-down';
         // The action id is the event id: the same vote uploaded as an analytics event is a duplicate.
-        await insertEvents(tx, [cardEvent(card, name, now, 'user', properties, request.id)], true);
+        await this.cards.storeEvents(tx, [cardEvent(card, name, now, 'user', properties, request.id)], true);
         return card;
       }
       case 'interaction':

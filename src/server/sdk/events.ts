@@ -7,13 +7,17 @@ import { VOTE_MESSAGE_MAX, VOTE_REASONS } from '../../protocol/sdk.js';
 import { badRequest } from '../http/errors.js';
 import { platformContext, type EventRow } from '../analytics/platform-events.js';
 import { insertEvents } from '../cards/repository.js';
+import type { InsertMany } from '../db/insert-many.js';
 import type { CardRow } from '../cards/row.js';
 import { iso, parseInstant } from '../time.js';
 
 export const MAX_EVENTS_PER_UPLOAD = 100;
 
 export class SdkEventIntake {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly insertMany: InsertMany,
+  ) {}
 
   async store(userId: string, events: readonly SdkEventUpload[]): Promise<SdkEventsResult> {
     const times = events.map((event, index) => checkEvent(event, index));
@@ -30,7 +34,7 @@ export class SdkEventIntake {
       }
       rows.push(eventRow(userId, event, times[index] as number, card));
     });
-    const accepted = await this.db.transaction().execute((tx) => insertEvents(tx, rows, true));
+    const accepted = await this.db.transaction().execute((tx) => insertEvents(this.insertMany, tx, rows, true));
     return { accepted, duplicates: events.length - accepted };
   }
 
