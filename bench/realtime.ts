@@ -28,10 +28,13 @@ async function sdkSocket(url: string, userId: string, onMessage?: (data: string)
   const jwt = await token(userId);
   await new Promise<void>((resolve, reject) => {
     ws.once('error', reject);
+    ws.once('close', (code) => reject(new Error(`socket closed with ${code}`)));
     ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token: jwt })));
     ws.on('message', (data) => {
       const text = data.toString();
       if (text.startsWith('{"type":"ready"')) resolve();
+      // Answer heartbeats as the SDK does, or the server closes a socket silent for 60 s.
+      else if (text.startsWith('{"type":"ping"')) ws.send('{"type":"pong"}');
       else onMessage?.(text);
     });
   });
