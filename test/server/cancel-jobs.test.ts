@@ -4,7 +4,17 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { endUserToken, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore, openServer, closeServer } from './harness.js';
 import { fillCards } from './fill.js';
+import { nextPageSize } from '../../src/server/cancel/jobs.js';
 import { TestSocket } from './sockets.js';
+
+test('job pages grow while they are quick and shrink when they hold the server up too long', () => {
+  const options = { pageSize: 1000, pageMs: 40 };
+  assert.equal(nextPageSize(100, 5, options), 200);
+  assert.equal(nextPageSize(800, 5, options), 1000, 'never beyond pageSize');
+  assert.equal(nextPageSize(400, 30, options), 400, 'near the target: kept');
+  assert.equal(nextPageSize(400, 90, options), 200);
+  assert.equal(nextPageSize(12, 500, options), 10, 'never below 10');
+});
 
 async function finished(server: TestServer, id: string, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;

@@ -28,8 +28,13 @@ export interface CancelJob {
 }
 
 export interface CancelJobOptions {
-  /** Cards per transaction: small enough that one page never stalls the server for long. */
+  /** The most cards per transaction. */
   pageSize: number;
+  /**
+   * How long one page should take. SQLite runs on the server's event loop, so a page
+   * holds up every request while it runs: pages grow or shrink to stay near this.
+   */
+  pageMs: number;
   /** How long a server holds a running job without renewing; after it, another takes over. */
   leaseMs: number;
   /** How often idle servers look for queued jobs (other servers' too). */
@@ -38,7 +43,20 @@ export interface CancelJobOptions {
   maxCards: number;
 }
 
-export const DEFAULT_CANCEL_JOB_OPTIONS: CancelJobOptions = { pageSize: 1000, leaseMs: 30_000, pollMs: 1000, maxCards: MAX_CARDS_PER_JOB };
+export const DEFAULT_CANCEL_JOB_OPTIONS: CancelJobOptions = {
+  pageSize: 1000,
+  pageMs: 40,
+  leaseMs: 30_000,
+  pollMs: 1000,
+  maxCards: MAX_CARDS_PER_JOB,
+};
+
+/** The next page size: doubled when a page took under half its time, halved when over. */
+export function nextPageSize(size: number, tookMs: number, options: Pick<CancelJobOptions, 'pageSize' | 'pageMs'>): number {
+  if (tookMs < options.pageMs / 2) return Math.min(options.pageSize, size * 2);
+  if (tookMs > options.pageMs) return Math.max(10, Math.floor(size / 2));
+  return size;
+}
 
 function toJob(row: CancelJobsTable): CancelJob {
   return {
@@ -163,10 +181,13 @@ export class CancelJobs {
     const criteria = JSON.parse(job.criteria) as CardFilter;
     let cancelled = Number(job.cancelled);
     let after = job.cursor_id === null ? undefined : { created: Number(job.cursor_created), cardInstanceId: job.cursor_id };
+    let size = Math.min(100, this.options.pageSize);
     try {
       while (!this.stopped && cancelled < this.options.maxCards) {
-        const limit = Math.min(this.options.pageSize, this.options.maxCards - cancelled);
+        const limit = Math.min(size, this.options.maxCards - cancelled);
+        const started = performance.now();
         const page = await this.cards.cancelPage(criteria, after, limit);
+        size = nextPageSize(size, performance.now() - started, this.options);
         if (!page.next) break;
         cancelled += page.cancelled;
         after = page.next;
