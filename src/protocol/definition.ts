@@ -70,7 +70,8 @@ export const InputBlockSchema = block('input', {
 });
 export const ButtonBlockSchema = block('button', { buttons: Type.Array(ButtonSchema, { minItems: 1, maxItems: 10 }) });
 
-export const BlockSchema = Type.Union([
+/** The blocks cards and channel cards share; each adds its own buttons (and cards, inputs). */
+const DISPLAY_BLOCKS = [
   HeadlineBlockSchema,
   TextBlockSchema,
   BadgeBlockSchema,
@@ -78,9 +79,9 @@ export const BlockSchema = Type.Union([
   ImageBlockSchema,
   VideoBlockSchema,
   DividerBlockSchema,
-  InputBlockSchema,
-  ButtonBlockSchema,
-]);
+] as const;
+
+export const BlockSchema = Type.Union([...DISPLAY_BLOCKS, InputBlockSchema, ButtonBlockSchema]);
 
 const Blocks = Type.Array(BlockSchema, { maxItems: 100 });
 
@@ -116,16 +117,7 @@ export const ChannelButtonSchema = Type.Object(
   { additionalProperties: false },
 );
 export const ChannelButtonBlockSchema = block('button', { buttons: Type.Array(ChannelButtonSchema, { minItems: 1, maxItems: 10 }) });
-export const ChannelBlockSchema = Type.Union([
-  HeadlineBlockSchema,
-  TextBlockSchema,
-  BadgeBlockSchema,
-  KvBlockSchema,
-  ImageBlockSchema,
-  VideoBlockSchema,
-  DividerBlockSchema,
-  ChannelButtonBlockSchema,
-]);
+export const ChannelBlockSchema = Type.Union([...DISPLAY_BLOCKS, ChannelButtonBlockSchema]);
 export type ChannelBlock = Static<typeof ChannelBlockSchema>;
 
 /** When a card shows and leaves, and its priority (CONTRACT §5). */

@@ -97,7 +97,7 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   const tokens = new TokenService(platformSecret, jwtSecret);
   const bus = new CardChangeBus();
   const serverId = randomUUID();
-  const changeLog = new ChangeLog(db, store.kind, serverId, store.insertMany);
+  const changeLog = new ChangeLog(db, store.kind, serverId, store.insertMany, store.readDb);
   const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.readDb);
   const channels = new ChannelRepository(db, store.kind, serverId, config.channelDailyCardLimit ?? DEFAULT_CHANNEL_DAILY_CARD_LIMIT);
   const hub = new SocketHub(tokens, changeLog, bus, channels, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });

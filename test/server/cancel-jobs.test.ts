@@ -101,6 +101,8 @@ for (const kind of STORE_KINDS) {
     });
 
     test('one job cancels at most its cap; the rest wait for another job', async () => {
+      // Only the capped server runs jobs here; the suite's server would take one uncapped.
+      await server.platform.services.cancelJobs.stop();
       const capped = await startServer(store.options, { cancelJobs: { pollMs: 50, maxCards: 25, pageSize: 10 } });
       try {
         const template = await publishedTemplate(capped, { name: 'Many' });
@@ -114,6 +116,7 @@ for (const kind of STORE_KINDS) {
         assert.equal((await capped.api('GET', `/v1/cards/count?cardTemplateId=${template}&status=active`)).body.total, 0);
       } finally {
         await capped.close();
+        server.platform.services.cancelJobs.start();
       }
     });
 

@@ -39,6 +39,8 @@ export class ChangeLog {
     /** This server's id, so it can tell its own notices from other servers'. */
     readonly origin: string,
     private readonly insertMany: InsertMany,
+    /** Store.readDb: sockets read the log without queueing behind a write in progress. */
+    private readonly readDb: Kysely<Database> = db,
   ) {}
 
   /** Numbers and logs `entries` inside `tx`; returns them with their sequence numbers. */
@@ -103,8 +105,8 @@ export class ChangeLog {
   }
 
   /** The user's latest sequence number (0 before their first change). */
-  async latest(userId: string, db: Kysely<Database> = this.db): Promise<number> {
-    const row = await db.selectFrom('user_sequences').select('last_seq').where('user_id', '=', userId).executeTakeFirst();
+  async latest(userId: string): Promise<number> {
+    const row = await this.readDb.selectFrom('user_sequences').select('last_seq').where('user_id', '=', userId).executeTakeFirst();
     return row ? Number(row.last_seq) : 0;
   }
 
@@ -117,7 +119,7 @@ export class ChangeLog {
     const latest = await this.latest(userId);
     if (since > latest || latest - since > maxBehind) return { kind: 'reload', seq: latest };
     if (since === latest) return { kind: 'changes', changes: [] };
-    const rows = await this.db
+    const rows = await this.readDb
       .selectFrom('card_changes as ch')
       .innerJoin('cards', 'cards.card_instance_id', 'ch.card_instance_id')
       .selectAll('cards')

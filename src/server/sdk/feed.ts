@@ -21,7 +21,7 @@ export class FeedReader {
    * a change of user or stream never matches by accident.
    */
   async etag(userId: string, streamId: string): Promise<{ seq: number; etag: string }> {
-    const seq = await this.log.latest(userId, this.db);
+    const seq = await this.log.latest(userId);
     const scope = createHash('sha256').update(`${userId}\n${streamId}`).digest('base64url').slice(0, 12);
     return { seq, etag: `"${seq}-${scope}"` };
   }
