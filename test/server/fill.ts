@@ -1,6 +1,6 @@
 // Fills the cards table fast for tests and benchmarks: copies of one real card row with
-// fresh ids, spread over `users` users, generated inside the database (a recursive CTE on
-// SQLite, generate_series on PostgreSQL) instead of sent row by row from here.
+// fresh time-ordered ids, spread over `users` users, generated inside the database (a
+// recursive CTE on SQLite, generate_series on PostgreSQL) instead of sent row by row.
 import { sql } from 'kysely';
 import type { Store } from '../../src/server/db/database.js';
 import type { CardRow } from '../../src/server/cards/row.js';
@@ -11,12 +11,19 @@ export async function fillCards(store: Store, model: CardRow, count: number, use
   const base = Date.now();
   for (let done = 0; done < count; done += BATCH) {
     const n = Math.min(BATCH, count - done);
-    const newId = store.kind === 'postgres' ? sql`gen_random_uuid()::text` : sql`lower(hex(randomblob(16)))`;
     const numbers =
       store.kind === 'postgres'
         ? sql`(select g as k from generate_series(${done}::bigint, ${done + n - 1}::bigint) as g) as s`
         : sql`(with recursive s(k) as (select ${done} union all select k + 1 from s where k + 1 < ${done + n}) select k from s) as s`;
     const at = sql`(${base} + s.k)`;
+    // UUIDv7-shaped like the platform's own (src/server/ids.ts): time first, so the ids of
+    // cards sent one after another sort together, as they do in production.
+    const newId =
+      store.kind === 'postgres'
+        ? sql`format('%s-%s-7%s-8%s-%s', lpad(to_hex(${at} >> 16), 8, '0'), lpad(to_hex(${at} & 65535), 4, '0'),
+            substr(md5(random()::text), 1, 3), substr(md5(random()::text), 1, 3), substr(md5(random()::text), 1, 12))`
+        : sql`lower(printf('%08x-%04x-7%s-8%s-%s', ${at} >> 16, ${at} & 65535, substr(hex(randomblob(2)), 2),
+            substr(hex(randomblob(2)), 2), hex(randomblob(6))))`;
     await sql`
       insert into cards (card_instance_id, lifecycle_id, flow_instance_id, flow_invocation_id, card_template_id,
         card_template_name, card_template_version, event_name, event_source, stream_id, priority, definition, payload,

@@ -1,6 +1,6 @@
 // Platform analytics events (CONTRACT §7, seed 003): built from the card they are about,
 // stored in the same transaction as the change they record.
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../ids.js';
 import type { AnalyticsEventsTable } from '../db/schema.js';
 import type { CardRow } from '../cards/row.js';
 import type { CardPayload } from '../../protocol/cards.js';
@@ -33,14 +33,14 @@ export function platformEvent(
   return cardEvent(card, analyticsEvent, at, actionSource, properties);
 }
 
-/** An event about `card` with every context filled from it; `id` defaults to a new UUID. */
+/** An event about `card` with every context filled from it; `id` defaults to a new time-ordered UUID. */
 export function cardEvent(
   card: CardRow,
   analyticsEvent: string,
   at: number,
   actionSource: ActionSource,
   properties: Record<string, unknown>,
-  id: string = randomUUID(),
+  id: string = timeOrderedId(),
 ): EventRow {
   const body = {
     id,

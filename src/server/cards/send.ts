@@ -1,6 +1,6 @@
 // Action flows: one request sends a template's card to up to 10,000 users (CONTRACT §5).
 // Everything is checked before anything is written, so a refused request changes nothing.
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../ids.js';
 import type { CardOptions, CardPayload, CardStatus, EventSource } from '../../protocol/cards.js';
 import { ApiError, badRequest, conflict, notFound } from '../http/errors.js';
 import { platformEvent, type EventRow } from '../analytics/platform-events.js';
@@ -100,7 +100,7 @@ export class CardSender {
     }
 
     const now = Date.now();
-    const flowInvocationId = randomUUID();
+    const flowInvocationId = timeOrderedId();
     const placeholders = placeholdersIn(template.definition);
     const runtimeVariables = JSON.stringify(Object.fromEntries(template.runtimeVariables.map((v) => [v.name, v.defaultValue])));
     const rows: CardRow[] = [];
@@ -126,9 +126,9 @@ export class CardSender {
           metadata: flow.payload?.metadata ?? {},
         };
         const row: CardRow = {
-          card_instance_id: randomUUID(),
-          lifecycle_id: randomUUID(),
-          flow_instance_id: randomUUID(),
+          card_instance_id: timeOrderedId(),
+          lifecycle_id: timeOrderedId(),
+          flow_instance_id: timeOrderedId(),
           flow_invocation_id: flowInvocationId,
           card_template_id: template.id,
           card_template_name: template.name,
