@@ -30,6 +30,7 @@ import { SdkEventIntake } from './sdk/events.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { sdkSocketRoutes } from './routes/sdk-socket.js';
 import { CancelJobs, DEFAULT_CANCEL_JOB_OPTIONS, type CancelJobOptions } from './cancel/jobs.js';
+import { InThreadExecutor, WorkerExecutor } from './cancel/executor.js';
 import { cancelJobRoutes } from './routes/cancel-jobs.js';
 import { EventReader } from './analytics/events-query.js';
 import { InsightsReader } from './analytics/insights.js';
@@ -102,6 +103,11 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   const channels = new ChannelRepository(db, store.kind, serverId, config.channelDailyCardLimit ?? DEFAULT_CHANNEL_DAILY_CARD_LIMIT);
   const hub = new SocketHub(tokens, changeLog, bus, channels, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
   const templates = new TemplateRepository(db);
+  const cancelOptions = { ...DEFAULT_CANCEL_JOB_OPTIONS, ...config.cancelJobs };
+  const cancelExecutor =
+    config.store.kind === 'sqlite'
+      ? new WorkerExecutor({ store: config.store, owner: serverId, options: cancelOptions }, bus)
+      : new InThreadExecutor(db, cards, serverId, cancelOptions);
   const services: Services = {
     store,
     credentials,
@@ -120,9 +126,7 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
     analyticsEvents: new EventReader(db),
     insights: new InsightsReader(db),
     webhooks: new WebhookRepository(db),
-    cancelJobs: new CancelJobs(db, cards, serverId, { ...DEFAULT_CANCEL_JOB_OPTIONS, ...config.cancelJobs }, (err) =>
-      app.log.error({ err }, 'cancel job failed'),
-    ),
+    cancelJobs: new CancelJobs(db, cancelExecutor, serverId, cancelOptions, (err) => app.log.error({ err }, 'cancel job failed')),
   };
 
   const app = Fastify({
