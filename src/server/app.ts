@@ -1,5 +1,6 @@
 // Builds the platform: store, services, plugins, then routes. main.ts only reads the
 // configuration and listens; tests build the same app on a free port.
+import { sql } from 'kysely';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -31,6 +32,7 @@ import { sdkRoutes } from './routes/sdk.js';
 import { sdkSocketRoutes } from './routes/sdk-socket.js';
 import { CancelJobs, DEFAULT_CANCEL_JOB_OPTIONS, type CancelJobOptions } from './cancel/jobs.js';
 import { InThreadExecutor, WorkerExecutor } from './cancel/executor.js';
+import { createWriteGate } from './db/write-gate.js';
 import { cancelJobRoutes } from './routes/cancel-jobs.js';
 import { EventReader } from './analytics/events-query.js';
 import { InsightsReader } from './analytics/insights.js';
@@ -81,7 +83,10 @@ export interface Platform {
 const newSecret = () => randomBytes(32).toString('base64url');
 
 export async function buildPlatform(config: AppConfig): Promise<Platform> {
-  const store = await openStore(config.store);
+  // On a SQLite file the SQLite worker writes too (cancel/sqlite-worker.ts); the gate lets this
+  // thread's statements go first.
+  const writeGate = config.store.kind === 'sqlite' ? createWriteGate() : undefined;
+  const store = await openStore(config.store, writeGate);
   const { db } = store;
   const platformSecret = await settingOrCreate(db, 'platform_token_secret', newSecret);
   const jwtSecret = config.jwtSecret ?? (await settingOrCreate(db, 'jwt_secret', newSecret));
@@ -105,9 +110,13 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   const templates = new TemplateRepository(db);
   const cancelOptions = { ...DEFAULT_CANCEL_JOB_OPTIONS, ...config.cancelJobs };
   const cancelExecutor =
-    config.store.kind === 'sqlite'
-      ? new WorkerExecutor({ store: config.store, owner: serverId, options: cancelOptions }, bus)
+    config.store.kind === 'sqlite' && writeGate
+      ? new WorkerExecutor({ store: config.store, writeGate, owner: serverId, options: cancelOptions }, bus, (err) => app.log.error({ err }, 'SQLite worker failed'))
       : new InThreadExecutor(db, cards, serverId, cancelOptions);
+  // On a SQLite file the SQLite worker checkpoints the WAL (cancel/sqlite-worker.ts). Left to this
+  // connection, a checkpoint would run on this thread after a commit and stop every request
+  // for as long as it copies, which during a bulk cancel is tens of MB.
+  if (config.store.kind === 'sqlite') await sql.raw('pragma wal_autocheckpoint = 0').execute(db);
   const services: Services = {
     store,
     credentials,

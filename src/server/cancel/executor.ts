@@ -1,5 +1,5 @@
-// Where claimed bulk cancel jobs run. On a SQLite file: the cancel worker, a thread with
-// its own connection (worker.ts), so a job never holds up the server's event loop. In
+// Where claimed bulk cancel jobs run. On a SQLite file: the SQLite worker, a thread with
+// its own connection (sqlite-worker.ts), so a job never holds up the server's event loop. In
 // memory (one connection, which a thread cannot share) and on PostgreSQL (whose queries do
 // not block the loop): this thread, yielding between pages.
 import { extname } from 'node:path';
@@ -10,9 +10,11 @@ import type { Database, CancelJobsTable } from '../db/schema.js';
 import type { CardRepository } from '../cards/repository.js';
 import type { CardChangeBus } from '../cards/changes.js';
 import { runCancelJob, type CancelRunOptions } from './run.js';
-import type { CancelWorkerData, FromCancelWorker, ToCancelWorker } from './worker.js';
+import type { CancelWorkerData, FromCancelWorker, ToCancelWorker } from './sqlite-worker.js';
 
 export interface CancelJobExecutor {
+  /** Gets ready to run jobs (called when the server starts). */
+  start(): void;
   /** Runs a job this server has claimed; settles when it is done, failed or left. */
   run(job: CancelJobsTable): Promise<void>;
   /** Leaves the job in hand after its current page (its lease released) and ends. */
@@ -29,8 +31,11 @@ export class InThreadExecutor implements CancelJobExecutor {
     private readonly options: CancelRunOptions,
   ) {}
 
-  run(job: CancelJobsTable): Promise<void> {
+  start(): void {
     this.stopping = false;
+  }
+
+  run(job: CancelJobsTable): Promise<void> {
     return runCancelJob(
       {
         db: this.db,
@@ -48,32 +53,46 @@ export class InThreadExecutor implements CancelJobExecutor {
   }
 }
 
-// worker.ts next to this file: .ts when run from source (tsx), .js when built.
-const WORKER_URL = new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+// sqlite-worker.ts next to this file: .ts when run from source (tsx), .js when built.
+const WORKER_URL = new URL(`./sqlite-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 function startWorkerThread(data: CancelWorkerData): Worker {
   if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData: data });
   // Run from source: on Node 20 a worker does not inherit `--import tsx`, so it registers
-  // tsx's loader itself before loading worker.ts.
+  // tsx's loader itself before loading sqlite-worker.ts.
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
   return new Worker(bootstrap, { eval: true, workerData: data });
 }
 
-/** Runs jobs on the cancel worker, started with the first job and kept for the next. */
+/** How long after the SQLite worker died unexpectedly it is started again. */
+const RESTART_AFTER_MS = 1000;
+
+/**
+ * Runs jobs on the SQLite worker (sqlite-worker.ts), which also checkpoints the WAL and so runs for
+ * as long as the server does; restarted if it dies.
+ */
 export class WorkerExecutor implements CancelJobExecutor {
   private worker: Worker | undefined;
   private pending: { id: string; resolve: () => void; reject: (err: Error) => void } | undefined;
+  private stopped = true;
+  private restart: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly data: CancelWorkerData,
     /** The server's bus: the worker's card changes are announced on it. */
     private readonly bus: CardChangeBus,
+    private readonly onError: (err: unknown) => void,
   ) {}
 
+  start(): void {
+    this.stopped = false;
+    this.worker ??= this.startWorker();
+  }
+
   run(job: CancelJobsTable): Promise<void> {
-    if (this.pending) return Promise.reject(new Error('the cancel worker is already running a job'));
-    const worker = this.worker ?? this.startWorker();
+    if (this.pending) return Promise.reject(new Error('the SQLite worker is already running a job'));
+    const worker = (this.worker ??= this.startWorker());
     return new Promise((resolve, reject) => {
       this.pending = { id: job.id, resolve, reject };
       worker.postMessage({ type: 'run', job } satisfies ToCancelWorker);
@@ -81,6 +100,8 @@ export class WorkerExecutor implements CancelJobExecutor {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restart);
     const worker = this.worker;
     if (!worker) return;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
@@ -92,22 +113,28 @@ export class WorkerExecutor implements CancelJobExecutor {
     const worker = startWorkerThread(this.data);
     worker.on('message', (message: FromCancelWorker) => {
       if (message.type === 'changes') return this.bus.publish(message.changes);
+      if (message.type === 'error') return this.onError(new Error(`SQLite worker: ${message.message}`));
       const pending = this.pending;
       if (pending?.id !== message.id) return;
       this.pending = undefined;
       if (message.type === 'done') pending.resolve();
       else pending.reject(new Error(message.message));
     });
-    // A worker that dies leaves its job's lease to run out; the job is claimed again then.
+    // A job on a worker that died keeps its lease until it runs out; it is claimed again then.
     const lost = (err: Error) => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker !== worker) return;
+      this.worker = undefined;
       const pending = this.pending;
       this.pending = undefined;
       pending?.reject(err);
+      if (this.stopped) return;
+      this.onError(err);
+      this.restart = setTimeout(() => {
+        if (!this.stopped) this.worker ??= this.startWorker();
+      }, RESTART_AFTER_MS);
     };
     worker.on('error', lost);
-    worker.on('exit', (code) => lost(new Error(`the cancel worker exited (code ${code})`)));
-    this.worker = worker;
+    worker.on('exit', (code) => lost(new Error(`the SQLite worker exited (code ${code})`)));
     return worker;
   }
 }

@@ -109,6 +109,7 @@ export class CancelJobs {
 
   start(): void {
     this.stopped = false;
+    this.executor.start();
     this.kick();
   }
 

@@ -1,7 +1,7 @@
 // Running one claimed bulk cancel job: a page of cards per transaction, its progress and
 // lease stored after every page, so a job whose server stopped is picked up again (by any
-// server) where it left off. Runs on the server's thread or on the cancel worker
-// (worker.ts); either way through a CardRepository, so the changes reach the sockets.
+// server) where it left off. Runs on the server's thread or on the SQLite worker
+// (sqlite-worker.ts); either way through a CardRepository, so the changes reach the sockets.
 import type { Kysely } from 'kysely';
 import type { Database, CancelJobsTable } from '../db/schema.js';
 import type { CardRepository } from '../cards/repository.js';
@@ -38,6 +38,8 @@ export interface CancelRunContext {
   options: CancelRunOptions;
   /** True once the server is stopping: the job is left, lease released, after this page. */
   stopping: () => boolean;
+  /** Resolves when the next page may start (the SQLite worker waits for the server's writes). */
+  nextPage?: () => Promise<void>;
 }
 
 /** Runs `job`, claimed by `owner`, until it is done, the lease is lost or the server stops. */
@@ -66,6 +68,7 @@ export async function runCancelJob(context: CancelRunContext, job: CancelJobsTab
       // SQLite's calls are synchronous: without a turn of the event loop between pages, no
       // request (on the server's thread) or stop message (on the worker) would get in.
       await new Promise((resolve) => setImmediate(resolve));
+      await context.nextPage?.();
     }
     if (stopping()) {
       // Released at once, so the next server (or this one restarted) goes on from here.

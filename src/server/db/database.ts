@@ -8,6 +8,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 import { multiRowInsertMany, sqliteInsertMany, type InsertMany } from './insert-many.js';
+import { gatedDialect, type WriteGate } from './write-gate.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -36,8 +37,12 @@ export type StoreOptions =
 // BIGINT columns hold millisecond times and sequence numbers, all far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export async function openStore(options: StoreOptions): Promise<Store> {
-  const store = options.kind === 'postgres' ? openPostgres(options.url, options.poolSize) : openSqlite(options);
+/**
+ * `writeGate`: on a SQLite file, the gate shared with the SQLite worker (write-gate.ts),
+ * raised while this store's connection is in use.
+ */
+export async function openStore(options: StoreOptions, writeGate?: WriteGate): Promise<Store> {
+  const store = options.kind === 'postgres' ? openPostgres(options.url, options.poolSize) : openSqlite(options, writeGate);
   try {
     await migrate(store);
   } catch (err) {
@@ -47,7 +52,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return store;
 }
 
-function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memory' }): Store {
+function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memory' }, writeGate?: WriteGate): Store {
   let file = ':memory:';
   if (options.kind === 'sqlite') {
     mkdirSync(options.dataDir, { recursive: true });
@@ -62,7 +67,8 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
   // OS for index pages; 64 MB keeps the hot indexes in memory.
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const dialect = new SqliteDialect({ database: sqlite });
+  const db = new Kysely<Database>({ dialect: writeGate ? gatedDialect(dialect, writeGate) : dialect });
   const insertMany = sqliteInsertMany(sqlite);
   if (options.kind === 'memory') return { db, readDb: db, insertMany, kind: 'sqlite', close: () => db.destroy() };
   // Opened lazily: the schema must exist (migrations run on `db` first).

@@ -1,8 +1,12 @@
-// The cancel worker: a thread of its own that runs bulk cancel jobs on a SQLite file, with
-// its own connection. better-sqlite3 is synchronous, so on the server's thread every page
-// of a job would stop every request and socket for as long as it ran; here only SQLite's
-// single writer lock is shared. Started by CancelWorker (executor.ts), which claims the
-// jobs and passes them in; the card changes come back to be announced on the server's bus.
+// The SQLite worker: a thread of its own, with its own connection, that does the store's
+// long writes so the server's thread never waits for them. better-sqlite3 is synchronous:
+// on the server's thread each page of a bulk cancel job, and each WAL checkpoint (copying
+// up to tens of MB back into the database), would stop every request and socket for as
+// long as it ran. Here only SQLite's single writer lock is shared. It
+// - runs the bulk cancel jobs that CancelJobs claims and WorkerExecutor (executor.ts)
+//   passes in; their card changes go back to be announced on the server's bus;
+// - checkpoints the WAL, for every connection: the server's own connection never does
+//   (app.ts turns its automatic checkpoints off).
 import { parentPort, workerData } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { openStore, type StoreOptions } from '../db/database.js';
@@ -11,9 +15,12 @@ import { ChangeLog } from '../cards/change-log.js';
 import { CardRepository } from '../cards/repository.js';
 import type { CancelJobsTable } from '../db/schema.js';
 import { runCancelJob, type CancelRunOptions } from './run.js';
+import { gateOpen, type WriteGate } from '../db/write-gate.js';
 
 export interface CancelWorkerData {
   store: StoreOptions;
+  /** Up while the server's connection is in use: no page starts then. */
+  writeGate: WriteGate;
   owner: string;
   options: CancelRunOptions;
 }
@@ -22,7 +29,8 @@ export type ToCancelWorker = { type: 'run'; job: CancelJobsTable } | { type: 'st
 export type FromCancelWorker =
   | { type: 'changes'; changes: readonly CardChange[] }
   | { type: 'done'; id: string }
-  | { type: 'failed'; id: string; message: string };
+  | { type: 'failed'; id: string; message: string }
+  | { type: 'error'; message: string };
 
 /**
  * WAL pages this connection lets pile up before it checkpoints them into the database
@@ -31,12 +39,22 @@ export type FromCancelWorker =
  * checkpointing every 64 MB writes the pages that many commits touch only once.
  */
 const CHECKPOINT_PAGES = 16_000;
+/** Between jobs, what the server's connection wrote is checkpointed this often. */
+const CHECKPOINT_EVERY_MS = 1000;
 
 const port = parentPort;
-if (!port) throw new Error('worker.ts runs as a worker thread (see executor.ts)');
-const { store: storeOptions, owner, options } = workerData as CancelWorkerData;
+if (!port) throw new Error('sqlite-worker.ts runs as a worker thread (see executor.ts)');
+const { store: storeOptions, writeGate, owner, options } = workerData as CancelWorkerData;
 const store = await openStore(storeOptions);
 await sql.raw(`pragma wal_autocheckpoint = ${CHECKPOINT_PAGES}`).execute(store.db);
+// PASSIVE: copies what it can without waiting for the writer or readers. Between pages of a
+// job the timer gets its turn too (the job yields), so this thread never runs two at once.
+const checkpoint = () =>
+  sql
+    .raw('pragma wal_checkpoint(PASSIVE)')
+    .execute(store.db)
+    .catch((err: unknown) => port.postMessage({ type: 'error', message: `checkpoint: ${err instanceof Error ? err.message : String(err)}` } satisfies FromCancelWorker));
+const checkpoints = setInterval(() => void checkpoint(), CHECKPOINT_EVERY_MS);
 
 const bus = new CardChangeBus();
 bus.subscribe((changes) => port.postMessage({ type: 'changes', changes } satisfies FromCancelWorker));
@@ -44,7 +62,7 @@ const cards = new CardRepository(store.db, bus, new ChangeLog(store.db, store.ki
 
 let stopping = false;
 let running: Promise<void> = Promise.resolve();
-const context = { db: store.db, cards, owner, options, stopping: () => stopping };
+const context = { db: store.db, cards, owner, options, stopping: () => stopping, nextPage: () => gateOpen(writeGate) };
 
 port.on('message', (message: ToCancelWorker) => {
   if (message.type === 'run') {
@@ -56,6 +74,7 @@ port.on('message', (message: ToCancelWorker) => {
   } else {
     // The job in hand stops after its page and releases its lease; then the thread ends.
     stopping = true;
+    clearInterval(checkpoints);
     void running.then(() => store.close()).then(() => port.close());
   }
 });
