@@ -172,7 +172,7 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
     stopPruning = changeLog.schedulePruning(config.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS, PRUNE_EVERY_MS, logError('change log pruning failed'));
     scheduler.start();
     webhookDispatcher.start();
-    services.cancelJobs.start();
+    await services.cancelJobs.start();
   });
   app.addHook('preClose', async () => hub.stop());
   app.addHook('onClose', async () => {

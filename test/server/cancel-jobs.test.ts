@@ -117,7 +117,7 @@ for (const kind of STORE_KINDS) {
         assert.equal((await capped.api('GET', `/v1/cards/count?cardTemplateId=${template}&status=active`)).body.total, 0);
       } finally {
         await capped.close();
-        server.platform.services.cancelJobs.start();
+        await server.platform.services.cancelJobs.start();
       }
     });
 
@@ -147,7 +147,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(await countEvents(second, 'card-cancelled', template), 20_000);
       } finally {
         await second.close();
-        server.platform.services.cancelJobs.start();
+        await server.platform.services.cancelJobs.start();
       }
     });
 

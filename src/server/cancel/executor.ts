@@ -13,8 +13,8 @@ import { runCancelJob, type CancelRunOptions } from './run.js';
 import type { CancelWorkerData, FromCancelWorker, ToCancelWorker } from './sqlite-worker.js';
 
 export interface CancelJobExecutor {
-  /** Gets ready to run jobs (called when the server starts). */
-  start(): void;
+  /** Gets ready to run jobs (called when the server starts); resolves once it is. */
+  start(): Promise<void>;
   /** Runs a job this server has claimed; settles when it is done, failed or left. */
   run(job: CancelJobsTable): Promise<void>;
   /** Leaves the job in hand after its current page (its lease released) and ends. */
@@ -31,7 +31,7 @@ export class InThreadExecutor implements CancelJobExecutor {
     private readonly options: CancelRunOptions,
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     this.stopping = false;
   }
 
@@ -77,6 +77,8 @@ export class WorkerExecutor implements CancelJobExecutor {
   private pending: { id: string; resolve: () => void; reject: (err: Error) => void } | undefined;
   private stopped = true;
   private restart: NodeJS.Timeout | undefined;
+  /** Resolves when the current worker has opened the store. */
+  private ready: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly data: CancelWorkerData,
@@ -85,9 +87,11 @@ export class WorkerExecutor implements CancelJobExecutor {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  start(): void {
+  /** Starts the worker and waits for it, so the server takes no requests while it loads. */
+  start(): Promise<void> {
     this.stopped = false;
     this.worker ??= this.startWorker();
+    return this.ready;
   }
 
   run(job: CancelJobsTable): Promise<void> {
@@ -111,7 +115,10 @@ export class WorkerExecutor implements CancelJobExecutor {
 
   private startWorker(): Worker {
     const worker = startWorkerThread(this.data);
+    let ready = () => {};
+    this.ready = new Promise((resolve) => (ready = resolve));
     worker.on('message', (message: FromCancelWorker) => {
+      if (message.type === 'ready') return ready();
       if (message.type === 'changes') return this.bus.publish(message.changes);
       if (message.type === 'error') return this.onError(new Error(`SQLite worker: ${message.message}`));
       const pending = this.pending;
@@ -122,6 +129,7 @@ export class WorkerExecutor implements CancelJobExecutor {
     });
     // A job on a worker that died keeps its lease until it runs out; it is claimed again then.
     const lost = (err: Error) => {
+      ready(); // a worker that failed to load does not hold the server's start up
       if (this.worker !== worker) return;
       this.worker = undefined;
       const pending = this.pending;

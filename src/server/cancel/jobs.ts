@@ -107,9 +107,9 @@ export class CancelJobs {
     return toJob(row);
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false;
-    this.executor.start();
+    await this.executor.start();
     this.kick();
   }
 

@@ -30,7 +30,8 @@ export type FromCancelWorker =
   | { type: 'changes'; changes: readonly CardChange[] }
   | { type: 'done'; id: string }
   | { type: 'failed'; id: string; message: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'ready' };
 
 /**
  * WAL pages this connection lets pile up before it checkpoints them into the database
@@ -64,6 +65,7 @@ let stopping = false;
 let running: Promise<void> = Promise.resolve();
 const context = { db: store.db, cards, owner, options, stopping: () => stopping, nextPage: () => gateOpen(writeGate) };
 
+port.postMessage({ type: 'ready' } satisfies FromCancelWorker);
 port.on('message', (message: ToCancelWorker) => {
   if (message.type === 'run') {
     const { job } = message;
