@@ -110,13 +110,13 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   const templates = new TemplateRepository(db);
   const cancelOptions = { ...DEFAULT_CANCEL_JOB_OPTIONS, ...config.cancelJobs };
   const cancelExecutor =
-    config.store.kind === 'sqlite' && writeGate
+    writeGate
       ? new WorkerExecutor({ store: config.store, writeGate, owner: serverId, options: cancelOptions }, bus, (err) => app.log.error({ err }, 'SQLite worker failed'))
       : new InThreadExecutor(db, cards, serverId, cancelOptions);
   // On a SQLite file the SQLite worker checkpoints the WAL (cancel/sqlite-worker.ts). Left to this
   // connection, a checkpoint would run on this thread after a commit and stop every request
   // for as long as it copies, which during a bulk cancel is tens of MB.
-  if (config.store.kind === 'sqlite') await sql.raw('pragma wal_autocheckpoint = 0').execute(db);
+  if (writeGate) await sql.raw('pragma wal_autocheckpoint = 0').execute(db);
   const services: Services = {
     store,
     credentials,
