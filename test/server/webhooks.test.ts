@@ -268,7 +268,12 @@ for (const kind of STORE_KINDS) {
         await receiver.waitFor(() => receiver.accepted('/r').flatMap((d) => d.events).length >= 150, 'every event after the restart');
         const got = receiver.accepted('/r').flatMap((d) => d.events.map((e) => e.endUserId));
         assert.deepEqual(got.sort(), [...users].sort());
-        assert.deepEqual(receiver.accepted('/r').map((d) => d.events.length), [100, 50]);
+        // The batch that failed before the restart is retried as it was (its end is stored);
+        // how many events it holds depends on how far the send had committed when it formed.
+        const failedFirst = receiver.deliveries[0] as Delivery;
+        const accepted = receiver.accepted('/r');
+        assert.deepEqual((accepted[0] as Delivery).events.map((e) => e.id), failedFirst.events.map((e) => e.id));
+        assert.ok(accepted.every((d) => d.events.length <= 100), `batches of at most 100: ${accepted.map((d) => d.events.length).join(', ')}`);
       } finally {
         await second?.close();
         await first.close().catch(() => {});
