@@ -104,7 +104,7 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   const bus = new CardChangeBus();
   const serverId = randomUUID();
   const changeLog = new ChangeLog(db, store.kind, serverId, store.insertMany, store.readDb);
-  const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.readDb);
+  const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.kind, store.readDb);
   const channels = new ChannelRepository(db, store.kind, serverId, config.channelDailyCardLimit ?? DEFAULT_CHANNEL_DAILY_CARD_LIMIT);
   const hub = new SocketHub(tokens, changeLog, bus, channels, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
   const templates = new TemplateRepository(db);

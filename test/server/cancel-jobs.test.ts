@@ -151,7 +151,10 @@ for (const kind of STORE_KINDS) {
       }
     });
 
-    test('a job over 200,000 cards', { skip: kind === 'postgres' && !process.env.CANCEL_200K_ON_POSTGRES && 'set CANCEL_200K_ON_POSTGRES to run it on PostgreSQL too' }, async () => {
+    // On PostgreSQL the store has no statistics for the freshly filled cards (autovacuum may
+    // be off): each page must still take its cards from an index in order, not sort all
+    // that remain; when it sorted, this job took over ten minutes there.
+    test('a job over 200,000 cards', async () => {
       const template = await publishedTemplate(server, { name: 'Huge' });
       const model = await server.platform.services.store.db.selectFrom('cards').selectAll().executeTakeFirstOrThrow();
       let t = Date.now();

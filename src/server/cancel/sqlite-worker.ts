@@ -59,7 +59,7 @@ const checkpoints = setInterval(() => void checkpoint(), CHECKPOINT_EVERY_MS);
 
 const bus = new CardChangeBus();
 bus.subscribe((changes) => port.postMessage({ type: 'changes', changes } satisfies FromCancelWorker));
-const cards = new CardRepository(store.db, bus, new ChangeLog(store.db, store.kind, owner, store.insertMany, store.readDb), store.insertMany);
+const cards = new CardRepository(store.db, bus, new ChangeLog(store.db, store.kind, owner, store.insertMany, store.readDb), store.insertMany, store.kind);
 
 let stopping = false;
 let running: Promise<void> = Promise.resolve();

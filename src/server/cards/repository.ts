@@ -12,6 +12,7 @@ import { nextDue, type CardRow } from './row.js';
 import type { CardChange, CardChangeBus } from './changes.js';
 import type { ChangeLog } from './change-log.js';
 import type { InsertMany } from '../db/insert-many.js';
+import type { StoreKind } from '../db/database.js';
 
 /** Inside a write: logs card changes in the transaction; they are announced after commit. */
 export type RecordChanges = (entries: Omit<CardChange, 'seq'>[]) => Promise<void>;
@@ -77,6 +78,7 @@ export class CardRepository {
     private readonly bus: CardChangeBus,
     private readonly log: ChangeLog,
     private readonly insertMany: InsertMany,
+    private readonly kind: StoreKind,
     /** Store.readDb: queries that need not wait for a write in progress. */
     private readonly readDb: Kysely<Database> = db,
   ) {}
@@ -201,14 +203,24 @@ export class CardRepository {
   ): Promise<{ cancelled: number; next: CardPosition | undefined }> {
     return this.write(async (tx, record) => {
       const now = Date.now();
+      if (this.kind === 'postgres') {
+        // PostgreSQL must walk an index in page order and stop at the limit. Before a table's
+        // statistics are gathered (autovacuum may be off) it misjudges how many cards match
+        // and sorts all that remain instead, on every page: 50 ms for 10 cards of 100,000.
+        await sql`set local enable_sort = off`.execute(tx);
+        await sql`set local enable_bitmapscan = off`.execute(tx);
+      }
+      // SQLite updates by rowid, the table's own key, instead of looking each id up in the
+      // index on card_instance_id first.
+      const key = this.kind === 'sqlite' ? sql<string>`rowid` : sql<string>`card_instance_id`;
       // One statement picks the page and cancels it, so the rows are read once.
       const updated = await tx
         .updateTable('cards')
         .set(actionUpdate('cancel', now, { multiple: true, cap: limit, actionSource: 'customer' }))
-        .where('card_instance_id', 'in', (eb) =>
+        .where(key, 'in', (eb) =>
           eb
             .selectFrom('cards')
-            .select('card_instance_id')
+            .select(key.as('page_key'))
             .where((w) => {
               const conditions = [filterConditions(w, filter, OPEN_STATES)];
               if (after) {

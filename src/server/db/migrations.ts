@@ -269,6 +269,35 @@ const channels: Migration = {
   },
 };
 
+/**
+ * The indexes on the attributes many cards share (a template, a send, a flow) end in the
+ * order every paged query uses, (created, card_instance_id). A bulk cancel page is then one
+ * ordered range of the index that stops at its limit. Without the id at the end, PostgreSQL
+ * may instead sort every remaining match for each page: with statistics not yet gathered on
+ * a freshly filled table it did, and a million-card job slowed to 300 cards a second.
+ */
+const pagedIndexes: Migration = {
+  async up(db: Db) {
+    for (const [name, column] of [
+      ['cards_template', 'card_template_id'],
+      ['cards_flow_instance', 'flow_instance_id'],
+      ['cards_flow_invocation', 'flow_invocation_id'],
+    ] as const) {
+      await db.schema.dropIndex(name).execute();
+      await db.schema.createIndex(name).on('cards').columns([column, 'created', 'card_instance_id']).execute();
+    }
+  },
+};
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
-  return { getMigrations: async () => ({ '001_init': init(kind), '002_realtime': realtime, '003_analytics': analytics, '004_cancel_jobs': cancelJobs, '005_channels': channels }) };
+  return {
+    getMigrations: async () => ({
+      '001_init': init(kind),
+      '002_realtime': realtime,
+      '003_analytics': analytics,
+      '004_cancel_jobs': cancelJobs,
+      '005_channels': channels,
+      '006_paged_indexes': pagedIndexes,
+    }),
+  };
 }
