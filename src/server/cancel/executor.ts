@@ -9,7 +9,8 @@ import type { Kysely } from 'kysely';
 import type { Database, CancelJobsTable } from '../db/schema.js';
 import type { CardRepository } from '../cards/repository.js';
 import type { CardChangeBus } from '../cards/changes.js';
-import { runCancelJob, type CancelRunOptions } from './run.js';
+import type { CardFilter } from '../cards/filter.js';
+import { countCancellable, runCancelJob, type CancelRunOptions } from './run.js';
 import type { CancelWorkerData, FromCancelWorker, ToCancelWorker } from './sqlite-worker.js';
 
 export interface CancelJobExecutor {
@@ -19,6 +20,11 @@ export interface CancelJobExecutor {
   run(job: CancelJobsTable): Promise<void>;
   /** Leaves the job in hand after its current page (its lease released) and ends. */
   stop(): Promise<void>;
+  /**
+   * Open cards matching `criteria`, at most a job's worth. Counted where jobs run: on a
+   * SQLite file, counting a million cards on the server's thread would stop it for a second.
+   */
+  count(criteria: CardFilter): Promise<number>;
 }
 
 export class InThreadExecutor implements CancelJobExecutor {
@@ -51,6 +57,10 @@ export class InThreadExecutor implements CancelJobExecutor {
   async stop(): Promise<void> {
     this.stopping = true;
   }
+
+  count(criteria: CardFilter): Promise<number> {
+    return countCancellable(this.db, criteria, this.options.maxCards);
+  }
 }
 
 // sqlite-worker.ts next to this file: .ts when run from source (tsx), .js when built.
@@ -75,6 +85,9 @@ const RESTART_AFTER_MS = 1000;
 export class WorkerExecutor implements CancelJobExecutor {
   private worker: Worker | undefined;
   private pending: { id: string; resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** Counts asked of the worker, by request id. */
+  private readonly counts = new Map<number, { resolve: (count: number) => void; reject: (err: Error) => void }>();
+  private nextCountId = 0;
   private stopped = true;
   private restart: NodeJS.Timeout | undefined;
   /** Resolves when the current worker has opened the store. */
@@ -103,6 +116,15 @@ export class WorkerExecutor implements CancelJobExecutor {
     });
   }
 
+  count(criteria: CardFilter): Promise<number> {
+    const worker = (this.worker ??= this.startWorker());
+    const id = this.nextCountId++;
+    return new Promise((resolve, reject) => {
+      this.counts.set(id, { resolve, reject });
+      worker.postMessage({ type: 'count', id, criteria } satisfies ToCancelWorker);
+    });
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restart);
@@ -121,6 +143,13 @@ export class WorkerExecutor implements CancelJobExecutor {
       if (message.type === 'ready') return ready();
       if (message.type === 'changes') return this.bus.publish(message.changes);
       if (message.type === 'error') return this.onError(new Error(`SQLite worker: ${message.message}`));
+      if (message.type === 'counted' || message.type === 'count-failed') {
+        const asked = this.counts.get(message.id);
+        this.counts.delete(message.id);
+        if (message.type === 'counted') asked?.resolve(message.count);
+        else asked?.reject(new Error(message.message));
+        return;
+      }
       const pending = this.pending;
       if (pending?.id !== message.id) return;
       this.pending = undefined;
@@ -135,6 +164,8 @@ export class WorkerExecutor implements CancelJobExecutor {
       const pending = this.pending;
       this.pending = undefined;
       pending?.reject(err);
+      for (const asked of this.counts.values()) asked.reject(err);
+      this.counts.clear();
       if (this.stopped) return;
       this.onError(err);
       this.restart = setTimeout(() => {

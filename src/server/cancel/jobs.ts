@@ -5,10 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, CancelJobsTable } from '../db/schema.js';
-import { OPEN_STATES } from '../../protocol/cards.js';
 import type { CancelJobExecutor } from './executor.js';
 import type { CancelJobStatus, CancelRunOptions } from './run.js';
-import { filterConditions, type CardFilter } from '../cards/filter.js';
+import type { CardFilter } from '../cards/filter.js';
 import { notFound } from '../http/errors.js';
 import { iso } from '../time.js';
 
@@ -69,14 +68,8 @@ export class CancelJobs {
   ) {}
 
   /** Open cards matching `criteria`, as many as a job would cancel. */
-  async preview(criteria: CardFilter): Promise<number> {
-    const row = await this.db
-      .selectFrom((eb) =>
-        eb.selectFrom('cards').select('card_instance_id').where((w) => filterConditions(w, criteria, OPEN_STATES)).limit(this.options.maxCards).as('m'),
-      )
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+  preview(criteria: CardFilter): Promise<number> {
+    return this.executor.count(criteria);
   }
 
   async create(criteria: CardFilter, requestedBy: string): Promise<CancelJob> {

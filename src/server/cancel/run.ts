@@ -5,7 +5,8 @@
 import type { Kysely } from 'kysely';
 import type { Database, CancelJobsTable } from '../db/schema.js';
 import type { CardRepository } from '../cards/repository.js';
-import type { CardFilter } from '../cards/filter.js';
+import { filterConditions, type CardFilter } from '../cards/filter.js';
+import { OPEN_STATES } from '../../protocol/cards.js';
 
 export type CancelJobStatus = 'queued' | 'running' | 'completed' | 'failed';
 
@@ -40,6 +41,17 @@ export interface CancelRunContext {
   stopping: () => boolean;
   /** Resolves when the next page may start (the SQLite worker waits for the server's writes). */
   nextPage?: () => Promise<void>;
+}
+
+/** Open cards matching `criteria`, at most `maxCards`: what a job made now would cancel. */
+export async function countCancellable(db: Kysely<Database>, criteria: CardFilter, maxCards: number): Promise<number> {
+  const row = await db
+    .selectFrom((eb) =>
+      eb.selectFrom('cards').select('card_instance_id').where((w) => filterConditions(w, criteria, OPEN_STATES)).limit(maxCards).as('m'),
+    )
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Runs `job`, claimed by `owner`, until it is done, the lease is lost or the server stops. */

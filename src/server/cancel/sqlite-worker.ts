@@ -5,6 +5,8 @@
 // long as it ran. Here only SQLite's single writer lock is shared. It
 // - runs the bulk cancel jobs that CancelJobs claims and WorkerExecutor (executor.ts)
 //   passes in; their card changes go back to be announced on the server's bus;
+// - counts the cards a job would cancel (the "review" count, and `matched`), a scan of up
+//   to a million rows;
 // - checkpoints the WAL, for every connection: the server's own connection never does
 //   (app.ts turns its automatic checkpoints off).
 import { parentPort, workerData } from 'node:worker_threads';
@@ -14,7 +16,8 @@ import { CardChangeBus, type CardChange } from '../cards/changes.js';
 import { ChangeLog } from '../cards/change-log.js';
 import { CardRepository } from '../cards/repository.js';
 import type { CancelJobsTable } from '../db/schema.js';
-import { runCancelJob, type CancelRunOptions } from './run.js';
+import { countCancellable, runCancelJob, type CancelRunOptions } from './run.js';
+import type { CardFilter } from '../cards/filter.js';
 import { gateOpen, type WriteGate } from '../db/write-gate.js';
 
 export interface CancelWorkerData {
@@ -25,11 +28,13 @@ export interface CancelWorkerData {
   options: CancelRunOptions;
 }
 
-export type ToCancelWorker = { type: 'run'; job: CancelJobsTable } | { type: 'stop' };
+export type ToCancelWorker = { type: 'run'; job: CancelJobsTable } | { type: 'count'; id: number; criteria: CardFilter } | { type: 'stop' };
 export type FromCancelWorker =
   | { type: 'changes'; changes: readonly CardChange[] }
   | { type: 'done'; id: string }
   | { type: 'failed'; id: string; message: string }
+  | { type: 'counted'; id: number; count: number }
+  | { type: 'count-failed'; id: number; message: string }
   | { type: 'error'; message: string }
   | { type: 'ready' };
 
@@ -72,6 +77,13 @@ port.on('message', (message: ToCancelWorker) => {
     running = runCancelJob(context, job).then(
       () => port.postMessage({ type: 'done', id: job.id } satisfies FromCancelWorker),
       (err: unknown) => port.postMessage({ type: 'failed', id: job.id, message: err instanceof Error ? err.message : String(err) } satisfies FromCancelWorker),
+    );
+  } else if (message.type === 'count') {
+    // Runs between two pages of a job in progress (each page yields to this thread's loop).
+    const { id } = message;
+    countCancellable(store.db, message.criteria, options.maxCards).then(
+      (count) => port.postMessage({ type: 'counted', id, count } satisfies FromCancelWorker),
+      (err: unknown) => port.postMessage({ type: 'count-failed', id, message: err instanceof Error ? err.message : String(err) } satisfies FromCancelWorker),
     );
   } else {
     // The job in hand stops after its page and releases its lease; then the thread ends.
