@@ -5,7 +5,7 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { platformSupport } from './test/sdk/support/platform-plugin.mjs';
 
 const executablePath = process.env.CHROME_PATH ?? '/usr/bin/chromium';
-// The real platform (src/server/main.ts on a free port) and the /__cs/ test helpers.
+// The real platform (packages/card-stream-server/src/main.ts on a free port) and the /__cs/ test helpers.
 const platform = platformSupport();
 
 export default {

@@ -17,7 +17,8 @@ export interface ChildServer {
 }
 
 /** The built server when there is one (`npm run build`), else the sources through tsx. */
-export const PLATFORM_MAIN = existsSync('dist/node/server/main.js') ? 'dist/node/server/main.js' : 'src/server/main.ts';
+const BUILT_MAIN = 'packages/card-stream-server/dist/node/card-stream-server/src/main.js';
+export const PLATFORM_MAIN = existsSync(BUILT_MAIN) ? BUILT_MAIN : 'packages/card-stream-server/src/main.ts';
 
 /** Starts `node <script> ...args` (through tsx for .ts) and waits for its `listening on <url>` line. */
 export async function spawnServer(script: string, args: string[], env: Record<string, string> = {}): Promise<ChildServer> {

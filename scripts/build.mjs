@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// npm run build: the SDK (three bundles + type declarations) and the server.
-//   dist/card-stream.js          ES module, lit & co. external (for bundlers)
-//   dist/card-stream.iife.js     classic <script>, registers the elements, window.CardStream
-//   dist/card-stream.bundle.js   ES module with everything bundled (<script type="module">)
-//   dist/types/                  declarations (tsconfig.sdk-types.json)
-//   dist/node/                   the server (tsconfig.server.json), entry dist/node/server/main.js
-//   dist/demo/                   the demo pages (vite.demo.config.ts), served with --demo
+// npm run build: the SDK package (three bundles + type declarations), the server package
+// and the demo.
+//   packages/card-stream/dist/card-stream.js          ES module, lit & co. external (for bundlers)
+//   packages/card-stream/dist/card-stream.iife.js     classic <script>, registers the elements, window.CardStream
+//   packages/card-stream/dist/card-stream.bundle.js   ES module with everything bundled (<script type="module">)
+//   packages/card-stream/dist/types/                  declarations (packages/card-stream/tsconfig.build.json)
+//   packages/card-stream-server/dist/node/            the server (packages/card-stream-server/tsconfig.build.json)
+//   packages/card-stream-server/dist/demo/            the demo pages (vite.demo.config.ts), served with --demo
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +18,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 process.env.NODE_ENV ??= 'production'; // production export conditions (no lit dev mode)
 
+const SDK_DIST = 'packages/card-stream/dist';
+const SERVER_DIST = 'packages/card-stream-server/dist';
 const IIFE_GZIP_BUDGET = 20 * 1024;
 const SDK_FILES = ['card-stream.js', 'card-stream.iife.js', 'card-stream.bundle.js'];
 // typescript's "exports" hide bin/tsc; locate it through its package.json "bin" field.
@@ -36,7 +39,7 @@ function run(label, args) {
 async function buildSdk() {
   const { build } = await import('vite');
   for (const mode of ['production', 'iife', 'bundle']) {
-    await build({ configFile: join(root, 'vite.config.ts'), mode, logLevel: 'warn' });
+    await build({ configFile: join(root, 'packages/card-stream/vite.config.ts'), mode, logLevel: 'warn' });
   }
 }
 
@@ -46,13 +49,13 @@ function formatSize(bytes) {
 
 async function main() {
   const started = Date.now();
-  rmSync('dist', { recursive: true, force: true });
+  for (const dir of [SDK_DIST, SERVER_DIST]) rmSync(dir, { recursive: true, force: true });
   console.log('build: SDK (vite), SDK types and server (tsc)');
   // tsc runs in child processes, so it overlaps with the Vite builds.
   await Promise.all([
     buildSdk(),
-    run('SDK types (tsc -p tsconfig.sdk-types.json)', ['-p', 'tsconfig.sdk-types.json']),
-    run('server (tsc -p tsconfig.server.json)', ['-p', 'tsconfig.server.json']),
+    run('SDK types (tsc -p packages/card-stream/tsconfig.build.json)', ['-p', 'packages/card-stream/tsconfig.build.json']),
+    run('server (tsc -p packages/card-stream-server/tsconfig.build.json)', ['-p', 'packages/card-stream-server/tsconfig.build.json']),
   ]);
   // The demo bundles the SDK's ES module for its npm example, so it comes after it.
   const { build } = await import('vite');
@@ -61,7 +64,7 @@ async function main() {
   console.log('\nSDK files           raw        gzip -9');
   let iifeGzip = 0;
   for (const file of SDK_FILES) {
-    const bytes = readFileSync(join('dist', file));
+    const bytes = readFileSync(join(SDK_DIST, file));
     const gzip = gzipSync(bytes, { level: 9 }).length;
     if (file === 'card-stream.iife.js') iifeGzip = gzip;
     console.log(`  ${file.padEnd(22)}${formatSize(bytes.length).padStart(9)}  ${formatSize(gzip).padStart(9)}`);
@@ -73,7 +76,7 @@ async function main() {
   );
   console.log(`build: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (iifeGzip > IIFE_GZIP_BUDGET) {
-    console.error('build: dist/card-stream.iife.js is over its 20 KB gzip budget');
+    console.error('build: card-stream.iife.js is over its 20 KB gzip budget');
     process.exitCode = 1;
   }
 }

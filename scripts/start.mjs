@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm start [-- --port N --memory …]: builds if the output is missing or stale, then runs
-// the server (dist/node/server/main.js) with the same arguments, forwarding SIGINT/SIGTERM
+// the server (packages/card-stream-server/dist/node/…/main.js) with the same arguments, forwarding SIGINT/SIGTERM
 // and exiting with its exit code.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -9,17 +9,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SERVER_ENTRY = join(root, 'dist/node/server/main.js');
-const OUTPUTS = [SERVER_ENTRY, join(root, 'dist/card-stream.iife.js'), join(root, 'dist/demo/index.html')];
-// Besides src/, the files that change what the build produces.
+const SERVER_ENTRY = join(root, 'packages/card-stream-server/dist/node/card-stream-server/src/main.js');
+const OUTPUTS = [
+  SERVER_ENTRY,
+  join(root, 'packages/card-stream/dist/card-stream.iife.js'),
+  join(root, 'packages/card-stream-server/dist/demo/index.html'),
+];
+// Source folders, and the files besides them that change what the build produces.
+const SOURCE_DIRS = ['packages/card-stream/src', 'packages/card-stream-server/src', 'packages/protocol/src', 'demo'];
 const BUILD_INPUTS = [
   'scripts/build.mjs',
-  'vite.config.ts',
+  'packages/card-stream/vite.config.ts',
   'vite.demo.config.ts',
   'tsconfig.json',
-  'tsconfig.server.json',
-  'tsconfig.sdk-types.json',
+  'packages/card-stream-server/tsconfig.build.json',
+  'packages/card-stream/tsconfig.build.json',
   'package.json',
+  'packages/card-stream/package.json',
+  'packages/card-stream-server/package.json',
 ].map((file) => join(root, file));
 
 function mtime(file) {
@@ -46,7 +53,7 @@ function buildReason() {
   const missing = OUTPUTS.find((_, i) => outputTimes[i] === undefined);
   if (missing) return `${missing.slice(root.length + 1)} is missing`;
   const oldestOutput = Math.min(...outputTimes);
-  const newestInput = Math.max(newestUnder(join(root, 'src')), newestUnder(join(root, 'demo')), ...BUILD_INPUTS.map((f) => mtime(f) ?? 0));
+  const newestInput = Math.max(...SOURCE_DIRS.map((dir) => newestUnder(join(root, dir))), ...BUILD_INPUTS.map((f) => mtime(f) ?? 0));
   return newestInput > oldestOutput ? 'sources changed since the last build' : undefined;
 }
 

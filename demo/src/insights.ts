@@ -1,7 +1,7 @@
 // Per-template insights (GET /v1/analytics/insights) as a bar chart: how many cards were
 // sent, displayed, completed, dismissed, snoozed and voted on, with the rates.
 import { html, svg } from 'lit';
-import type { TemplateInsights as Insights } from '../../src/protocol/analytics.js';
+import type { TemplateInsights as Insights } from '../../packages/protocol/src/analytics.js';
 import { api, errorText } from './api.js';
 
 

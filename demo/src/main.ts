@@ -2,7 +2,7 @@
 // composer, the user's cards through the Cards API, the analytics debugger and the cancel
 // tool. Everything comes from this server; nothing is loaded from elsewhere.
 import { html, render } from 'lit';
-import { configure, defineElements } from '../../src/sdk/index.js';
+import { configure, defineElements } from '../../packages/card-stream/src/index.js';
 import { api, userToken } from './api.js';
 import { Composer } from './composer.js';
 import { CardsTable } from './cards-table.js';

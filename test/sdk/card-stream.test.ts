@@ -5,7 +5,7 @@ import {
   configure,
   defineElements,
   getConfig,
-} from '../../src/sdk/index.js';
+} from '../../packages/card-stream/src/index.js';
 
 // Assertions compare booleans and strings, not classes: web-test-runner 0.20 hangs
 // (until testsFinishTimeout) serialising a failed assertion whose value is a class.
@@ -19,7 +19,7 @@ const registeredOnImport = {
   'card-count': isRegistered('card-count'),
 };
 
-describe('src/sdk/index.ts', () => {
+describe('packages/card-stream/src/index.ts', () => {
   it('registers no element when imported', () => {
     expect(registeredOnImport['card-stream'], 'card-stream registered on import').to.equal(false);
     expect(registeredOnImport['card-count'], 'card-count registered on import').to.equal(false);
@@ -34,7 +34,7 @@ describe('src/sdk/index.ts', () => {
   });
 
   it('register.ts exports the same API and skips tags already registered', async () => {
-    const registered = await import('../../src/sdk/register.js');
+    const registered = await import('../../packages/card-stream/src/register.js');
     expect(registered.CardStreamElement === CardStreamElement, 'same CardStreamElement').to.equal(true);
     expect(registered.configure === configure, 'same configure').to.equal(true);
     expect(registeredAs('card-stream', CardStreamElement), 'card-stream').to.equal(true);

@@ -1,8 +1,8 @@
 // Card actions against the real platform: each one changes the card on the server
 // (GET /v1/cards) and on screen at once.
 import { expect } from '@open-wc/testing';
-import type { CardDefinition } from '../../src/protocol/definition.js';
-import { defineElements } from '../../src/sdk/index.js';
+import type { CardDefinition } from '../../packages/protocol/src/definition.js';
+import { defineElements } from '../../packages/card-stream/src/index.js';
 import { inCard, menu, mount, showsExactly, type Mounted } from './support/mount.js';
 import { analyticsEvents, api, cardsOf, sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
 

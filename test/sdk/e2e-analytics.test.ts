@@ -2,7 +2,7 @@
 // in batches of at most 100 that the platform accepts. Also parts, keyboard and motion.
 import { expect } from '@open-wc/testing';
 import { emulateMedia } from '@web/test-runner-commands';
-import { defineElements } from '../../src/sdk/index.js';
+import { defineElements } from '../../packages/card-stream/src/index.js';
 import { inCard, menu, mount, showsExactly, type Mounted } from './support/mount.js';
 import { analyticsEvents, sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
 

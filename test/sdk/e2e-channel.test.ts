@@ -1,8 +1,8 @@
 // <card-stream channel="…"> against the real platform: a public channel shown without a
 // session token, live, with its buttons recorded as interactions.
 import { expect } from '@open-wc/testing';
-import type { CardStreamElement } from '../../src/sdk/index.js';
-import { defineElements } from '../../src/sdk/index.js';
+import type { CardStreamElement } from '../../packages/card-stream/src/index.js';
+import { defineElements } from '../../packages/card-stream/src/index.js';
 import { api, platformUrl, sdkApiAvailable, until } from './support/platform.js';
 
 const shown = (el: CardStreamElement) => [...el.shadowRoot!.querySelectorAll('[part~="card"]')].map((c) => c.getAttribute('data-card-id'));

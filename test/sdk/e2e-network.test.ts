@@ -1,7 +1,7 @@
 // Transport and offline behaviour against the real platform, through a TCP path the test
 // can cut (offline) or make refuse WebSocket upgrades (support/platform-plugin.mjs).
 import { expect } from '@open-wc/testing';
-import { defineElements } from '../../src/sdk/index.js';
+import { defineElements } from '../../packages/card-stream/src/index.js';
 import { menu, mount, showsExactly, type Mounted } from './support/mount.js';
 import { analyticsEvents, cardsOf, delegateFor, newNetwork, sdkApiAvailable, sendCard, sleep, uniqueUser, until } from './support/platform.js';
 

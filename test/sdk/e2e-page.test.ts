@@ -1,7 +1,7 @@
 // The page-level contract against the real platform: configure() after the elements,
 // one socket for every element, <card-count>, and a host page with a strict CSP.
 import { expect } from '@open-wc/testing';
-import { CardCountElement, CardStreamElement, configure, defineElements } from '../../src/sdk/index.js';
+import { CardCountElement, CardStreamElement, configure, defineElements } from '../../packages/card-stream/src/index.js';
 import { delegateFor, platformUrl, sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
 
 const shown = (el: CardStreamElement) => [...el.shadowRoot!.querySelectorAll('[part~="card"]')].map((c) => c.getAttribute('data-card-id'));
@@ -58,7 +58,7 @@ describe('e2e: the page', function () {
   });
 
   it('the built IIFE (npm run build) works from a classic <script> as CONTRACT §8 shows', async function () {
-    if ((await fetch('/dist/card-stream.iife.js', { method: 'HEAD' })).status !== 200) this.skip(); // not built
+    if ((await fetch('/packages/card-stream/dist/card-stream.iife.js', { method: 'HEAD' })).status !== 200) this.skip(); // not built
     const user = uniqueUser('iife');
     const id = await sendCard(user, { blocks: [{ type: 'headline', content: 'From the IIFE' }] });
     const frame = document.createElement('iframe');

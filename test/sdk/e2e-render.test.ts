@@ -2,8 +2,8 @@
 // impressions, and styling that neither leaks in nor out.
 import { expect } from '@open-wc/testing';
 import { emulateMedia } from '@web/test-runner-commands';
-import type { RuntimeVariableRequest } from '../../src/sdk/index.js';
-import { defineElements } from '../../src/sdk/index.js';
+import type { RuntimeVariableRequest } from '../../packages/card-stream/src/index.js';
+import { defineElements } from '../../packages/card-stream/src/index.js';
 import { inCard, mount, showsExactly, type Mounted } from './support/mount.js';
 import { sdkApiAvailable, sendCard, sleep, uniqueUser, until } from './support/platform.js';
 

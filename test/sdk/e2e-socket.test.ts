@@ -1,9 +1,9 @@
 // The socket transport against the real platform: auth in the first message, a full stop
 // on auth close codes until a new token, and the client heartbeat noticing a dead socket.
 import { expect } from '@open-wc/testing';
-import type { AuthCloseCode, ServerMessage } from '../../src/protocol/sdk.js';
-import { Session } from '../../src/sdk/client/session.js';
-import { SocketTransport } from '../../src/sdk/client/socket.js';
+import type { AuthCloseCode, ServerMessage } from '../../packages/protocol/src/sdk.js';
+import { Session } from '../../packages/card-stream/src/client/session.js';
+import { SocketTransport } from '../../packages/card-stream/src/client/socket.js';
 import { mintToken, newNetwork, platformUrl, sdkApiAvailable, sleep, uniqueUser, until } from './support/platform.js';
 
 interface Probe {

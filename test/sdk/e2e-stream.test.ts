@@ -1,7 +1,7 @@
 // <card-stream> against the real platform: cards appear over the socket and the feed, in
 // order, and the element announces its state and counts.
 import { expect } from '@open-wc/testing';
-import { defineElements } from '../../src/sdk/index.js';
+import { defineElements } from '../../packages/card-stream/src/index.js';
 import { mount, showsExactly, type Mounted } from './support/mount.js';
 import { sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
 

@@ -2,18 +2,18 @@
 // variables, block rendering, the outbox and the session cache.
 import { expect } from '@open-wc/testing';
 import { html, render } from 'lit';
-import type { Block } from '../../src/protocol/definition.js';
-import type { SdkCard } from '../../src/protocol/sdk.js';
-import { Outbox, type OutboxEntry } from '../../src/sdk/client/outbox.js';
-import { SocketSequence } from '../../src/sdk/client/sequence.js';
-import { Session, decodeClaims } from '../../src/sdk/client/session.js';
-import { EventBatcher } from '../../src/sdk/client/uploads.js';
-import { buildEvent } from '../../src/sdk/client/analytics.js';
-import { CardStore, compareCards } from '../../src/sdk/client/store.js';
-import { fillText, fillUrl, needsVars, resolveVars } from '../../src/sdk/client/vars.js';
-import { renderBlock, type BlockContext } from '../../src/sdk/render/blocks.js';
-import { markdown, type InlineFill } from '../../src/sdk/render/markdown.js';
-import { MEDIA_SCHEMES, safeUrl } from '../../src/sdk/render/url.js';
+import type { Block } from '../../packages/protocol/src/definition.js';
+import type { SdkCard } from '../../packages/protocol/src/sdk.js';
+import { Outbox, type OutboxEntry } from '../../packages/card-stream/src/client/outbox.js';
+import { SocketSequence } from '../../packages/card-stream/src/client/sequence.js';
+import { Session, decodeClaims } from '../../packages/card-stream/src/client/session.js';
+import { EventBatcher } from '../../packages/card-stream/src/client/uploads.js';
+import { buildEvent } from '../../packages/card-stream/src/client/analytics.js';
+import { CardStore, compareCards } from '../../packages/card-stream/src/client/store.js';
+import { fillText, fillUrl, needsVars, resolveVars } from '../../packages/card-stream/src/client/vars.js';
+import { renderBlock, type BlockContext } from '../../packages/card-stream/src/render/blocks.js';
+import { markdown, type InlineFill } from '../../packages/card-stream/src/render/markdown.js';
+import { MEDIA_SCHEMES, safeUrl } from '../../packages/card-stream/src/render/url.js';
 
 function card(id: string, priority: number, activeSince: string | null, extra: Partial<SdkCard> = {}): SdkCard {
   return {

@@ -2,8 +2,8 @@
 // fresh time-ordered ids, spread over `users` users, generated inside the database (a
 // recursive CTE on SQLite, generate_series on PostgreSQL) instead of sent row by row.
 import { sql } from 'kysely';
-import type { Store } from '../../src/server/db/database.js';
-import type { CardRow } from '../../src/server/cards/row.js';
+import type { Store } from '../../packages/card-stream-server/src/db/database.js';
+import type { CardRow } from '../../packages/card-stream-server/src/cards/row.js';
 
 const BATCH = 100_000;
 
@@ -16,7 +16,7 @@ export async function fillCards(store: Store, model: CardRow, count: number, use
         ? sql`(select g as k from generate_series(${done}::bigint, ${done + n - 1}::bigint) as g) as s`
         : sql`(with recursive s(k) as (select ${done} union all select k + 1 from s where k + 1 < ${done + n}) select k from s) as s`;
     const at = sql`(${base} + s.k)`;
-    // UUIDv7-shaped like the platform's own (src/server/ids.ts): time first, so the ids of
+    // UUIDv7-shaped like the platform's own (packages/card-stream-server/src/ids.ts): time first, so the ids of
     // cards sent one after another sort together, as they do in production.
     const newId =
       store.kind === 'postgres'

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { buildPlatform, type AppConfig, type Platform } from '../../src/server/app.js';
-import type { StoreOptions } from '../../src/server/db/database.js';
+import { buildPlatform, type AppConfig, type Platform } from '../../packages/card-stream-server/src/app.js';
+import type { StoreOptions } from '../../packages/card-stream-server/src/db/database.js';
 
 export const BOOTSTRAP_KEY = 'test-bootstrap-key';
 

@@ -1,8 +1,8 @@
-// Time-ordered ids (src/server/ids.ts): what keeps the indexes on card and event ids
+// Time-ordered ids (packages/card-stream-server/src/ids.ts): what keeps the indexes on card and event ids
 // growing at one edge.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { timeOrderedId } from '../../src/server/ids.js';
+import { timeOrderedId } from '../../packages/card-stream-server/src/ids.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function start(dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--port', '0', '--data-dir', dataDir, '--no-demo'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/card-stream-server/src/main.ts', '--port', '0', '--data-dir', dataDir, '--no-demo'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, DATABASE_URL: '', BOOTSTRAP_KEY: '' },
   });

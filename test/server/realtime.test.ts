@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { CLOSE_CODES } from '../../src/protocol/sdk.js';
+import { CLOSE_CODES } from '../../packages/protocol/src/sdk.js';
 import { endUserToken, freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore, openServer, closeServer } from './harness.js';
 import { TestSocket } from './sockets.js';
 

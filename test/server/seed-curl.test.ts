@@ -28,7 +28,7 @@ describe('seed 000 curl examples', () => {
   before(async () => {
     // 8787 is the documented port; if something else holds it here, use a free one.
     const port = (await portFree(8787)) ? 8787 : 0;
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts', '--memory', '--port', String(port), '--bootstrap-key', TOKEN, '--no-demo'], {
+    child = spawn(process.execPath, ['--import', 'tsx', 'packages/card-stream-server/src/main.ts', '--memory', '--port', String(port), '--bootstrap-key', TOKEN, '--no-demo'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const url = await new Promise<string>((resolve, reject) => {

@@ -1,7 +1,7 @@
 // A WebSocket client for tests of the SDK socket: keeps every message it receives and
 // waits for the ones a test expects.
 import WebSocket from 'ws';
-import type { ServerMessage } from '../../src/protocol/sdk.js';
+import type { ServerMessage } from '../../packages/protocol/src/sdk.js';
 
 export class TestSocket {
   readonly messages: ServerMessage[] = [];

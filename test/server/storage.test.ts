@@ -1,11 +1,11 @@
 // The store itself, on SQLite and PostgreSQL: migrations, settings, persistence.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore } from '../../src/server/db/database.js';
-import { migrationProvider } from '../../src/server/db/migrations.js';
-import { settingOrCreate } from '../../src/server/repo/settings.js';
-import { CredentialRepository } from '../../src/server/repo/credentials.js';
-import { TemplateRepository } from '../../src/server/repo/templates.js';
+import { openStore } from '../../packages/card-stream-server/src/db/database.js';
+import { migrationProvider } from '../../packages/card-stream-server/src/db/migrations.js';
+import { settingOrCreate } from '../../packages/card-stream-server/src/repo/settings.js';
+import { CredentialRepository } from '../../packages/card-stream-server/src/repo/credentials.js';
+import { TemplateRepository } from '../../packages/card-stream-server/src/repo/templates.js';
 import { freshStore, STORE_KINDS } from './harness.js';
 
 for (const kind of STORE_KINDS) {

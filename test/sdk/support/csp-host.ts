@@ -1,6 +1,6 @@
 // The CSP host page's own script: the SDK configured as a host would, reporting to the
 // test (the parent frame) what it shows and any policy violation.
-import { configure } from '../../../src/sdk/register.js';
+import { configure } from '../../../packages/card-stream/src/register.js';
 
 const params = new URLSearchParams(location.search);
 const user = params.get('user') ?? '';

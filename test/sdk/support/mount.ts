@@ -1,6 +1,6 @@
 // Mounting <card-stream> against the real platform, with every event it fires recorded.
-import type { CardStreamElement } from '../../../src/sdk/index.js';
-import type { AnalyticsEvent } from '../../../src/sdk/client/analytics.js';
+import type { CardStreamElement } from '../../../packages/card-stream/src/index.js';
+import type { AnalyticsEvent } from '../../../packages/card-stream/src/client/analytics.js';
 import { delegateFor, platformUrl, until } from './platform.js';
 
 export interface Mounted {

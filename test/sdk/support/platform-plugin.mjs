@@ -1,5 +1,5 @@
 // web-test-runner plugin: the SDK tests' real platform. It starts
-// `node --import tsx src/server/main.ts --memory --port 0 --bootstrap-key … --no-demo`
+// `node --import tsx packages/card-stream-server/src/main.ts --memory --port 0 --bootstrap-key … --no-demo`
 // when the test server starts, and serves helpers to the browser under /__cs/:
 //   GET  /__cs/info                     { apiUrl } (or { error } when the platform did not start)
 //   ANY  /__cs/api/<path>               <path> on the platform with the bootstrap key (the
@@ -8,7 +8,7 @@
 //   POST /__cs/network/<id>/<mode>      mode: online | offline | no-websocket | blackhole
 //                                       (blackhole: connections stay open, nothing gets through)
 //   GET  /__cs/csp-host.html?api=URL    a host page with a strict Content-Security-Policy
-//   GET  /__cs/iife-host.html?api=URL&user=ID  the CONTRACT §8 snippet with dist/card-stream.iife.js
+//   GET  /__cs/iife-host.html?api=URL&user=ID  the CONTRACT §8 snippet with packages/card-stream/dist/card-stream.iife.js
 //   GET  /__cs/media/silence.wav        0.3 s of silence, for video blocks (a <video> plays audio too)
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -109,7 +109,7 @@ function silenceWav(seconds) {
 function iifePage(api, user) {
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>IIFE host</title>
-<script src="/dist/card-stream.iife.js"></script></head>
+<script src="/packages/card-stream/dist/card-stream.iife.js"></script></head>
 <body><card-stream stream="default"></card-stream>
 <script>
   const el = document.querySelector('card-stream');
@@ -140,7 +140,7 @@ export function platformSupport() {
     async serverStart() {
       child = spawn(
         process.execPath,
-        ['--import', 'tsx', 'src/server/main.ts', '--memory', '--port', '0', '--host', '127.0.0.1', '--bootstrap-key', BOOTSTRAP_KEY, '--no-demo'],
+        ['--import', 'tsx', 'packages/card-stream-server/src/main.ts', '--memory', '--port', '0', '--host', '127.0.0.1', '--bootstrap-key', BOOTSTRAP_KEY, '--no-demo'],
         { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'error' } },
       );
       // Also when the runner exits without serverStop (a crash, Ctrl-C).

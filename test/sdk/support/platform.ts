@@ -1,6 +1,6 @@
 // Browser-side helpers for the end-to-end SDK tests: the real platform started by
 // support/platform-plugin.mjs, reached through the test server's /__cs/ helpers.
-import type { CardDefinition } from '../../../src/protocol/definition.js';
+import type { CardDefinition } from '../../../packages/protocol/src/definition.js';
 
 export interface Reply<T = any> {
   status: number;

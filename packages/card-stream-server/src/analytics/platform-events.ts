@@ -1,0 +1,94 @@
+// Platform analytics events (CONTRACT §7, seed 003): built from the card they are about,
+// stored in the same transaction as the change they record.
+import { timeOrderedId } from '../ids.js';
+import type { AnalyticsEventsTable } from '../db/schema.js';
+import type { CardRow } from '../cards/row.js';
+import type { CardPayload } from '../../../protocol/src/cards.js';
+import { iso } from '../time.js';
+
+export type PlatformEventName =
+  | 'card-published'
+  | 'card-embargoed'
+  | 'card-snoozed'
+  | 'card-unsnoozed'
+  | 'card-completed'
+  | 'card-dismissed'
+  | 'card-cancelled'
+  | 'card-expired'
+  | 'action-flow-started'
+  | 'action-flow-completed';
+
+/** internal: the platform's own processing; customer: an API request; user: the SDK. */
+export type ActionSource = 'internal' | 'customer' | 'user';
+
+export type EventRow = Omit<AnalyticsEventsTable, 'seq'>;
+
+export function platformEvent(
+  card: CardRow,
+  analyticsEvent: PlatformEventName,
+  at: number,
+  actionSource: ActionSource,
+  properties: Record<string, unknown> = {},
+): EventRow {
+  return cardEvent(card, analyticsEvent, at, actionSource, properties);
+}
+
+/** An event about `card` with every context filled from it; `id` defaults to a new time-ordered UUID. */
+export function cardEvent(
+  card: CardRow,
+  analyticsEvent: string,
+  at: number,
+  actionSource: ActionSource,
+  properties: Record<string, unknown>,
+  id: string = timeOrderedId(),
+): EventRow {
+  const body = {
+    id,
+    endUserId: card.user_id,
+    analyticsEvent,
+    timestamp: iso(at),
+    properties,
+    hostContext: {},
+    eventContext: { actionSource },
+    sdkContext: {},
+    streamContext: {},
+    cardContext: {
+      cardInstanceId: card.card_instance_id,
+      cardInstanceStatus: card.status,
+      cardTemplateId: card.card_template_id,
+      cardTemplateName: card.card_template_name,
+      cardTemplateVersion: card.card_template_version,
+      cardPresentation: 'individual',
+      cardPriority: card.priority,
+      publishedAt: iso(card.created),
+    },
+    platformContext: platformContext(card),
+  };
+  return {
+    id: body.id,
+    analytics_event: analyticsEvent,
+    end_user_id: card.user_id,
+    timestamp: at,
+    card_instance_id: card.card_instance_id,
+    lifecycle_id: card.lifecycle_id,
+    card_template_id: card.card_template_id,
+    body: JSON.stringify(body),
+  };
+}
+
+/** What the platform knows of the flow that sent `card` (seed 003, platformContext). */
+export function platformContext(card: CardRow): Record<string, unknown> {
+  const payload = JSON.parse(card.payload) as CardPayload;
+  return {
+    lifecycleId: card.lifecycle_id,
+    targetStreamIds: [card.stream_id],
+    targetPlatforms: ['Web'],
+    triggerEventSource: card.event_source,
+    eventDetail: payload.detail,
+    flowConfigId: card.card_template_id,
+    flowInvocationId: card.flow_invocation_id,
+    flowInstanceId: card.flow_instance_id,
+    flowVersion: card.card_template_version,
+    metadata: payload.metadata,
+  };
+}

@@ -1,0 +1,321 @@
+import type { ContextCallback } from '@lit/context';
+import { LitElement, html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
+import type { CardElement } from '../card/card.js';
+import type { ButtonAction } from '../../../protocol/src/definition.js';
+import type { SdkCard, SdkEventName } from '../../../protocol/src/sdk.js';
+import type { AnalyticsEvent, DisplayMode, EventScope } from '../client/analytics.js';
+import { REMOVING, type ActionRequest } from '../client/actions.js';
+import type { ConnectionState, Transport } from '../client/client.js';
+import type { RuntimeVariablesResolver } from '../client/vars.js';
+import { ClientController } from '../client-controller.js';
+import { getConfig, type SessionDelegate } from '../config.js';
+import { streamApiContext, type StreamApi } from '../context.js';
+import { DEFAULT_STRINGS, type Strings } from '../strings.js';
+import { cardStreamStyles } from './card-stream.styles.js';
+
+export type { DisplayMode, Transport };
+export type Theme = 'light' | 'dark' | 'auto';
+
+export const DEFAULT_POLL_INTERVAL = 15_000;
+const LEAVE_MS = 150;
+/** Scrolling counts as settled after this long without visibility changes. */
+const SETTLE_MS = 150;
+const EXPORTED_PARTS = 'menu-button,menu-item,snooze-option,snooze-date,vote-reason,button';
+
+export interface CsActionDetail {
+  cardInstanceId: string;
+  buttonId: string;
+  action: ButtonAction;
+}
+export interface CsCountDetail {
+  visible: number;
+  total: number;
+}
+export interface CsStateDetail {
+  state: ConnectionState;
+}
+
+/**
+ * `<card-stream>`: a user's card stream (CONTRACT §8).
+ *
+ * @event cs-event - every SDK analytics event (detail: the event of CONTRACT §7)
+ * @event cs-count - `{ visible, total }` when either changes
+ * @event cs-action - a `custom` or `link` button was pressed; cancelable
+ * @event cs-state - `{ state }`: connecting | live | polling | offline
+ * @csspart card - each card (`data-card-id`); menu-button, menu-item, snooze-option,
+ *   snooze-date, vote-reason and button come from inside the cards
+ * @csspart empty - the empty stream
+ * @csspart loading - shown until the first cards (or none) arrive
+ * @csspart error - shown when the stream could not be loaded
+ * @cssprop --cs-accent - buttons, links, focus rings
+ * @cssprop --cs-fg - text colour
+ * @cssprop --cs-card-bg - card background
+ * @cssprop --cs-card-border - card border
+ * @cssprop --cs-card-radius - card corner radius
+ * @cssprop --cs-gap - space between cards
+ */
+export class CardStreamElement extends LitElement {
+  static override styles = cardStreamStyles;
+
+  static override properties: PropertyDeclarations = {
+    stream: { type: String, reflect: true },
+    channel: { type: String },
+    apiBase: { type: String, attribute: 'api-base' },
+    mode: { type: String, reflect: true },
+    transport: { type: String },
+    pollInterval: { type: Number, attribute: 'poll-interval' },
+    theme: { type: String, reflect: true },
+    sessionDelegate: { attribute: false },
+    runtimeVariables: { attribute: false },
+    strings: { attribute: false },
+  };
+
+  /** Stream id; `default` unless set. */
+  declare stream: string;
+  /** A public channel id to show instead of a user stream (no session token needed). */
+  declare channel: string | undefined;
+  /** Overrides `configure({ apiBase })` for this element. */
+  declare apiBase: string | undefined;
+  declare mode: DisplayMode;
+  declare transport: Transport;
+  /** Polling interval in ms (at least 1000). */
+  declare pollInterval: number;
+  declare theme: Theme;
+  /** Overrides `configure({ sessionDelegate })` for this element. */
+  declare sessionDelegate: SessionDelegate | undefined;
+  /** Overrides `configure({ runtimeVariables })`. */
+  declare runtimeVariables: RuntimeVariablesResolver | undefined;
+  /** UI text overrides. */
+  declare strings: Partial<Strings> | undefined;
+
+  readonly #controller = new ClientController(this);
+  #api = this.#makeApi();
+  /** Cards that asked for the API with `subscribe`, each with its stable unsubscribe. */
+  readonly #consumers = new Map<ContextCallback<StreamApi>, () => void>();
+  #observer?: IntersectionObserver;
+  readonly #onScreen = new Set<string>();
+  readonly #toDisplay = new Set<string>();
+  #displayTimer?: ReturnType<typeof setTimeout>;
+  #streamDisplayed = false;
+  #lastCount = '';
+  #lastState?: ConnectionState;
+
+  constructor() {
+    super();
+    // Assigned here, not as class fields, so lit's accessors are never shadowed
+    // whatever the compiler's useDefineForClassFields setting.
+    this.stream = 'default';
+    this.mode = 'stream';
+    this.transport = 'auto';
+    this.pollInterval = DEFAULT_POLL_INTERVAL;
+    this.theme = 'auto';
+    // The provider side of the @lit/context protocol, answered directly (a ContextProvider
+    // costs 0.4 KB more gzip than the bundle budget has): each card asks with subscribe.
+    this.addEventListener('context-request', (e) => {
+      if (e.context !== streamApiContext) return;
+      e.stopPropagation();
+      const callback = e.callback as ContextCallback<StreamApi>;
+      if (!e.subscribe) return callback(this.#api);
+      let unsubscribe = this.#consumers.get(callback);
+      if (!unsubscribe) this.#consumers.set(callback, (unsubscribe = () => this.#consumers.delete(callback)));
+      callback(this.#api, unsubscribe);
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#observer?.disconnect();
+    this.#observer = undefined;
+    this.#onScreen.clear();
+    this.#streamDisplayed = false;
+    this.#lastState = undefined;
+  }
+
+  /** Cards in display order (what is on screen, before `mode="single"` keeps the first). */
+  get cards(): SdkCard[] {
+    return this.#controller.client?.cards(this.#streamKey) ?? [];
+  }
+
+  /** The client's key for what this element shows: the channel, else the stream. */
+  get #streamKey(): string {
+    return this.channel || this.stream;
+  }
+
+  /** The connection state last announced with `cs-state`. */
+  get state(): ConnectionState | undefined {
+    return this.#lastState;
+  }
+
+  /** @internal the client calls these through its controller */
+  clientEvent(event: AnalyticsEvent): void {
+    this.#emit('cs-event', event);
+  }
+
+  /** @internal */
+  clientState(state: ConnectionState): void {
+    if (state === this.#lastState) return;
+    this.#lastState = state;
+    this.#emit('cs-state', { state });
+  }
+
+  #uiStrings(): Strings {
+    return { ...DEFAULT_STRINGS, ...getConfig().strings, ...this.strings };
+  }
+
+  #makeApi(): StreamApi {
+    return {
+      strings: this.#uiStrings(),
+      vars: (card) => this.#controller.client?.vars(card) ?? card.runtimeVariables,
+      act: (card, request, id) => void this.#act(card, request, id),
+      track: (name, scope) => this.#track(name, scope),
+      action: (card, button, action) =>
+        this.#emit('cs-action', { cardInstanceId: card.cardInstanceId, buttonId: button.id, action } satisfies CsActionDetail, true),
+    };
+  }
+
+  #emit(type: string, detail: unknown, cancelable = false): boolean {
+    return this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true, cancelable }));
+  }
+
+  #track(name: SdkEventName, scope: EventScope = {}): void {
+    const client = this.#controller.client;
+    if (!client) return;
+    const event = client.event(name, { streamId: this.#streamKey, displayMode: this.mode, cards: this.cards, ...scope });
+    this.#emit('cs-event', event);
+    client.track(event);
+  }
+
+  #cardElement(id: string): HTMLElement | null {
+    return this.renderRoot.querySelector(`cs-card[data-card-id="${CSS.escape(id)}"]`);
+  }
+
+  /** Removing actions play a short exit, then the card leaves (#syncCards moves focus on). */
+  async #act(card: SdkCard, request: ActionRequest, id?: string): Promise<void> {
+    const client = this.#controller.client;
+    if (!client) return;
+    if (REMOVING.has(request.type)) {
+      this.#cardElement(card.cardInstanceId)?.setAttribute('leaving', '');
+      if (!matchMedia('(prefers-reduced-motion: reduce)').matches) await new Promise((r) => setTimeout(r, LEAVE_MS));
+    }
+    void client.act(card, request, id);
+  }
+
+  #onIntersect(entries: IntersectionObserverEntry[]): void {
+    for (const entry of entries) {
+      const id = entry.target.getAttribute('data-card-id') ?? '';
+      if (entry.isIntersecting && entry.intersectionRatio >= 0.5) {
+        if (!this.#onScreen.has(id)) this.#toDisplay.add(id);
+        this.#onScreen.add(id);
+      } else {
+        this.#onScreen.delete(id);
+        this.#toDisplay.delete(id);
+      }
+    }
+    clearTimeout(this.#displayTimer);
+    // Once scrolling settles, each card that came into view counts one display.
+    this.#displayTimer = setTimeout(() => {
+      const cards = this.cards;
+      for (const id of this.#toDisplay) {
+        const card = cards.find((c) => c.cardInstanceId === id);
+        if (card && this.#onScreen.has(id)) this.#track('card-displayed', { card });
+      }
+      this.#toDisplay.clear();
+    }, SETTLE_MS);
+  }
+
+  protected override willUpdate(changed: PropertyValues): void {
+    if (changed.has('strings')) {
+      this.#api = this.#makeApi();
+      for (const [callback, unsubscribe] of this.#consumers) callback(this.#api, unsubscribe);
+    }
+  }
+
+  protected override updated(changed: PropertyValues): void {
+    if (['stream', 'channel', 'apiBase', 'sessionDelegate', 'transport', 'pollInterval'].some((p) => changed.has(p))) {
+      this.#controller.sync();
+    }
+    const client = this.#controller.client;
+    if (!client) return;
+    const shown = this.#syncCards();
+    const count = JSON.stringify({ visible: shown, total: client.total(this.#streamKey) } satisfies CsCountDetail);
+    if (count !== this.#lastCount) {
+      this.#lastCount = count;
+      this.#emit('cs-count', JSON.parse(count));
+    }
+    if (!this.#streamDisplayed && client.status(this.#streamKey) !== 'loading') {
+      this.#streamDisplayed = true;
+      this.#track('stream-displayed');
+    }
+  }
+
+  /**
+   * Puts one <cs-card> per card in the feed, in order. Cards are kept by id and only
+   * inserted or removed around each other, so the one holding focus (or an open menu,
+   * or typed input) is never re-created or moved by changes elsewhere in the stream.
+   */
+  #syncCards(): number {
+    const feed = this.renderRoot.querySelector('.feed')!;
+    const cards = this.mode === 'single' ? this.cards.slice(0, 1) : this.cards;
+    const ids = new Set(cards.map((c) => c.cardInstanceId));
+    const observer = (this.#observer ??= new IntersectionObserver((entries) => this.#onIntersect(entries), { threshold: [0, 0.5] }));
+    // A card leaving with focus inside hands it to the card now in its place (or the last, or the feed).
+    let refocus = -1;
+    const kept = new Map<string, CardElement>();
+    [...feed.children].forEach((el, i) => {
+      const id = el.getAttribute('data-card-id') ?? '';
+      if (ids.has(id)) return void kept.set(id, el as CardElement);
+      if (el.matches(':focus-within')) refocus = i;
+      observer.unobserve(el);
+      el.remove();
+    });
+    let at = feed.firstElementChild;
+    cards.forEach((card, i) => {
+      let el = kept.get(card.cardInstanceId);
+      if (!el) {
+        el = document.createElement('cs-card');
+        el.setAttribute('part', 'card');
+        el.setAttribute('exportparts', EXPORTED_PARTS);
+        el.setAttribute('role', 'article');
+        el.setAttribute('data-card-id', card.cardInstanceId);
+        el.tabIndex = 0;
+        observer.observe(el);
+      }
+      el.card = card;
+      el.setAttribute('tone', card.definition.status ?? 'default');
+      el.setAttribute('aria-posinset', String(i + 1));
+      el.setAttribute('aria-setsize', String(cards.length));
+      if (el === at) at = at.nextElementSibling;
+      else feed.insertBefore(el, at);
+    });
+    if (refocus >= 0) ((feed.children[refocus] ?? feed.lastElementChild ?? feed) as HTMLElement).focus();
+    return cards.length;
+  }
+
+  protected override render(): TemplateResult {
+    const client = this.#controller.client;
+    const s = this.#uiStrings();
+    const status = client?.status(this.#streamKey) ?? 'loading';
+    // The cards themselves are placed by #syncCards() after each render.
+    const state = this.cards.length
+      ? nothing
+      : status === 'loading'
+        ? html`<div part="loading" role="status">${s.loading}</div>`
+        : status === 'error'
+          ? html`<div part="error" role="alert">${s.error} <button type="button" @click=${() => client?.refresh()}>${s.retry}</button></div>`
+          : html`<div part="empty">${s.empty}</div>`;
+    return html`<div class="feed" role="feed" tabindex="-1" aria-label=${s.feed} aria-busy=${String(status === 'loading')}></div>
+      ${state}`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'card-stream': CardStreamElement;
+  }
+  interface GlobalEventHandlersEventMap {
+    'cs-event': CustomEvent<AnalyticsEvent>;
+    'cs-count': CustomEvent<CsCountDetail>;
+    'cs-action': CustomEvent<CsActionDetail>;
+    'cs-state': CustomEvent<CsStateDetail>;
+  }
+}

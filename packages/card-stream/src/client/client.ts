@@ -1,0 +1,462 @@
+// One client per page (per platform, session delegate and transport): one socket, however
+// many elements. It keeps each subscribed stream's cards, chooses the transport (socket,
+// falling back to polling), caches cards and queues actions and analytics for offline use.
+import { get, set } from 'idb-keyval';
+import type { SdkCard, SdkEventName, SdkFeed, ServerMessage } from '../../../protocol/src/sdk.js';
+import type { ChannelFeed } from '../../../protocol/src/channels.js';
+import type { SessionDelegate } from '../config.js';
+import { REMOVING, actionEntry, channelCard, type ActionRequest } from './actions.js';
+import { buildEvent, uuid, type AnalyticsEvent, type EventScope } from './analytics.js';
+import { Api, NetworkError } from './api.js';
+import { Outbox, type OutboxEntry, type SendResult } from './outbox.js';
+import { Session } from './session.js';
+import { SocketSequence } from './sequence.js';
+import { SocketTransport } from './socket.js';
+import { CardStore } from './store.js';
+import { EventBatcher } from './uploads.js';
+import { needsVars, resolveVars, type RuntimeVariablesResolver, type Vars } from './vars.js';
+
+export type Transport = 'auto' | 'websocket' | 'polling';
+export type ConnectionState = 'connecting' | 'live' | 'polling' | 'offline';
+export type LoadStatus = 'loading' | 'ready' | 'error';
+export type { ActionRequest };
+
+export interface ClientOptions {
+  apiBase: string;
+  sessionDelegate: SessionDelegate;
+  transport: Transport;
+  pollInterval: number;
+  /** A public channel instead of the user's streams: no token, no analytics uploads. */
+  channel?: string | undefined;
+}
+
+export interface StreamSubscriber {
+  /** Cards or load status of the stream changed. */
+  changed(): void;
+  state(state: ConnectionState): void;
+  /** An SDK event not tied to one element (request-failed, runtime-vars-updated, …). */
+  event(event: AnalyticsEvent): void;
+  readonly resolver?: RuntimeVariablesResolver | undefined;
+}
+
+interface StreamState {
+  id: string;
+  store: CardStore;
+  etag?: string;
+  /**
+   * The sequence number the cards are current to (the feed's, then each socket change
+   * applied): socket changes at or below it are already in, a feed below it is stale.
+   */
+  floor: number;
+  status: LoadStatus;
+  subs: Set<StreamSubscriber>;
+  fetching?: Promise<void>;
+  /** Socket changes that came before the stream's first feed. */
+  early?: SdkChange[];
+}
+
+type SdkChange = Extract<ServerMessage, { type: 'change' }>;
+
+
+
+export class CardStreamClient {
+  state: ConnectionState = 'connecting';
+  userId = '';
+  readonly #session: Session;
+  readonly #api: Api;
+  readonly #streams = new Map<string, StreamState>();
+  /** Runtime variable values of cards that hold `!{…}`, once known (page-wide: asked once per card). */
+  readonly #vars = new Map<string, Vars>();
+  /** Cards asked about and not answered yet: not shown. */
+  readonly #waiting = new Set<string>();
+  /** Cards removed by an action the server has not confirmed yet. */
+  readonly #hidden = new Set<string>();
+  #socket?: SocketTransport;
+  /** The socket's place in the change sequence: where it resumes. */
+  readonly #sequence = new SocketSequence();
+  #outbox?: Outbox;
+  readonly #ready: Promise<void>;
+  #running = false;
+  #initialized = false;
+  #fellBack = false;
+  #pollTimer?: ReturnType<typeof setTimeout>;
+  #polling = false;
+  #retryTimer?: ReturnType<typeof setTimeout>;
+  readonly #uploads = new EventBatcher(async (events) => {
+    await this.#ready;
+    await this.#outbox!.add({ id: uuid(), path: '/v1/sdk/events', body: { events } });
+    void this.#flush();
+  });
+
+  readonly #onIdle: () => void;
+
+  constructor(
+    readonly options: ClientOptions,
+    onIdle: () => void = () => undefined,
+  ) {
+    this.#onIdle = onIdle;
+    this.#session = new Session(options.sessionDelegate);
+    this.#api = new Api(options.apiBase, options.channel ? undefined : this.#session);
+    this.#ready = this.#initialise();
+  }
+
+  // ---- what elements use ----
+
+  subscribe(streamId: string, sub: StreamSubscriber): () => void {
+    let stream = this.#streams.get(streamId);
+    if (!stream) {
+      stream = { id: streamId, store: new CardStore(), floor: -1, status: 'loading', subs: new Set() };
+      this.#streams.set(streamId, stream);
+      if (this.#running) void this.#loadStream(stream);
+    }
+    stream.subs.add(sub);
+    if (!this.#running) this.#start();
+    const s = stream;
+    return () => {
+      s.subs.delete(sub);
+      if (s.subs.size) return;
+      this.#streams.delete(streamId);
+      if (!this.#streams.size) this.#stop();
+    };
+  }
+
+  status(streamId: string): LoadStatus {
+    return this.#streams.get(streamId)?.status ?? 'loading';
+  }
+
+  /** The cards to show, in display order (not hidden, not waiting for runtime variables). */
+  cards(streamId: string): SdkCard[] {
+    const s = this.#streams.get(streamId);
+    return s ? s.store.list((c) => !this.#hidden.has(c.cardInstanceId) && !this.#waiting.has(c.cardInstanceId)) : [];
+  }
+
+  /** Active cards of the stream, shown or still waiting for runtime variables. */
+  total(streamId: string): number {
+    return this.#streams.get(streamId)?.store.list((c) => !this.#hidden.has(c.cardInstanceId)).length ?? 0;
+  }
+
+  vars(card: SdkCard): Vars {
+    return this.#vars.get(card.cardInstanceId) ?? card.runtimeVariables ?? {};
+  }
+
+  /** Applies an action on screen at once and sends it (now, or when back online) exactly once. */
+  async act(card: SdkCard, request: ActionRequest, id = uuid()): Promise<void> {
+    if (REMOVING.has(request.type)) {
+      this.#hidden.add(card.cardInstanceId);
+      for (const s of this.#streams.values()) if (s.store.remove(card.cardInstanceId)) this.#changed(s);
+    }
+    await this.#ready;
+    await this.#outbox!.add(actionEntry(card, request, id, this.options.channel));
+    void this.#flush();
+  }
+
+  /** Builds an SDK event for this user. */
+  event(name: SdkEventName, scope?: EventScope): AnalyticsEvent {
+    return buildEvent(name, this.userId, scope);
+  }
+
+  /** Queues an event for upload (batches of at most 100, kept offline). */
+  track(event: AnalyticsEvent): void {
+    // A channel viewer has no token, and the platform takes SDK events only with one.
+    if (!this.options.channel) this.#uploads.push(event);
+  }
+
+  /** Fetches again now (the error state's retry, a page coming back). */
+  refresh(): void {
+    this.#socket?.wake();
+    for (const s of this.#streams.values()) void this.#fetchFeed(s);
+    void this.#flush();
+  }
+
+  // ---- lifecycle ----
+
+  async #initialise(): Promise<void> {
+    // The user (and so the cache and outbox) comes only from a token the host vouches for:
+    // the SDK never guesses, so a shared device never shows the previous user's cards.
+    if (!this.options.channel) this.userId = await this.#session.token().then(() => this.#session.userId ?? '', () => '');
+    this.#outbox = new Outbox(`card-stream:outbox:${this.options.apiBase}|${this.userId}`, (e) => this.#send(e));
+    for (const { hides } of await this.#outbox.entries()) if (hides) this.#hidden.add(hides);
+  }
+
+  #start(): void {
+    this.#running = true;
+    addEventListener('online', this.#onOnline);
+    addEventListener('offline', this.#onOffline);
+    document.addEventListener('visibilitychange', this.#onVisible);
+    void this.#ready.then(async () => {
+      if (!this.#running) return;
+      if (!this.#initialized) {
+        this.#initialized = true;
+        this.#broadcast(this.event('sdk-initialized'));
+      }
+      void this.#flush();
+      await Promise.all([...this.#streams.values()].map((s) => this.#loadStream(s)));
+      if (!this.#running) return;
+      if (this.options.transport === 'polling') this.#startPolling(false);
+      else this.#openSocket();
+    });
+  }
+
+  #stop(): void {
+    this.#running = false;
+    removeEventListener('online', this.#onOnline);
+    removeEventListener('offline', this.#onOffline);
+    document.removeEventListener('visibilitychange', this.#onVisible);
+    this.#stopPolling();
+    this.#socket?.dispose();
+    this.#socket = undefined;
+    this.#sequence.reset(undefined);
+    this.#session.stop();
+    clearTimeout(this.#retryTimer);
+    void this.#uploads.drain();
+    this.#onIdle();
+  }
+
+  readonly #onOnline = () => this.refresh();
+  readonly #onOffline = () => this.#setState('offline');
+  readonly #onVisible = () => {
+    if (document.visibilityState === 'visible') this.refresh();
+  };
+
+  // ---- feed, cache and polling ----
+
+  #cacheKey(s: StreamState): string {
+    return `card-stream:cards:${this.options.apiBase}|${this.userId}|${s.id}`;
+  }
+
+  async #loadStream(s: StreamState): Promise<void> {
+    const cached = await get<SdkCard[]>(this.#cacheKey(s)).catch(() => undefined);
+    // Shown at once; the feed replaces them when it answers (unless it already has).
+    if (cached && s.status === 'loading') {
+      s.status = 'ready';
+      this.#ingest(s, cached, true);
+    }
+    await this.#fetchFeed(s);
+  }
+
+  #fetchFeed(s: StreamState): Promise<void> {
+    s.fetching ??= (async () => {
+      try {
+        const headers: Record<string, string> = s.etag ? { 'if-none-match': s.etag } : {};
+        const kind = this.options.channel ? 'channels' : 'streams';
+        const res = await this.#api.request<SdkFeed & ChannelFeed>('GET', `/v1/sdk/${kind}/${encodeURIComponent(s.id)}/cards`, undefined, headers);
+        this.#reachable();
+        if (res.status === 304) return;
+        if (res.status !== 200 || !res.body) throw new Error(`The feed answered ${res.status}.`);
+        // A channel feed has no sequence number: the socket's changes simply follow it.
+        const { seq = 0, cards } = res.body;
+        // Unsubscribed meanwhile, or older than changes the socket already applied.
+        if (this.#streams.get(s.id) !== s || seq < s.floor) return;
+        s.etag = res.etag ?? undefined;
+        s.floor = seq;
+        s.status = 'ready';
+        this.#ingest(s, kind === 'channels' ? cards.map(channelCard) : cards, true);
+        for (const change of s.early?.splice(0) ?? []) this.#apply(s, change);
+      } catch (err) {
+        this.#failed(err);
+        if (s.status === 'loading') {
+          s.status = 'error';
+          this.#changed(s);
+        }
+      }
+    })().finally(() => (s.fetching = undefined));
+    return s.fetching;
+  }
+
+  /** `fetchNow` false: the feeds were just read (at start), the first poll waits a period. */
+  #startPolling(fetchNow = true): void {
+    if (this.#polling) return;
+    this.#polling = true;
+    const tick = async (fetch: boolean) => {
+      if (!this.#polling) return;
+      if (fetch) await Promise.all([...this.#streams.values()].map((s) => this.#fetchFeed(s)));
+      if (this.state !== 'offline' && !this.#socket?.live) this.#setState('polling');
+      void this.#flush();
+      if (this.#polling) this.#pollTimer = setTimeout(() => tick(true), Math.max(1000, this.options.pollInterval));
+    };
+    void tick(fetchNow);
+  }
+
+  #stopPolling(): void {
+    this.#polling = false;
+    clearTimeout(this.#pollTimer);
+  }
+
+  /** Cards arrived (feed, socket or cache): store them, and ask for runtime variables once. */
+  #ingest(s: StreamState, cards: SdkCard[], replace: boolean): void {
+    if (replace) s.store.reset(cards);
+    else for (const card of cards) s.store.upsert(card);
+    const ask = this.options.channel
+      ? []
+      : cards.filter((c) => !this.#vars.has(c.cardInstanceId) && !this.#waiting.has(c.cardInstanceId) && needsVars(c));
+    if (ask.length) {
+      for (const c of ask) this.#waiting.add(c.cardInstanceId);
+      const resolver = [...s.subs].find((sub) => sub.resolver)?.resolver;
+      void resolveVars(ask, resolver).then((values) => {
+        for (const card of ask) {
+          const vars = values.get(card.cardInstanceId) ?? {};
+          this.#vars.set(card.cardInstanceId, vars);
+          this.#waiting.delete(card.cardInstanceId);
+          if (resolver) this.#broadcast(this.event('runtime-vars-updated', { streamId: s.id, card, properties: { resolvedVariables: vars } }), s);
+        }
+        this.#changed(s);
+      });
+    }
+    this.#changed(s);
+  }
+
+  #changed(s: StreamState): void {
+    void set(this.#cacheKey(s), s.store.list()).catch(() => undefined);
+    for (const sub of [...s.subs]) sub.changed();
+  }
+
+  // ---- socket ----
+
+  #openSocket(): void {
+    const url = `${this.options.apiBase.replace(/^http/, 'ws')}/v1/sdk/socket`;
+    this.#socket = new SocketTransport(
+      url,
+      this.options.channel ? undefined : this.#session,
+      {
+        hello: (token) => {
+          if (this.options.channel) return { type: 'channel', channelId: this.options.channel };
+          const since = this.#since();
+          return { type: 'auth', token, ...(since === undefined ? {} : { since }) };
+        },
+        message: (msg) => this.#onMessage(msg),
+        down: () => this.#socketDown(),
+        authStopped: () => this.#socketDown(),
+      },
+    );
+    this.#socket.start();
+  }
+
+  #since(): number | undefined {
+    if (this.#sequence.last !== undefined) return this.#sequence.last;
+    const floors = [...this.#streams.values()].map((s) => s.floor);
+    return floors.length && floors.every((f) => f >= 0) ? Math.min(...floors) : undefined;
+  }
+
+  #onMessage(msg: ServerMessage): void {
+    if (msg.type === 'channel-ready') {
+      this.#stopPolling();
+      this.#setState('live');
+      this.refresh();
+    } else if (msg.type === 'channel-card') {
+      const s = this.#streams.get(msg.channelId);
+      if (s && msg.op === 'upsert') this.#ingest(s, [channelCard(msg.card)], false);
+      else if (s?.store.remove(msg.op === 'delete' ? msg.cardId : '')) this.#changed(s);
+    } else if (msg.type === 'channel-deleted') {
+      for (const s of this.#streams.values()) {
+        s.store.reset([]);
+        this.#changed(s);
+      }
+    } else if (msg.type === 'ready') {
+      const since = this.#since();
+      this.#sequence.reset(since ?? msg.seq);
+      this.#fellBack = false;
+      this.#stopPolling();
+      this.#setState('live');
+      // Without a starting point the socket sends no history: read the feeds once more.
+      if (since === undefined) for (const s of this.#streams.values()) void this.#fetchFeed(s);
+      void this.#flush();
+    } else if (msg.type === 'change') {
+      const verdict = this.#sequence.accept(msg.seq);
+      // A gap: ask for the missing changes again; later ones are dropped until they come.
+      if (verdict === 'gap') this.#socket?.send({ type: 'resume', since: this.#sequence.last ?? 0 });
+      if (verdict !== 'apply') return;
+      const s = this.#streams.get(msg.streamId);
+      // A stream still waiting for its first feed keeps the change: the feed may predate it.
+      if (s && s.floor < 0) (s.early ??= []).push(msg);
+      else if (s) this.#apply(s, msg);
+    } else if (msg.type === 'reload') {
+      this.#sequence.reset(msg.seq);
+      for (const s of this.#streams.values()) {
+        delete s.etag;
+        void this.#fetchFeed(s);
+      }
+    }
+  }
+
+  #apply(s: StreamState, change: SdkChange): void {
+    if (change.seq <= s.floor) return;
+    s.floor = change.seq;
+    if (change.card && !this.#hidden.has(change.cardInstanceId)) this.#ingest(s, [change.card], false);
+    else if (s.store.remove(change.cardInstanceId)) this.#changed(s);
+  }
+
+  #socketDown(): void {
+    if (!this.#running) return;
+    if (this.options.transport === 'auto') {
+      if (!this.#fellBack) {
+        this.#fellBack = true;
+        this.#broadcast(this.event('request-failed', { properties: { reason: 'websocket-unavailable', fallback: 'polling' } }));
+      }
+      this.#startPolling();
+    } else if (this.state !== 'offline') {
+      this.#setState('connecting');
+    }
+  }
+
+  // ---- outbox and analytics ----
+
+  async #send(entry: OutboxEntry): Promise<SendResult> {
+    try {
+      const res = await this.#api.request<{ error?: { code?: string } }>('POST', entry.path, entry.body);
+      this.#reachable();
+      if (res.status >= 400) this.#failed(new Error(`${res.status} ${res.body?.error?.code}`));
+      if (res.status >= 500 || res.status === 401 || res.status === 429) return 'retry';
+      if (entry.hides) {
+        this.#hidden.delete(entry.hides);
+        // Refused (bad input, wrong state): the feed says whether the card is still there.
+        // Without the ETag, so an unchanged feed comes back whole, not as a 304.
+        if (res.status >= 400) {
+          for (const s of this.#streams.values()) {
+            delete s.etag;
+            void this.#fetchFeed(s);
+          }
+        }
+      }
+      return 'sent';
+    } catch (err) {
+      this.#failed(err);
+      return 'retry';
+    }
+  }
+
+  async #flush(): Promise<void> {
+    await this.#ready;
+    await this.#outbox!.flush();
+    clearTimeout(this.#retryTimer);
+    // Left over (offline, server trouble): try again later even if nothing else wakes us.
+    if ((await this.#outbox!.entries()).length && this.#running) this.#retryTimer = setTimeout(() => void this.#flush(), 10_000);
+  }
+
+  // ---- state ----
+
+  #reachable(): void {
+    if (this.state === 'offline') {
+      this.#setState(this.#socket?.live ? 'live' : this.#polling ? 'polling' : 'connecting');
+      void this.#flush();
+    }
+  }
+
+  #failed(err: unknown): void {
+    if (this.state === 'offline') return;
+    if (err instanceof NetworkError && !this.#socket?.live) this.#setState('offline');
+    this.#broadcast(this.event('request-failed', { properties: { reason: err instanceof NetworkError ? 'network' : 'server', message: String(err) } }));
+  }
+
+  #setState(state: ConnectionState): void {
+    if (state === this.state) return;
+    this.state = state;
+    for (const s of this.#streams.values()) for (const sub of [...s.subs]) sub.state(state);
+  }
+
+  /** Fires an event on every subscribed element (or those of one stream) and uploads it once. */
+  #broadcast(event: AnalyticsEvent, only?: StreamState): void {
+    const subs = only ? [...only.subs] : [...this.#streams.values()].flatMap((s) => [...s.subs]);
+    for (const sub of subs) sub.event(event);
+    this.track(event);
+  }
+}
