@@ -6,7 +6,7 @@
 // The server runs in its own process on an on-disk SQLite store (PostgreSQL when
 // DATABASE_URL is set); this process fills the store through its own connection.
 import { performance } from 'node:perf_hooks';
-import { openStore } from '../packages/card-stream-server/src/db/database.js';
+import { openStore } from '../packages/card-stream-server/src/store/database.js';
 import { freshStore } from '../test/server/harness.js';
 import { fillCards } from '../test/server/fill.js';
 import { PLATFORM_MAIN, percentiles, spawnServer } from './support.js';

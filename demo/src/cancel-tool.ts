@@ -2,17 +2,7 @@
 // progress, and the finished summary with who asked.
 import { html } from 'lit';
 import { api, errorText } from './api.js';
-
-interface Job {
-  id: string;
-  status: string;
-  criteria: Record<string, string>;
-  matched: number;
-  cancelled: number;
-  requestedBy: string;
-  created: string;
-  finished: string | null;
-}
+import type { CancelJob as Job } from '../../packages/protocol/src/cancel-jobs.js';
 
 const FIELDS = ['cardTemplateId', 'userId', 'eventName', 'flowInvocationId', 'status'] as const;
 

@@ -2,17 +2,9 @@
 // Cards API's dismiss / complete / cancel on each open card.
 import { html } from 'lit';
 import { api, errorText } from './api.js';
+import type { Card, OpenState } from '../../packages/protocol/src/cards.js';
 
-interface Card {
-  cardInstanceId: string;
-  cardTemplateName: string;
-  status: string;
-  priority: number;
-  created: string;
-  eventSource: string;
-}
-
-const OPEN = new Set(['active', 'embargoed', 'snoozed']);
+const OPEN = new Set<string>(['active', 'embargoed', 'snoozed'] satisfies OpenState[]);
 
 export class CardsTable {
   cards: Card[] = [];

@@ -2,13 +2,7 @@
 // user or a list of users — the demo's version of Atomic's Workbench test sends.
 import { html } from 'lit';
 import { api, errorText } from './api.js';
-
-interface Template {
-  id: string;
-  name: string;
-  definition: { blocks: unknown[] };
-  runtimeVariables?: { name: string; defaultValue: string }[];
-}
+import type { Template } from '../../packages/protocol/src/templates.js';
 
 const BLOCK_SAMPLES: Record<string, unknown> = {
   headline: { type: 'headline', content: 'A headline for {{name}}' },

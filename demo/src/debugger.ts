@@ -3,13 +3,7 @@
 // expandable to its full JSON.
 import { html } from 'lit';
 import { api, errorText } from './api.js';
-
-interface AnalyticsEvent {
-  id: string;
-  analyticsEvent: string;
-  timestamp: string;
-  eventContext?: { actionSource?: string };
-}
+import type { AnalyticsEvent } from '../../packages/protocol/src/analytics.js';
 
 export class Debugger {
   events: AnalyticsEvent[] = [];

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import { migrationProvider } from '../../packages/card-stream-server/src/db/migrations.js';
-import type { CardsTable, Database } from '../../packages/card-stream-server/src/db/schema.js';
-import type { StoreOptions } from '../../packages/card-stream-server/src/db/database.js';
+import { migrationProvider } from '../../packages/card-stream-server/src/store/migrations.js';
+import type { CardsTable, Database } from '../../packages/card-stream-server/src/store/schema.js';
+import type { StoreOptions } from '../../packages/card-stream-server/src/store/database.js';
 import { BOOTSTRAP_KEY, endUserToken, freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
 
 interface Event {

@@ -2,7 +2,7 @@
 // fresh time-ordered ids, spread over `users` users, generated inside the database (a
 // recursive CTE on SQLite, generate_series on PostgreSQL) instead of sent row by row.
 import { sql } from 'kysely';
-import type { Store } from '../../packages/card-stream-server/src/db/database.js';
+import type { Store } from '../../packages/card-stream-server/src/store/database.js';
 import type { CardRow } from '../../packages/card-stream-server/src/cards/row.js';
 
 const BATCH = 100_000;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { buildPlatform, type AppConfig, type Platform } from '../../packages/card-stream-server/src/app.js';
-import type { StoreOptions } from '../../packages/card-stream-server/src/db/database.js';
+import type { StoreOptions } from '../../packages/card-stream-server/src/store/database.js';
 
 export const BOOTSTRAP_KEY = 'test-bootstrap-key';
 

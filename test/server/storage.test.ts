@@ -1,11 +1,11 @@
 // The store itself, on SQLite and PostgreSQL: migrations, settings, persistence.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore } from '../../packages/card-stream-server/src/db/database.js';
-import { migrationProvider } from '../../packages/card-stream-server/src/db/migrations.js';
-import { settingOrCreate } from '../../packages/card-stream-server/src/repo/settings.js';
-import { CredentialRepository } from '../../packages/card-stream-server/src/repo/credentials.js';
-import { TemplateRepository } from '../../packages/card-stream-server/src/repo/templates.js';
+import { openStore } from '../../packages/card-stream-server/src/store/database.js';
+import { migrationProvider } from '../../packages/card-stream-server/src/store/migrations.js';
+import { settingOrCreate } from '../../packages/card-stream-server/src/store/settings.js';
+import { CredentialRepository } from '../../packages/card-stream-server/src/auth/credentials.js';
+import { TemplateRepository } from '../../packages/card-stream-server/src/templates/repository.js';
 import { freshStore, STORE_KINDS } from './harness.js';
 
 for (const kind of STORE_KINDS) {

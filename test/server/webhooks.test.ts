@@ -6,7 +6,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import pg from 'pg';
 import type { AppConfig } from '../../packages/card-stream-server/src/app.js';
-import type { StoreOptions } from '../../packages/card-stream-server/src/db/database.js';
+import type { StoreOptions } from '../../packages/card-stream-server/src/store/database.js';
 import { freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
 
 /** Fast timings: a failed batch is retried after 100, 200, 400, 400… ms. */

@@ -1,61 +1,81 @@
 // Wire shapes of the SDK-facing API (docs/protocol.md): the feed, actions, analytics
-// uploads and the WebSocket messages. The platform builds them; the SDK imports the types.
-import type { CardStatus, EventSource } from './cards.js';
-import type { CardDefinition } from './definition.js';
-import type { ChannelCard } from './channels.js';
+// uploads and the WebSocket messages. The platform validates and builds them; the SDK
+// imports the types.
+import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum } from './common.js';
+import { CardStatusSchema, EventSourceSchema } from './cards.js';
+import { CardDefinitionSchema } from './definition.js';
+import { ChannelCardSchema } from './channels.js';
 
 /** A card as the SDK needs it: what to render, how to order it, what to fill in. */
-export interface SdkCard {
-  cardInstanceId: string;
-  lifecycleId: string;
-  cardTemplateId: string;
-  cardTemplateName: string;
-  cardTemplateVersion: number;
-  eventSource: EventSource;
-  streamId: string;
-  priority: number;
-  status: CardStatus;
-  /** With `{{name}}` filled and `!{name}` kept for the SDK to fill. */
-  definition: CardDefinition;
-  /** The template's runtime variables and their defaults. */
-  runtimeVariables: Record<string, string>;
-  created: string;
-  updated: string;
-  /** When the card last became active: the second sort key of a stream (CONTRACT §6). */
-  activeSince: string | null;
-  expiresAt?: string;
-}
+export const SdkCardSchema = Type.Object({
+  cardInstanceId: Type.String(),
+  lifecycleId: Type.String(),
+  cardTemplateId: Type.String(),
+  cardTemplateName: Type.String(),
+  cardTemplateVersion: Type.Integer(),
+  eventSource: EventSourceSchema,
+  streamId: Type.String(),
+  priority: Type.Integer(),
+  status: CardStatusSchema,
+  definition: CardDefinitionSchema,
+  runtimeVariables: Type.Record(Type.String(), Type.String(), { description: "the template's runtime variables and their defaults" }),
+  created: Type.String(),
+  updated: Type.String(),
+  activeSince: Type.Union([Type.String(), Type.Null()], { description: 'when the card last became active: the second sort key of a stream' }),
+  expiresAt: Type.Optional(Type.String()),
+});
+export type SdkCard = Static<typeof SdkCardSchema>;
 
 /** `GET /v1/sdk/streams/{streamId}/cards` → 200 with `ETag`, or 304. */
-export interface SdkFeed {
-  userId: string;
-  streamId: string;
-  /** The user's sequence number the feed is current to: resume the socket from here. */
-  seq: number;
-  /** Active cards in display order. */
-  cards: SdkCard[];
-}
-
-export type SdkActionRequest =
-  | { id: string; type: 'dismiss' }
-  | { id: string; type: 'snooze'; until: string }
-  | { id: string; type: 'snooze'; interval: string }
-  | { id: string; type: 'complete'; values?: Record<string, string | number | boolean>; payload?: unknown; buttonId?: string }
-  | { id: string; type: 'vote'; direction: 'up' | 'down'; reason?: VoteReason; message?: string }
-  | { id: string; type: 'interaction'; blockId?: string; buttonId: string };
+export const SdkFeedSchema = Type.Object({
+  userId: Type.String(),
+  streamId: Type.String(),
+  seq: Type.Integer({ description: "the user's sequence number the feed is current to: resume the socket from here" }),
+  cards: Type.Array(SdkCardSchema, { description: 'active cards in display order' }),
+});
+export type SdkFeed = Static<typeof SdkFeedSchema>;
 
 export const VOTE_REASONS = ['not-relevant', 'too-often', 'other'] as const;
 export type VoteReason = (typeof VOTE_REASONS)[number];
 /** The longest `message` a vote-down with reason `other` may carry. */
 export const VOTE_MESSAGE_MAX = 280;
 
-/** `POST /v1/sdk/cards/{cardInstanceId}/actions` → 200. */
-export interface SdkActionResult {
-  id: string;
-  /** false: this id was already applied; nothing happened again. */
-  applied: boolean;
-  card: { cardInstanceId: string; status: CardStatus; snoozedUntil?: string };
-}
+export const SDK_ACTION_TYPES = ['dismiss', 'snooze', 'complete', 'vote', 'interaction'] as const;
+export type SdkActionType = (typeof SDK_ACTION_TYPES)[number];
+
+const Id = (description: string) => Type.String({ minLength: 1, maxLength: 100, description });
+
+/** `POST /v1/sdk/cards/{cardInstanceId}/actions`: one body for every action type; which
+ * fields each type takes is the server's cross-field rule (docs/protocol.md, "Actions"). */
+export const SdkActionRequestSchema = Type.Object(
+  {
+    id: Id('a client-generated id (UUID) that makes the action idempotent'),
+    type: StringEnum(SDK_ACTION_TYPES),
+    until: Type.Optional(Type.String({ maxLength: 40, description: 'snooze: ISO 8601 time' })),
+    interval: Type.Optional(Type.String({ maxLength: 40, description: 'snooze: ISO 8601 duration' })),
+    values: Type.Optional(
+      Type.Record(Type.String({ maxLength: 100 }), Type.Union([Type.String({ maxLength: 100_000 }), Type.Number(), Type.Boolean()]), {
+        description: 'complete: the input values by input name',
+      }),
+    ),
+    payload: Type.Optional(Type.Unknown({ description: "complete: the submit button's payload" })),
+    buttonId: Type.Optional(Id('complete / interaction: the button pressed')),
+    blockId: Type.Optional(Id('interaction: the button block')),
+    direction: Type.Optional(StringEnum(['up', 'down'] as const)),
+    reason: Type.Optional(StringEnum(VOTE_REASONS, { description: 'vote down only' })),
+    message: Type.Optional(Type.String({ maxLength: VOTE_MESSAGE_MAX, description: 'vote down with reason "other" only' })),
+  },
+  { additionalProperties: false },
+);
+export type SdkActionRequest = Static<typeof SdkActionRequestSchema>;
+
+export const SdkActionResultSchema = Type.Object({
+  id: Type.String(),
+  applied: Type.Boolean({ description: 'false: this id was already applied; nothing happened again' }),
+  card: Type.Object({ cardInstanceId: Type.String(), status: CardStatusSchema, snoozedUntil: Type.Optional(Type.String()) }),
+});
+export type SdkActionResult = Static<typeof SdkActionResultSchema>;
 
 export const SDK_EVENT_NAMES = [
   'sdk-initialized',
@@ -75,56 +95,79 @@ export const SDK_EVENT_NAMES = [
 ] as const;
 export type SdkEventName = (typeof SDK_EVENT_NAMES)[number];
 
-/** One SDK analytics event as uploaded; the server adds `endUserId` from the token. */
-export interface SdkEventUpload {
-  id: string;
-  analyticsEvent: SdkEventName;
-  timestamp: string;
-  properties?: Record<string, unknown>;
-  hostContext?: Record<string, unknown>;
-  eventContext?: Record<string, unknown>;
-  sdkContext?: Record<string, unknown>;
-  streamContext?: Record<string, unknown>;
-  cardContext?: Record<string, unknown>;
-}
+/** Uploads carry at most this many events. */
+export const MAX_EVENTS_PER_UPLOAD = 100;
 
-/** `POST /v1/sdk/events { events }` (at most 100) → 200. */
-export interface SdkEventsResult {
-  accepted: number;
-  duplicates: number;
-}
+const Bag = (description: string) => Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description }));
+/** One SDK analytics event as uploaded; the server adds `endUserId` from the token. */
+export const SdkEventUploadSchema = Type.Object(
+  {
+    id: Id('a client-generated id; an id already stored is dropped as a duplicate'),
+    analyticsEvent: StringEnum(SDK_EVENT_NAMES),
+    timestamp: Type.String({ maxLength: 40 }),
+    properties: Bag('event properties'),
+    hostContext: Bag('seed 003 hostContext'),
+    eventContext: Bag('seed 003 eventContext'),
+    sdkContext: Bag('seed 003 sdkContext'),
+    streamContext: Bag('seed 003 streamContext'),
+    cardContext: Bag('seed 003 cardContext'),
+  },
+  { additionalProperties: false },
+);
+export type SdkEventUpload = Static<typeof SdkEventUploadSchema>;
+
+/** `POST /v1/sdk/events`. */
+export const SdkEventsRequestSchema = Type.Object(
+  { events: Type.Array(SdkEventUploadSchema, { minItems: 1, maxItems: MAX_EVENTS_PER_UPLOAD }) },
+  { additionalProperties: false },
+);
+export const SdkEventsResultSchema = Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() });
+export type SdkEventsResult = Static<typeof SdkEventsResultSchema>;
 
 // ---- WebSocket `/v1/sdk/socket` ----
 
-export type ClientMessage =
-  /** First message, within 10 s of opening. `since`: the last sequence the client holds. */
-  | { type: 'auth'; token: string; since?: number }
-  /** Instead of `auth`: watch a channel (no token; anyone with the link may). */
-  | { type: 'channel'; channelId: string }
-  /** A new token for the same user; the socket stays open. */
-  | { type: 'token'; token: string }
-  /** Asks again for every change after `since` (after a gap). */
-  | { type: 'resume'; since: number }
-  | { type: 'ping'; t?: number }
-  | { type: 'pong'; t?: number };
+const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
-export type ServerMessage =
+export const ClientMessageSchema = Type.Union([
+  /** First message, within 10 s of opening. `since`: the last sequence the client holds. */
+  Type.Object({ type: Type.Literal('auth'), token: Type.String(), since: Type.Optional(Seq) }),
+  /** Instead of `auth`: watch a channel (no token; anyone with the link may). */
+  Type.Object({ type: Type.Literal('channel'), channelId: Type.String({ maxLength: 100 }) }),
+  /** A new token for the same user; the socket stays open. */
+  Type.Object({ type: Type.Literal('token'), token: Type.String() }),
+  /** Asks again for every change after `since` (after a gap). */
+  Type.Object({ type: Type.Literal('resume'), since: Seq }),
+  Type.Object({ type: Type.Literal('ping'), t: Type.Optional(Type.Number()) }),
+  Type.Object({ type: Type.Literal('pong'), t: Type.Optional(Type.Number()) }),
+]);
+export type ClientMessage = Static<typeof ClientMessageSchema>;
+
+export const ServerMessageSchema = Type.Union([
   /** Authenticated. `seq` is the user's latest sequence number. */
-  | { type: 'ready'; userId: string; seq: number; expiresAt: string }
+  Type.Object({ type: Type.Literal('ready'), userId: Type.String(), seq: Seq, expiresAt: Type.String() }),
   /** A card changed. `card` is present when the card is active (show it), else remove it. */
-  | { type: 'change'; seq: number; cardInstanceId: string; streamId: string; status: CardStatus; card?: SdkCard }
+  Type.Object({
+    type: Type.Literal('change'),
+    seq: Seq,
+    cardInstanceId: Type.String(),
+    streamId: Type.String(),
+    status: CardStatusSchema,
+    card: Type.Optional(SdkCardSchema),
+  }),
   /** The changes after the client's `since` are no longer kept: fetch the feed again. */
-  | { type: 'reload'; seq: number }
+  Type.Object({ type: Type.Literal('reload'), seq: Seq }),
   /** A refreshed token was accepted. */
-  | { type: 'token-accepted'; expiresAt: string }
-  | { type: 'ping'; t: number }
-  | { type: 'pong'; t?: number }
+  Type.Object({ type: Type.Literal('token-accepted'), expiresAt: Type.String() }),
+  Type.Object({ type: Type.Literal('ping'), t: Type.Number() }),
+  Type.Object({ type: Type.Literal('pong'), t: Type.Optional(Type.Number()) }),
   /** Watching the channel; fetch its feed now, then apply the changes that follow. */
-  | { type: 'channel-ready'; channelId: string }
-  | { type: 'channel-card'; channelId: string; op: 'upsert'; card: ChannelCard }
-  | { type: 'channel-card'; channelId: string; op: 'delete'; cardId: string }
+  Type.Object({ type: Type.Literal('channel-ready'), channelId: Type.String() }),
+  Type.Object({ type: Type.Literal('channel-card'), channelId: Type.String(), op: Type.Literal('upsert'), card: ChannelCardSchema }),
+  Type.Object({ type: Type.Literal('channel-card'), channelId: Type.String(), op: Type.Literal('delete'), cardId: Type.String() }),
   /** The channel was deleted; the socket closes with 4404. */
-  | { type: 'channel-deleted'; channelId: string };
+  Type.Object({ type: Type.Literal('channel-deleted'), channelId: Type.String() }),
+]);
+export type ServerMessage = Static<typeof ServerMessageSchema>;
 
 /** Close codes (docs/protocol.md). 44xx: do not reconnect until there is a new token. */
 export const CLOSE_CODES = {

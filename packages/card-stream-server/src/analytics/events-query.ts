@@ -2,42 +2,22 @@
 // and nothing else, always in seq order, paged by keyset (seq > cursor) so a deep page
 // costs what the first one does.
 import type { ExpressionBuilder, Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
-import { badRequest } from '../http/errors.js';
+import type { Database } from '../store/schema.js';
 import { parseInstant } from '../time.js';
+import type { EventFilterQuery } from '../../../protocol/src/analytics.js';
+import { InvalidInput } from '../errors.js';
 
-export interface EventFilter {
-  analyticsEvent?: string;
-  endUserId?: string;
-  cardInstanceId?: string;
-  lifecycleId?: string;
-  /** Milliseconds, inclusive. */
-  from?: number;
-  /** Milliseconds, exclusive. */
-  to?: number;
-}
-
-/** The query attributes both endpoints take, as they arrive. */
-export interface EventFilterQuery {
-  analyticsEvent?: string;
-  endUserId?: string;
-  cardInstanceId?: string;
-  lifecycleId?: string;
-  from?: string;
-  to?: string;
-}
+/** The query's filter with its times read: `from` inclusive, `to` exclusive, in milliseconds. */
+export type EventFilter = Omit<EventFilterQuery, 'from' | 'to'> & { from?: number; to?: number };
 
 /** Checks the times and builds the filter; a bad time is a 400 naming the attribute. */
 export function eventFilterFrom(query: EventFilterQuery): EventFilter {
-  const filter: EventFilter = {};
-  for (const name of ['analyticsEvent', 'endUserId', 'cardInstanceId', 'lifecycleId'] as const) {
-    const value = query[name];
-    if (value !== undefined) filter[name] = value;
-  }
-  for (const name of ['from', 'to'] as const) {
-    const at = timeAttribute(name, query[name]);
-    if (at !== undefined) filter[name] = at;
-  }
+  const { from, to, ...attributes } = query;
+  const filter: EventFilter = { ...attributes };
+  const fromMs = timeAttribute('from', from);
+  const toMs = timeAttribute('to', to);
+  if (fromMs !== undefined) filter.from = fromMs;
+  if (toMs !== undefined) filter.to = toMs;
   return filter;
 }
 
@@ -45,7 +25,7 @@ export function eventFilterFrom(query: EventFilterQuery): EventFilter {
 export function timeAttribute(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const at = parseInstant(text);
-  if (at === undefined) throw badRequest('invalid_time', `${name} must be an ISO 8601 time with Z or an offset; it was "${text}".`);
+  if (at === undefined) throw new InvalidInput('invalid_time', `${name} must be an ISO 8601 time with Z or an offset; it was "${text}".`, name);
   return at;
 }
 
@@ -56,7 +36,7 @@ export const encodeCursor = (seq: number): string => Buffer.from(String(seq)).to
 export function decodeCursor(cursor: string): number {
   const text = /^[A-Za-z0-9_-]{1,24}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
   if (!/^(0|[1-9][0-9]{0,14})$/.test(text)) {
-    throw badRequest('invalid_cursor', 'cursor is not one this API returned; pass nextCursor from the previous page.');
+    throw new InvalidInput('invalid_cursor', 'cursor is not one this API returned; pass nextCursor from the previous page.');
   }
   return Number(text);
 }

@@ -13,8 +13,8 @@
 // seq, long before the next sample), so once the oldest running xid has passed that
 // xmax, each of those seqs is either visible or gone for good.
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
-import type { StoreKind } from '../db/database.js';
+import type { Database } from '../store/schema.js';
+import type { StoreKind } from '../store/database.js';
 import { newestSeq } from './events-query.js';
 
 export interface EventHorizon {

@@ -3,7 +3,7 @@
 // card (card-embargoed, then card-published) is sent once and a card displayed ten
 // times is displayed once. Events are counted by their own timestamp within [from, to).
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database } from '../store/schema.js';
 import type { TemplateInsights } from '../../../protocol/src/analytics.js';
 
 export interface InsightsFilter {

@@ -1,22 +1,13 @@
 // Platform analytics events (CONTRACT §7, seed 003): built from the card they are about,
 // stored in the same transaction as the change they record.
 import { timeOrderedId } from '../ids.js';
-import type { AnalyticsEventsTable } from '../db/schema.js';
+import type { AnalyticsEventsTable } from '../store/schema.js';
 import type { CardRow } from '../cards/row.js';
 import type { CardPayload } from '../../../protocol/src/cards.js';
+import type { PlatformEventName } from '../../../protocol/src/analytics.js';
 import { iso } from '../time.js';
 
-export type PlatformEventName =
-  | 'card-published'
-  | 'card-embargoed'
-  | 'card-snoozed'
-  | 'card-unsnoozed'
-  | 'card-completed'
-  | 'card-dismissed'
-  | 'card-cancelled'
-  | 'card-expired'
-  | 'action-flow-started'
-  | 'action-flow-completed';
+export type { PlatformEventName };
 
 /** internal: the platform's own processing; customer: an API request; user: the SDK. */
 export type ActionSource = 'internal' | 'customer' | 'user';

@@ -2,12 +2,9 @@
 // (CONTRACT §2). They use different keys, so an end-user token can never pass for an
 // access token, whoever holds JWT_SECRET.
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import type { Role } from './roles.js';
+import { ACCESS_TOKEN_SECONDS, type Role } from '../../../protocol/src/auth.js';
 
 const PLATFORM_AUDIENCE = 'card-stream:platform';
-export const ACCESS_TOKEN_SECONDS = 3600;
-export const END_USER_DEFAULT_SECONDS = 3600;
-export const END_USER_MAX_SECONDS = 604_800;
 
 export interface EndUser {
   userId: string;

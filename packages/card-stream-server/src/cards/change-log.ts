@@ -3,11 +3,11 @@
 // that makes the change. On PostgreSQL the same transaction NOTIFYs the other servers,
 // which PostgreSQL delivers only once it commits.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
-import type { StoreKind } from '../db/database.js';
+import type { Database } from '../store/schema.js';
+import type { StoreKind } from '../store/database.js';
 import type { CardRow } from './row.js';
-import type { CardChange } from './changes.js';
-import type { InsertMany } from '../db/insert-many.js';
+import type { CardChange } from './change-bus.js';
+import type { InsertMany } from '../store/insert-many.js';
 
 export const NOTIFY_CHANNEL = 'card_stream_changes';
 /** How long changes are kept for sockets to resume from. */

@@ -1,9 +1,11 @@
-// The query attributes of the Cards API (CONTRACT §4) and how they narrow a query.
+// The query builder of the Cards API (CONTRACT §4): how each query attribute of
+// CardAttributesSchema (packages/protocol) narrows a query. A new attribute is one schema
+// field there and one column here.
 import type { ExpressionBuilder, Expression, SqlBool } from 'kysely';
-import type { Database } from '../db/schema.js';
-import type { CardStatus } from '../../../protocol/src/cards.js';
+import type { Database } from '../store/schema.js';
+import { CARD_ATTRIBUTES, type CardAttribute, type CardFilterQuery, type CardStatus } from '../../../protocol/src/cards.js';
 
-export const FILTER_ATTRIBUTES = {
+const COLUMN_OF = {
   eventName: 'event_name',
   lifecycleId: 'lifecycle_id',
   cardTemplateId: 'card_template_id',
@@ -11,10 +13,21 @@ export const FILTER_ATTRIBUTES = {
   flowInstanceId: 'flow_instance_id',
   flowInvocationId: 'flow_invocation_id',
   userId: 'user_id',
-} as const;
+} as const satisfies Record<CardAttribute, string>;
 
-export type FilterAttribute = keyof typeof FILTER_ATTRIBUTES;
-export type CardFilter = Partial<Record<FilterAttribute, string>> & { status?: CardStatus };
+/** Which cards a query, an action or a cancel job means: attributes, and a status. */
+export type CardFilter = CardFilterQuery;
+
+/** Just the filter's own attributes, from a query that may carry more (limit, multiple…). */
+export function filterOf(query: CardFilterQuery): CardFilter {
+  const filter: CardFilter = {};
+  for (const name of CARD_ATTRIBUTES) {
+    const value = query[name];
+    if (value !== undefined) filter[name] = value;
+  }
+  if (query.status !== undefined) filter.status = query.status;
+  return filter;
+}
 
 /** Conditions for `filter`, optionally restricted to `states`. */
 export function filterConditions(
@@ -23,9 +36,9 @@ export function filterConditions(
   states?: readonly CardStatus[],
 ): Expression<SqlBool> {
   const conditions: Expression<SqlBool>[] = [];
-  for (const [attribute, column] of Object.entries(FILTER_ATTRIBUTES) as [FilterAttribute, (typeof FILTER_ATTRIBUTES)[FilterAttribute]][]) {
+  for (const attribute of CARD_ATTRIBUTES) {
     const value = filter[attribute];
-    if (value !== undefined) conditions.push(eb(column, '=', value));
+    if (value !== undefined) conditions.push(eb(COLUMN_OF[attribute], '=', value));
   }
   if (filter.status !== undefined) conditions.push(eb('status', '=', filter.status));
   if (states) conditions.push(eb('status', 'in', [...states]));

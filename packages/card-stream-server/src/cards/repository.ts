@@ -2,21 +2,21 @@
 // write records its analytics events in the same transaction and announces the change on
 // the bus once committed.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database } from '../store/schema.js';
 import type { CardAction, CardStatus } from '../../../protocol/src/cards.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
-import { ApiError, conflict, notFound } from '../http/errors.js';
 import { platformEvent, type ActionSource, type EventRow, type PlatformEventName } from '../analytics/platform-events.js';
 import { filterConditions, type CardFilter } from './filter.js';
 import { nextDue, type CardRow } from './row.js';
-import type { CardChange, CardChangeBus } from './changes.js';
+import type { CardChange, CardChangeBus } from './change-bus.js';
 import type { ChangeLog } from './change-log.js';
-import type { InsertMany } from '../db/insert-many.js';
-import type { StoreKind } from '../db/database.js';
+import type { InsertMany } from '../store/insert-many.js';
+import { insertEvents } from '../analytics/event-store.js';
+import type { StoreKind } from '../store/database.js';
+import { InvalidInput, NotFound, InvalidState } from '../errors.js';
 
 /** Inside a write: logs card changes in the transaction; they are announced after commit. */
 export type RecordChanges = (entries: Omit<CardChange, 'seq'>[]) => Promise<void>;
-
 
 const ACTION_STATES: Record<CardAction, readonly CardStatus[]> = {
   dismiss: ['active', 'snoozed'],
@@ -154,9 +154,7 @@ export class CardRepository {
     {
       const total = await countIn(tx, filter, states);
       if (!options.multiple && total > 1) {
-        throw new ApiError(
-          400,
-          'multiple_matches',
+        throw new InvalidInput('multiple_matches',
           `${total} cards match; add multiple=1 to ${action} them all, or narrow the query.`,
         );
       }
@@ -306,12 +304,6 @@ export class CardRepository {
   }
 }
 
-/** Stores analytics events; with `ignoreDuplicates`, an id already stored is skipped.
- * Returns how many were stored. */
-export function insertEvents(insertMany: InsertMany, tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
-  return insertMany(tx, 'analytics_events', events, ignoreDuplicates ? { ignoreConflictOn: 'id' } : {});
-}
-
 async function countIn(tx: Transaction<Database>, filter: CardFilter, states: readonly CardStatus[]): Promise<number> {
   const row = await tx
     .selectFrom('cards')
@@ -330,11 +322,11 @@ async function explainNoEligibleCard(tx: Transaction<Database>, filter: CardFilt
     .where((eb) => filterConditions(eb, filter))
     .limit(10)
     .execute();
-  if (rows.length === 0) throw notFound('no_matching_cards', 'No card matches the query attributes.');
+  if (rows.length === 0) throw new NotFound('no_matching_cards', 'No card matches the query attributes.');
   const statuses = rows.map((r) => r.status);
   if (statuses.includes(END_STATE[action])) return;
   const accepted = ACTION_STATES[action].join(' or ');
-  throw conflict(
+  throw new InvalidState(
     'invalid_card_state',
     `The card is ${statuses.join(' / ')}; ${action} needs a card that is ${accepted}.`,
   );

@@ -1,7 +1,7 @@
 // Between stored card rows and the card instances the API returns (CONTRACT §4).
 import type { Card, CardPayload, CardStatus, EventSource } from '../../../protocol/src/cards.js';
 import type { CardDefinition } from '../../../protocol/src/definition.js';
-import type { CardsTable } from '../db/schema.js';
+import type { CardsTable } from '../store/schema.js';
 import { iso, isoOrUndefined } from '../time.js';
 
 export type CardRow = CardsTable;

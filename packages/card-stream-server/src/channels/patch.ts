@@ -14,14 +14,9 @@ import {
   VideoBlockSchema,
   type ChannelBlock,
 } from '../../../protocol/src/definition.js';
-import { badRequest } from '../http/errors.js';
+import type { BlockPatch, StoredChannelBlock } from '../../../protocol/src/channels.js';
+import { InvalidInput } from '../errors.js';
 
-export type StoredBlock = ChannelBlock & { id: string };
-
-export interface BlockPatch {
-  id: string;
-  patch: Record<string, unknown>;
-}
 
 type Fields = Record<string, unknown>;
 
@@ -50,32 +45,32 @@ function merge(target: Fields, patch: Fields): Fields {
 }
 
 function patchButtons(block: Fields, patches: unknown, where: string): Fields {
-  if (!Array.isArray(patches)) throw badRequest('invalid_patch', `${where}.buttons must be a list of { id, patch }.`);
+  if (!Array.isArray(patches)) throw new InvalidInput('invalid_patch', `${where}.buttons must be a list of { id, patch }.`);
   const buttons = [...(block.buttons as Fields[])];
   patches.forEach((item, i) => {
     if (!isObject(item) || typeof item.id !== 'string' || !isObject(item.patch)) {
-      throw badRequest('invalid_patch', `${where}.buttons[${i}] must be { id, patch }.`);
+      throw new InvalidInput('invalid_patch', `${where}.buttons[${i}] must be { id, patch }.`);
     }
     const index = buttons.findIndex((b) => b.id === item.id);
-    if (index < 0) throw badRequest('unknown_button', `${where}.buttons[${i}]: the block has no button "${item.id}".`);
-    if ('id' in item.patch) throw badRequest('invalid_patch', `${where}.buttons[${i}]: a button's id cannot change.`);
+    if (index < 0) throw new InvalidInput('unknown_button', `${where}.buttons[${i}]: the block has no button "${item.id}".`);
+    if ('id' in item.patch) throw new InvalidInput('invalid_patch', `${where}.buttons[${i}]: a button's id cannot change.`);
     buttons[index] = merge(buttons[index] as Fields, item.patch);
   });
   return { ...block, buttons };
 }
 
-function patchBlock(block: StoredBlock, patch: Fields, where: string): StoredBlock {
+function patchBlock(block: StoredChannelBlock, patch: Fields, where: string): StoredChannelBlock {
   for (const key of ['id', 'type']) {
-    if (key in patch) throw badRequest('invalid_patch', `${where}: a block's ${key} cannot change.`);
+    if (key in patch) throw new InvalidInput('invalid_patch', `${where}: a block's ${key} cannot change.`);
   }
   let result: Fields = block;
   const rest = { ...patch };
   if (block.type === 'kv') {
     if ('rows' in rest && 'append_rows' in rest) {
-      throw badRequest('invalid_patch', `${where}: send either rows (replace them) or append_rows (add to them), not both.`);
+      throw new InvalidInput('invalid_patch', `${where}: send either rows (replace them) or append_rows (add to them), not both.`);
     }
     if ('append_rows' in rest) {
-      if (!Array.isArray(rest.append_rows)) throw badRequest('invalid_patch', `${where}.append_rows must be a list of { key, value }.`);
+      if (!Array.isArray(rest.append_rows)) throw new InvalidInput('invalid_patch', `${where}.append_rows must be a list of { key, value }.`);
       result = { ...result, rows: [...block.rows, ...rest.append_rows] };
       delete rest.append_rows;
     }
@@ -89,18 +84,18 @@ function patchBlock(block: StoredBlock, patch: Fields, where: string): StoredBlo
   if (!Value.Check(schema, result)) {
     const error = Value.Errors(schema, result).First();
     const path = error?.path ? ` at ${error.path}` : '';
-    throw badRequest('invalid_patch', `${where} would not be a valid ${block.type} block${path}: ${error?.message ?? 'invalid'}.`);
+    throw new InvalidInput('invalid_patch', `${where} would not be a valid ${block.type} block${path}: ${error?.message ?? 'invalid'}.`);
   }
-  return result as StoredBlock;
+  return result as StoredChannelBlock;
 }
 
 /** The blocks after `patches`; throws (changing nothing) on the first bad one. */
-export function applyPatches(blocks: readonly StoredBlock[], patches: readonly BlockPatch[]): StoredBlock[] {
+export function applyPatches(blocks: readonly StoredChannelBlock[], patches: readonly BlockPatch[]): StoredChannelBlock[] {
   const result = [...blocks];
   patches.forEach(({ id, patch }, i) => {
     const index = result.findIndex((b) => b.id === id);
-    if (index < 0) throw badRequest('unknown_block', `blocks[${i}]: the card has no block "${id}".`);
-    result[index] = patchBlock(result[index] as StoredBlock, patch, `blocks[${i}] ("${id}")`);
+    if (index < 0) throw new InvalidInput('unknown_block', `blocks[${i}]: the card has no block "${id}".`);
+    result[index] = patchBlock(result[index] as StoredChannelBlock, patch, `blocks[${i}] ("${id}")`);
   });
   return result;
 }

@@ -3,15 +3,16 @@
 // once committed: on this server through the bus, on the others through NOTIFY.
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
-import type { Database, ChannelCardsTable, ChannelsTable } from '../db/schema.js';
-import type { StoreKind } from '../db/database.js';
+import type { Database, ChannelCardsTable, ChannelsTable } from '../store/schema.js';
+import type { StoreKind } from '../store/database.js';
 import type { Tone } from '../../../protocol/src/definition.js';
-import type { Channel, ChannelCard, ChannelChange } from '../../../protocol/src/channels.js';
-import { ApiError, notFound } from '../http/errors.js';
-import { withBlockIds } from '../cards/block-ids.js';
+import type { BlockPatch, Channel, ChannelCard, ChannelChange, StoredChannelBlock } from '../../../protocol/src/channels.js';
+import type { Page } from '../../../protocol/src/common.js';
+import { withBlockIds } from '../templates/block-ids.js';
 import { iso } from '../time.js';
-import { applyPatches, type BlockPatch, type StoredBlock } from './patch.js';
+import { applyPatches } from './patch.js';
 import type { ChannelBlock } from '../../../protocol/src/definition.js';
+import { InvalidInput, InvalidState, LimitReached, NotFound } from '../errors.js';
 
 export const CHANNEL_NOTIFY = 'card_stream_channels';
 export const DEFAULT_CHANNEL_DAILY_CARD_LIMIT = 200;
@@ -32,17 +33,12 @@ export interface ChannelNotice {
 
 export type ChannelListener = (event: ChannelEvent) => void;
 
-export interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
-
 export function toChannelCard(row: ChannelCardsTable): ChannelCard {
   return {
     id: row.id,
     channel_id: row.channel_id,
     status: row.status as Tone,
-    blocks: JSON.parse(row.blocks) as StoredBlock[],
+    blocks: JSON.parse(row.blocks) as StoredChannelBlock[],
     created_at: iso(Number(row.created)),
     updated_at: iso(Number(row.updated)),
   };
@@ -62,7 +58,7 @@ function decodeCursor(cursor: string): [number, string] {
   } catch {
     /* refused below */
   }
-  throw new ApiError(400, 'invalid_cursor', 'cursor is not one this API returned: pass nextCursor as it came.');
+  throw new InvalidInput('invalid_cursor', 'cursor is not one this API returned: pass nextCursor as it came.');
 }
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -95,7 +91,7 @@ export class ChannelRepository {
 
   async get(channelId: string): Promise<ChannelsTable> {
     const row = await this.db.selectFrom('channels').selectAll().where('id', '=', channelId).executeTakeFirst();
-    if (!row) throw notFound('channel_not_found', `There is no channel ${channelId}.`);
+    if (!row) throw new NotFound('channel_not_found', `There is no channel ${channelId}.`);
     return row;
   }
 
@@ -144,7 +140,7 @@ export class ChannelRepository {
     let card: ChannelCard | undefined;
     await this.change(channelId, () => ({ op: 'upsert', card: card as ChannelCard }), async (tx) => {
       const row = await this.cardIn(tx, channelId, cardId);
-      const blocks = applyPatches(JSON.parse(row.blocks) as StoredBlock[], patches);
+      const blocks = applyPatches(JSON.parse(row.blocks) as StoredChannelBlock[], patches);
       const updated = { ...row, status: status ?? row.status, blocks: JSON.stringify(blocks), updated: Date.now() };
       await tx.updateTable('channel_cards').set({ status: updated.status, blocks: updated.blocks, updated: updated.updated }).where('id', '=', cardId).execute();
       card = toChannelCard(updated);
@@ -183,12 +179,12 @@ export class ChannelRepository {
   /** A viewer pressed a button without an action. */
   async recordInteraction(channelId: string, cardId: string, blockId: string, buttonId: string): Promise<{ id: string }> {
     const card = await this.card(channelId, cardId);
-    if (!card) throw notFound('card_not_found', `Channel ${channelId} has no card ${cardId}.`);
+    if (!card) throw new NotFound('card_not_found', `Channel ${channelId} has no card ${cardId}.`);
     const block = card.blocks.find((b) => b.id === blockId);
     const button = block?.type === 'button' ? block.buttons.find((b) => b.id === buttonId) : undefined;
-    if (!button) throw notFound('button_not_found', `The card has no button "${buttonId}" in block "${blockId}".`);
-    if (button.action) throw new ApiError(400, 'button_has_action', `Button "${buttonId}" has an action; only buttons without one record interactions.`);
-    if (button.disabled) throw new ApiError(409, 'button_disabled', `Button "${buttonId}" is disabled.`);
+    if (!button) throw new NotFound('button_not_found', `The card has no button "${buttonId}" in block "${blockId}".`);
+    if (button.action) throw new InvalidInput('button_has_action', `Button "${buttonId}" has an action; only buttons without one record interactions.`);
+    if (button.disabled) throw new InvalidState('button_disabled', `Button "${buttonId}" is disabled.`);
     const id = randomUUID();
     await this.db.insertInto('channel_interactions').values({ id, channel_id: channelId, card_id: cardId, block_id: blockId, button_id: buttonId, created: Date.now() }).execute();
     return { id };
@@ -229,7 +225,7 @@ export class ChannelRepository {
         .where('id', '=', channelId)
         .returning('id')
         .executeTakeFirst();
-      if (!bumped) throw notFound('channel_not_found', `There is no channel ${channelId}.`);
+      if (!bumped) throw new NotFound('channel_not_found', `There is no channel ${channelId}.`);
       await work(tx);
       if (this.kind === 'postgres') {
         const resolved = typeof change === 'function' ? change() : change;
@@ -261,18 +257,17 @@ export class ChannelRepository {
       .executeTakeFirst();
     if (!counted || this.dailyCardLimit < 1) {
       const midnight = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
-      throw new ApiError(
-        429,
+      throw new LimitReached(
         'daily_card_limit',
         `This channel has had its ${this.dailyCardLimit} cards for today (UTC); try again after midnight UTC.`,
-        { 'retry-after': String(Math.max(1, Math.ceil((midnight - now) / 1000))) },
+        Math.max(1, Math.ceil((midnight - now) / 1000)),
       );
     }
   }
 
   private async cardIn(tx: Transaction<Database>, channelId: string, cardId: string): Promise<ChannelCardsTable> {
     const row = await tx.selectFrom('channel_cards').selectAll().where('id', '=', cardId).where('channel_id', '=', channelId).executeTakeFirst();
-    if (!row) throw notFound('card_not_found', `Channel ${channelId} has no card ${cardId}.`);
+    if (!row) throw new NotFound('card_not_found', `Channel ${channelId} has no card ${cardId}.`);
     return row;
   }
 }

@@ -1,6 +1,6 @@
 // Sample templates the demo seeds on its first start, so the page has something to send
 // at once. Each shows off a different part of the card definition (CONTRACT §6).
-import type { TemplateInput } from '../repo/templates.js';
+import type { TemplateInput } from '../../../protocol/src/templates.js';
 
 export const SAMPLE_TEMPLATES: TemplateInput[] = [
   {

@@ -1,7 +1,7 @@
 // Body parsing: JSON where an empty body means "no body" (CONTRACT §4: curl examples send
 // `Content-Type: application/json` with nothing), and form fields for POST /oauth/token.
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from './errors.js';
+import { InvalidInput } from '../errors.js';
 
 export const BODY_LIMIT = 1024 * 1024;
 
@@ -15,7 +15,7 @@ export function installBodyParsers(app: FastifyInstance): void {
       return;
     }
     parseJson(request, text, (err, value) => {
-      if (err) done(new ApiError(400, 'invalid_json', 'The body is not valid JSON.'), undefined);
+      if (err) done(new InvalidInput('invalid_json', 'The body is not valid JSON.'), undefined);
       else done(null, value);
     });
   });

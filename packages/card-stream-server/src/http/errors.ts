@@ -1,26 +1,22 @@
-// One error shape for every 4xx/5xx (CONTRACT §3): { error: { code, message } }.
+// The one error handler: every 4xx/5xx is { error: { code, message } } (CONTRACT §3). Domain
+// errors (../errors.ts) map to a status by their kind; schema validation failures name the
+// field at fault; anything else is a 500 that hides its text.
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Conflict, DomainError, Forbidden, InvalidInput, InvalidState, LimitReached, NotFound, Unauthorized } from '../errors.js';
 
-export class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
+const STATUS_OF: [new (...args: never[]) => DomainError, number][] = [
+  [InvalidInput, 400],
+  [Unauthorized, 401],
+  [Forbidden, 403],
+  [NotFound, 404],
+  [Conflict, 409],
+  [InvalidState, 409],
+  [LimitReached, 429],
+];
+
+export function statusOf(err: DomainError): number {
+  return STATUS_OF.find(([kind]) => err instanceof kind)?.[1] ?? 500;
 }
-
-export const badRequest = (code: string, message: string) => new ApiError(400, code, message);
-export const notFound = (code: string, message: string) => new ApiError(404, code, message);
-export const conflict = (code: string, message: string) => new ApiError(409, code, message);
-
-export const ErrorBodySchema = Type.Object(
-  { error: Type.Object({ code: Type.String(), message: Type.String() }) },
-  { $id: 'Error', description: 'Every 4xx and 5xx answer has this body.' },
-);
 
 interface AjvError {
   instancePath?: string;
@@ -68,8 +64,9 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof ApiError) {
-      void reply.code(err.statusCode).headers(err.headers).send({ error: { code: err.code, message: err.message } });
+    if (err instanceof DomainError) {
+      if (err instanceof LimitReached) void reply.header('retry-after', String(err.retryAfterSeconds));
+      void reply.code(statusOf(err)).send({ error: { code: err.code, message: err.message } });
       return;
     }
     if (err.validation) {

@@ -1,6 +1,6 @@
 // A fixed-window limit per key (e.g. address + channel), kept in this process: enough to
 // stop one page hammering a public endpoint; each server counts its own requests.
-import { ApiError } from './errors.js';
+import { LimitReached } from '../errors.js';
 
 export class RateLimiter {
   private readonly windows = new Map<string, { start: number; count: number }>();
@@ -20,7 +20,7 @@ export class RateLimiter {
     }
     if (++window.count > this.limit) {
       const retry = Math.max(1, Math.ceil((window.start + this.windowMs - now) / 1000));
-      throw new ApiError(429, 'rate_limited', `Too many requests; try again in ${retry} s.`, { 'retry-after': String(retry) });
+      throw new LimitReached('rate_limited', `Too many requests; try again in ${retry} s.`, retry);
     }
   }
 

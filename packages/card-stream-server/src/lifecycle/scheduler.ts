@@ -4,7 +4,7 @@
 // event stamped at the scheduled time.
 import type { CardRepository, Transition } from '../cards/repository.js';
 import type { CardRow } from '../cards/row.js';
-import type { CardChangeBus } from '../cards/changes.js';
+import type { CardChangeBus } from '../cards/change-bus.js';
 
 /** Other servers may add cards due soon; look at the store at least this often. */
 const MAX_SLEEP_MS = 1000;

@@ -3,12 +3,12 @@
 // heartbeat sweep that pings every socket and closes the silent ones.
 import type { WebSocket } from 'ws';
 import type { TokenService } from '../auth/tokens.js';
-import type { CardChange, CardChangeBus } from '../cards/changes.js';
+import type { CardChange, CardChangeBus } from '../cards/change-bus.js';
 import type { ChangeLog, ChangeNotice } from '../cards/change-log.js';
 import type { ServerMessage } from '../../../protocol/src/sdk.js';
 import { CLOSE_CODES } from '../../../protocol/src/sdk.js';
 import type { ChannelEvent, ChannelNotice, ChannelRepository } from '../channels/repository.js';
-import { changeJson, SocketSession, type OutgoingChange, type SessionHost, type SessionOptions } from './session.js';
+import { changeJson, SocketSession, type OutgoingChange, type SessionHost, type SessionOptions } from './socket-session.js';
 
 export interface HubOptions extends SessionOptions {
   pingIntervalMs: number;

@@ -5,8 +5,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyReply } from 'fastify';
-import { ApiError } from '../http/errors.js';
 import type { App } from './types.js';
+import { NotFound } from '../errors.js';
 
 /** The folder holding package.json, found from this file whether it runs from src or dist. */
 export function projectRoot(): string {
@@ -33,7 +33,7 @@ function sdkFilePath(specifier: string): string | undefined {
 /** Streams a built file, or a 404 that says to build it. */
 export async function sendFile(path: string, type: string, reply: FastifyReply): Promise<FastifyReply> {
   const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile()) throw new ApiError(404, 'not_built', 'This file is not built yet: run npm run build.');
+  if (!info?.isFile()) throw new NotFound('not_built', 'This file is not built yet: run npm run build.');
   return reply
     .header('content-type', type)
     .header('content-length', info.size)
@@ -45,9 +45,9 @@ export async function sendFile(path: string, type: string, reply: FastifyReply):
 export function staticRoutes(app: App): void {
   app.get<{ Params: { file: string } }>('/sdk/:file', { schema: { hide: true } }, async (request, reply) => {
     const file = SDK_FILES[request.params.file];
-    if (!file) throw new ApiError(404, 'not_found', `There is no SDK file ${request.params.file}.`);
+    if (!file) throw new NotFound('not_found', `There is no SDK file ${request.params.file}.`);
     const path = sdkFilePath(file);
-    if (!path) throw new ApiError(404, 'not_built', 'The SDK is not built yet: run npm run build.');
+    if (!path) throw new NotFound('not_built', 'The SDK is not built yet: run npm run build.');
     return sendFile(path, 'text/javascript; charset=utf-8', reply);
   });
 }

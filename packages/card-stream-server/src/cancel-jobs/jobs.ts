@@ -1,0 +1,143 @@
+// Bulk cancel jobs (CONTRACT §4, seed 002): a job cancels up to 1,000,000 open cards
+// matching its criteria. This side takes the requests and claims queued jobs (its own and,
+// when their lease ran out, other servers'); run.ts runs one, a page per transaction, on
+// the thread executor.ts picks, so the API and sockets stay responsive meanwhile.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, CancelJobsTable } from '../store/schema.js';
+import type { CancelJobExecutor } from './executor.js';
+import type { CancelRunOptions } from './run.js';
+import type { CardFilter } from '../cards/filter.js';
+import { MAX_CARDS_PER_JOB, type CancelCriteria, type CancelJob, type CancelJobStatus } from '../../../protocol/src/cancel-jobs.js';
+import { iso } from '../time.js';
+import { NotFound } from '../errors.js';
+
+export interface CancelJobOptions extends CancelRunOptions {
+  /** How often idle servers look for queued jobs (other servers' too). */
+  pollMs: number;
+}
+
+export const DEFAULT_CANCEL_JOB_OPTIONS: CancelJobOptions = {
+  pageSize: 5000,
+  pageMs: 50,
+  leaseMs: 30_000,
+  pollMs: 1000,
+  maxCards: MAX_CARDS_PER_JOB,
+};
+
+function toJob(row: CancelJobsTable): CancelJob {
+  return {
+    id: row.id,
+    status: row.status as CancelJobStatus,
+    criteria: JSON.parse(row.criteria) as CancelCriteria,
+    matched: Number(row.matched),
+    cancelled: Number(row.cancelled),
+    requestedBy: row.requested_by,
+    created: iso(Number(row.created)),
+    finished: row.finished === null ? null : iso(Number(row.finished)),
+  };
+}
+
+export class CancelJobs {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Where claimed jobs run. */
+    private readonly executor: CancelJobExecutor,
+    /** This server's id: who holds a lease. */
+    private readonly owner: string,
+    private readonly options: CancelJobOptions,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Open cards matching `criteria`, as many as a job would cancel. */
+  preview(criteria: CardFilter): Promise<number> {
+    return this.executor.count(criteria);
+  }
+
+  async create(criteria: CardFilter, requestedBy: string): Promise<CancelJob> {
+    const matched = await this.preview(criteria);
+    const row: CancelJobsTable = {
+      id: randomUUID(),
+      status: 'queued',
+      criteria: JSON.stringify(criteria),
+      matched,
+      cancelled: 0,
+      requested_by: requestedBy,
+      created: Date.now(),
+      finished: null,
+      error: null,
+      cursor_created: null,
+      cursor_id: null,
+      locked_by: null,
+      locked_until: null,
+    };
+    await this.db.insertInto('cancel_jobs').values(row).execute();
+    this.kick();
+    return toJob(row);
+  }
+
+  async get(id: string): Promise<CancelJob> {
+    const row = await this.db.selectFrom('cancel_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFound('cancel_job_not_found', `There is no cancel job ${id}.`);
+    return toJob(row);
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.executor.start();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.executor.stop();
+    await this.running;
+  }
+
+  /** Looks for work now (a job was just created) instead of at the next poll. */
+  private kick(): void {
+    if (this.stopped || this.running) return;
+    clearTimeout(this.timer);
+    this.running = this.work()
+      .catch(this.onError)
+      .finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.timer = setTimeout(() => this.kick(), this.options.pollMs);
+      });
+  }
+
+  /** Runs claimable jobs one after another until none is left. */
+  private async work(): Promise<void> {
+    for (let job = await this.claim(); job && !this.stopped; job = await this.claim()) await this.executor.run(job);
+  }
+
+  /** Takes the oldest job that is queued, or running under a lease that ran out. */
+  private async claim(): Promise<CancelJobsTable | undefined> {
+    const now = Date.now();
+    const candidates = await this.db
+      .selectFrom('cancel_jobs')
+      .selectAll()
+      .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)])]))
+      .orderBy('created')
+      .limit(5)
+      .execute();
+    for (const candidate of candidates) {
+      // Guarded on what was read, so of several servers exactly one takes it.
+      const taken = await this.db
+        .updateTable('cancel_jobs')
+        .set({ status: 'running', locked_by: this.owner, locked_until: now + this.options.leaseMs })
+        .where('id', '=', candidate.id)
+        .where('status', '=', candidate.status)
+        .where((eb) => (candidate.locked_until === null ? eb('locked_until', 'is', null) : eb('locked_until', '=', candidate.locked_until)))
+        .returningAll()
+        .executeTakeFirst();
+      if (taken) return taken;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,38 @@
+// Who is calling: every platform route names the role it needs in its config, and this
+// hook answers 401 (no or bad credentials) or 403 (the role is missing) before the handler.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Credential, Role } from '../../../protocol/src/auth.js';
+import type { CredentialResolver } from '../auth/credential-resolver.js';
+import { Forbidden, Unauthorized } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The role a platform credential needs for this route; absent on public routes. */
+    role?: Role;
+  }
+  interface FastifyRequest {
+    credential?: Credential;
+  }
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+export function installGuard(app: FastifyInstance, resolver: CredentialResolver): void {
+  app.addHook('onRequest', async (request) => {
+    const role = request.routeOptions.config.role;
+    if (!role) return;
+    const bearer = bearerToken(request);
+    if (!bearer) throw new Unauthorized('unauthorized', 'Send a credential as "Authorization: Bearer <token or secret>".');
+    const credential = await resolver.resolve(bearer);
+    if (!credential) throw new Unauthorized('unauthorized', 'The credential is unknown, revoked or expired.');
+    if (!credential.roles.includes(role)) {
+      throw new Forbidden('forbidden', `This credential lacks the "${role}" role that this endpoint needs.`);
+    }
+    request.credential = credential;
+  });
+}

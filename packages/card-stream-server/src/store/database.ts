@@ -1,0 +1,114 @@
+// Opens the store: an embedded SQLite file (WAL, one writer), an in-memory SQLite, or
+// PostgreSQL from DATABASE_URL, and brings its schema up to date.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations.js';
+import { multiRowInsertMany, sqliteInsertMany, type InsertMany } from './insert-many.js';
+import { gatedDialect, type WriteGate } from './write-gate.js';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface Store {
+  db: Kysely<Database>;
+  /**
+   * For reads that need not see the caller's own open transaction. On a SQLite file it is
+   * a second, read-only connection: WAL lets it read the last commit while a long write
+   * (a bulk cancel page) holds the writer, so API reads do not queue behind it. Elsewhere
+   * it is `db` (PostgreSQL's pool already reads concurrently).
+   */
+  readDb: Kysely<Database>;
+  kind: StoreKind;
+  /** Many rows into one table inside a transaction, the fastest way for this store. */
+  insertMany: InsertMany;
+  /** PostgreSQL's connection string, for connections of their own (LISTEN). */
+  url?: string;
+  close(): Promise<void>;
+}
+
+export type StoreOptions =
+  | { kind: 'sqlite'; dataDir: string }
+  | { kind: 'memory' }
+  | { kind: 'postgres'; url: string; poolSize?: number };
+
+// BIGINT columns hold millisecond times and sequence numbers, all far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/**
+ * `writeGate`: on a SQLite file, the gate shared with the SQLite worker (write-gate.ts),
+ * raised while this store's connection is in use.
+ */
+export async function openStore(options: StoreOptions, writeGate?: WriteGate): Promise<Store> {
+  const store = options.kind === 'postgres' ? openPostgres(options.url, options.poolSize) : openSqlite(options, writeGate);
+  try {
+    await migrate(store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memory' }, writeGate?: WriteGate): Store {
+  let file = ':memory:';
+  if (options.kind === 'sqlite') {
+    mkdirSync(options.dataDir, { recursive: true });
+    file = join(options.dataDir, 'card-stream.sqlite');
+  }
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  // With a write gate the SQLite worker runs and checkpoints the WAL (checkpoint.ts). Left
+  // to this connection, a checkpoint would run on the server's thread after a commit and
+  // stop every request for as long as it copies, which during a bulk cancel is tens of MB.
+  if (writeGate) sqlite.pragma('wal_autocheckpoint = 0');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  // SQLite's default 2 MB page cache makes every write to a million-card table go to the
+  // OS for index pages; 64 MB keeps the hot indexes in memory.
+  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('temp_store = MEMORY');
+  const dialect = new SqliteDialect({ database: sqlite });
+  const db = new Kysely<Database>({ dialect: writeGate ? gatedDialect(dialect, writeGate) : dialect });
+  const insertMany = sqliteInsertMany(sqlite);
+  if (options.kind === 'memory') return { db, readDb: db, insertMany, kind: 'sqlite', close: () => db.destroy() };
+  // Opened lazily: the schema must exist (migrations run on `db` first).
+  const readDb = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database: async () => {
+        const reader = new BetterSqlite3(file, { readonly: true });
+        reader.pragma('busy_timeout = 5000');
+        reader.pragma('cache_size = -32768');
+        return reader;
+      },
+    }),
+  });
+  return {
+    db,
+    readDb,
+    insertMany,
+    kind: 'sqlite',
+    close: async () => {
+      await readDb.destroy();
+      await db.destroy();
+    },
+  };
+}
+
+function openPostgres(url: string, poolSize = 10): Store {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle connection that PostgreSQL drops (a restart, a failover) is an 'error' on the
+  // pool; unheard, it would crash the process. The pool replaces it on the next query.
+  pool.on('error', (err) => console.error(`postgres: an idle connection failed: ${err.message}`));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, readDb: db, insertMany: multiRowInsertMany(), kind: 'postgres', url, close: () => db.destroy() };
+}
+
+async function migrate(store: Store): Promise<void> {
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.kind) });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,159 @@
+// Delivers stored analytics events to webhooks (CONTRACT §7), from every server process.
+// Each tick it reads how far events are settled (horizon.ts), then, for each due webhook
+// with events waiting, takes its lease and POSTs batches of at most 100 until it is caught
+// up or a batch fails. A failed batch is retried with exponential backoff (capped at
+// maxBackoffMs) until retryForMs after its first failure, then recorded as failed and
+// skipped. The cursor moves only after a 2xx, so a restart (or another server) resumes
+// where delivery stopped: a batch can arrive twice, never zero times.
+import type { EventHorizon } from '../analytics/horizon.js';
+import type { StoredEvent } from '../analytics/events-query.js';
+import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
+import type { WebhookRepository, WebhookRow } from './subscriptions.js';
+
+export interface WebhookOptions {
+  /** How often each server looks for new events and due retries. */
+  pollMs: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** How long a batch is retried, from its first failure, before it is marked failed. */
+  retryForMs: number;
+  /** A delivery not answered within this counts as failed. */
+  requestTimeoutMs: number;
+  /** How long a lease lasts; renewed before every batch, and longer than a request may take. */
+  leaseMs: number;
+}
+
+export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
+  pollMs: 500,
+  initialBackoffMs: 5_000,
+  maxBackoffMs: 600_000,
+  retryForMs: 24 * 3600_000,
+  requestTimeoutMs: 10_000,
+  leaseMs: 60_000,
+};
+
+/** The wait before attempt `failures + 1`: initial, doubled each failure, capped. */
+export function backoffMs(failures: number, options: Pick<WebhookOptions, 'initialBackoffMs' | 'maxBackoffMs'>): number {
+  return Math.min(options.maxBackoffMs, options.initialBackoffMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
+}
+
+export class WebhookDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = true;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private abort = new AbortController();
+
+  constructor(
+    private readonly webhooks: WebhookRepository,
+    private readonly horizon: EventHorizon,
+    private readonly serverId: string,
+    private readonly options: WebhookOptions,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.abort = new AbortController();
+    this.schedule(0);
+  }
+
+  /** Stops polling, cancels requests under way (their batches stay undelivered) and frees leases. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.abort.abort();
+    await this.ticking;
+    await Promise.all(this.inFlight.values());
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .catch(this.onError)
+        .finally(() => {
+          this.ticking = undefined;
+          this.schedule(this.options.pollMs);
+        });
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  private async tick(): Promise<void> {
+    const horizon = await this.horizon.advance();
+    const now = Date.now();
+    for (const hook of await this.webhooks.due(now)) {
+      if (this.stopped) return;
+      if (this.inFlight.has(hook.id)) continue;
+      const batch = await this.webhooks.batch(hook, horizon);
+      if (batch.length === 0) continue;
+      if (!(await this.webhooks.acquire(hook, this.serverId, now, this.options.leaseMs))) continue;
+      // Each webhook delivers on its own, so one slow receiver never holds up the others.
+      const run = this.deliver(hook, batch, horizon)
+        .catch(this.onError)
+        .finally(async () => {
+          await this.webhooks.release(hook.id, this.serverId).catch(this.onError);
+          this.inFlight.delete(hook.id);
+        });
+      this.inFlight.set(hook.id, run);
+    }
+  }
+
+  /** Sends `batch` and the ones after it until caught up, a failure, or stop. */
+  private async deliver(hook: WebhookRow, first: StoredEvent[], horizon: number): Promise<void> {
+    let current = hook;
+    let batch = first;
+    while (batch.length > 0 && !this.stopped) {
+      const error = await this.post(current, batch);
+      if (this.stopped) return;
+      const lastSeq = (batch.at(-1) as StoredEvent).seq;
+      if (error === undefined) {
+        if (!(await this.webhooks.delivered(current, this.serverId, lastSeq))) return;
+        current = { ...current, last_seq: lastSeq, batch_end_seq: null, failing_since: null, attempts: 0 };
+      } else {
+        await this.failed(current, batch, error);
+        return;
+      }
+      if (!(await this.webhooks.renew(current.id, this.serverId, Date.now() + this.options.leaseMs))) return;
+      batch = await this.webhooks.batch(current, horizon);
+    }
+  }
+
+  private async failed(hook: WebhookRow, batch: StoredEvent[], error: string): Promise<void> {
+    const now = Date.now();
+    const failingSince = hook.failing_since ?? now;
+    const giveUpAt = failingSince + this.options.retryForMs;
+    if (now >= giveUpAt) {
+      await this.webhooks.giveUp(hook, this.serverId, batch, failingSince, error);
+      return;
+    }
+    await this.webhooks.retryLater(hook, this.serverId, {
+      batchEndSeq: (batch.at(-1) as StoredEvent).seq,
+      failingSince,
+      // The last retry falls on the end of the window rather than past it.
+      nextAttemptAt: Math.min(now + backoffMs(hook.attempts + 1, this.options), giveUpAt),
+      error,
+    });
+  }
+
+  /** POSTs one batch; undefined on a 2xx, else what went wrong. */
+  private async post(hook: WebhookRow, batch: StoredEvent[]): Promise<string | undefined> {
+    const body = `{"events":[${batch.map((e) => e.body).join(',')}]}`;
+    try {
+      const response = await fetch(hook.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signatureHeader(hook.secret, body) },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.requestTimeoutMs)]),
+      });
+      await response.body?.cancel();
+      return response.status >= 200 && response.status < 300 ? undefined : `The receiver answered HTTP ${response.status}.`;
+    } catch (err) {
+      const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+      return `The request failed: ${cause}`;
+    }
+  }
+}

@@ -1,0 +1,49 @@
+// Action flows (CONTRACT §5): a request that sends a template's card, and its answer.
+import { Type, type Static } from '@sinclair/typebox';
+import { CardStatusSchema } from './cards.js';
+import { CardOptionsSchema } from './definition.js';
+
+/** One request sends to at most this many users (more → 400 too_many_targets). */
+export const MAX_TARGETS = 10_000;
+
+export const UserTargetSchema = Type.Object(
+  {
+    type: Type.Literal('user'),
+    targetUserIds: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const FlowPayloadSchema = Type.Object(
+  {
+    variables: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    cardOptions: Type.Optional(CardOptionsSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const FlowSchema = Type.Object(
+  {
+    eventName: Type.Optional(Type.String({ maxLength: 200 })),
+    target: UserTargetSchema,
+    payload: Type.Optional(FlowPayloadSchema),
+  },
+  { additionalProperties: false },
+);
+export type Flow = Static<typeof FlowSchema>;
+
+export const FlowRequestSchema = Type.Object({ flows: Type.Array(FlowSchema, { minItems: 1 }) }, { additionalProperties: false });
+export type FlowRequest = Static<typeof FlowRequestSchema>;
+
+export const SentCardSchema = Type.Object({
+  userId: Type.String(),
+  cardInstanceId: Type.String(),
+  lifecycleId: Type.String(),
+  flowInstanceId: Type.String(),
+  status: CardStatusSchema,
+});
+export type SentCard = Static<typeof SentCardSchema>;
+
+export const SendResultSchema = Type.Object({ flowInvocationId: Type.String(), cards: Type.Array(SentCardSchema) });
+export type SendResult = Static<typeof SendResultSchema>;
