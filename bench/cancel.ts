@@ -13,7 +13,7 @@ import { PLATFORM_MAIN, percentiles, spawnServer } from './support.js';
 
 const CARDS = Number(process.env.BENCH_CANCEL_CARDS ?? 1_000_000);
 const USERS = Math.max(1, Math.floor(CARDS / 10));
-const KEY = 'bench-bootstrap-key';
+const KEY = 'bench-bootstrap-key-at-least-32-characters';
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
 const fresh = await freshStore(process.env.DATABASE_URL ? 'postgres' : 'sqlite');

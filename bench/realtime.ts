@@ -15,7 +15,7 @@ import { PLATFORM_MAIN, percentiles, spawnServer } from './support.js';
 const OTHERS = Number(process.env.BENCH_OTHER_SOCKETS ?? 1000);
 const HOLD = Number(process.env.BENCH_HELD_SOCKETS ?? 10_000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
-const KEY = 'bench-bootstrap-key';
+const KEY = 'bench-bootstrap-key-at-least-32-characters';
 const JWT_SECRET = 'bench-jwt-secret-bench-jwt-secret';
 const jwtKey = new TextEncoder().encode(JWT_SECRET);
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };

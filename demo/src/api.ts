@@ -1,14 +1,6 @@
-// The demo's calls to the platform API, with the demo key from GET /demo/key (served only
-// by a server started with --demo, to callers on the same machine).
-let keyPromise: Promise<string> | undefined;
-
-async function demoKey(): Promise<string> {
-  keyPromise ??= fetch('/demo/key').then(async (res) => {
-    if (!res.ok) throw new Error(`GET /demo/key: ${res.status}`);
-    return ((await res.json()) as { key: string }).key;
-  });
-  return keyPromise;
-}
+// The demo's calls to the platform API go through /demo/api/…, which a server started with
+// --demo answers for its own pages on this machine only, adding its credential itself: the
+// page never holds a key.
 
 export interface ApiResult<T> {
   status: number;
@@ -16,9 +8,8 @@ export interface ApiResult<T> {
 }
 
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
-  const headers: Record<string, string> = { authorization: `Bearer ${await demoKey()}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  const res = await fetch(`/demo/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }

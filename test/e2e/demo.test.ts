@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-const KEY = 'e2e-bootstrap-key';
+const KEY = 'e2e-bootstrap-key-at-least-32-characters';
 const SHOTS = 'test-results/screenshots';
 const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 

@@ -328,3 +328,10 @@ describe('event batches', () => {
     expect(e.id).to.match(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('own keys only', () => {
+  it('a runtime variable named like an inherited property fills nothing', () => {
+    expect(fillText('[!{constructor}][!{toString}][!{__proto__}]', {})).to.equal('[][][]');
+    expect(fillUrl('https://x.test/?v=!{constructor}', {})).to.equal('https://x.test/?v=');
+  });
+});

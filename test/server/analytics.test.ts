@@ -221,7 +221,8 @@ for (const kind of STORE_KINDS) {
     });
 
     test('insights count distinct cards per template, with rates against sent', async () => {
-      const insightsTemplate = await publishedTemplate(server);
+      // Votes count only on cards that take them (the end-user API refuses the others).
+      const insightsTemplate = await publishedTemplate(server, { definition: { voting: 'both', blocks: [{ type: 'headline', content: 'Hello {{name}}' }] } });
       const quietTemplate = await publishedTemplate(server);
       const users = Array.from({ length: 4 }, () => `ins-${randomUUID()}`);
       const sent = await send(server, insightsTemplate, users);

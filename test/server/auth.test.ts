@@ -163,7 +163,7 @@ describe('authentication', () => {
     assert.equal((await server.api('GET', '/v1/cards', undefined, res.body.token)).status, 401);
 
     const verify = server.platform.services.tokens;
-    assert.deepEqual(await verify.verifyEndUserToken(res.body.token), { userId: 'user-42', expiresAt: (claims.exp as number) * 1000 });
+    assert.deepEqual(await verify.verifyEndUserToken(res.body.token), { userId: 'user-42', expiresAt: (claims.exp as number) * 1000, issuedAt: (claims.iat as number) * 1000 });
     const jwtSecret = (await server.platform.services.store.db.selectFrom('settings').select('value').where('key', '=', 'jwt_secret').executeTakeFirstOrThrow()).value;
     const noExp = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('user-42').sign(new TextEncoder().encode(jwtSecret));
     assert.deepEqual(await verify.verifyEndUserToken(noExp), { error: 'invalid' });

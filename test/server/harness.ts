@@ -7,7 +7,7 @@ import pg from 'pg';
 import { buildPlatform, type AppConfig, type Platform } from '../../packages/card-stream-server/src/app.js';
 import type { StoreOptions } from '../../packages/card-stream-server/src/store/database.js';
 
-export const BOOTSTRAP_KEY = 'test-bootstrap-key';
+export const BOOTSTRAP_KEY = 'test-bootstrap-key-at-least-32-characters';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -69,9 +69,11 @@ export interface TestServer {
 
 export async function startServer(
   store: StoreOptions,
-  extra: Partial<Pick<AppConfig, 'demo' | 'realtime' | 'cancelJobs' | 'channelDailyCardLimit' | 'webhooks'>> = {},
+  extra: Partial<Pick<AppConfig, 'demo' | 'realtime' | 'cancelJobs' | 'channelDailyCardLimit' | 'webhooks' | 'requestTimeoutMs'>> = {},
 ): Promise<TestServer> {
-  const platform = await buildPlatform({ store, bootstrapKey: BOOTSTRAP_KEY, ...extra, demo: extra.demo ?? false });
+  // Test receivers listen on 127.0.0.1, which webhooks refuse unless the operator allows it.
+  const webhooks = { allowPrivate: true, ...extra.webhooks };
+  const platform = await buildPlatform({ store, bootstrapKey: BOOTSTRAP_KEY, ...extra, webhooks, demo: extra.demo ?? false });
   await platform.app.listen({ port: 0, host: '127.0.0.1' });
   const address = platform.app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -167,7 +167,8 @@ for (const kind of STORE_KINDS) {
     test("an action replayed with the same id applies once; another user's card is out of reach", async () => {
       const [ada, eve] = [user(), user()];
       const [adaToken, eveToken] = [await endUserToken(server, ada), await endUserToken(server, eve)];
-      const cardId = (await send(server, templateId, [ada])).body.cards[0].cardInstanceId;
+      const voting = await publishedTemplate(server, { definition: { voting: 'both', blocks: [{ type: 'headline', content: 'Hello {{name}}' }] } });
+      const cardId = (await send(server, voting, [ada])).body.cards[0].cardInstanceId;
       const { socket } = await connect(adaToken);
 
       // Eve can neither see nor act on Ada's card: it is answered as if it did not exist.
@@ -274,9 +275,9 @@ for (const kind of STORE_KINDS) {
       const displayed = event('card-displayed', { cardContext: { cardInstanceId: cardId }, streamContext: { displayMode: 'stream' } });
       const first = await server.api('POST', '/v1/sdk/events', { events: [event('sdk-initialized'), displayed, displayed] }, token);
       assert.equal(first.status, 200, JSON.stringify(first.body));
-      assert.deepEqual(first.body, { accepted: 2, duplicates: 1 });
+      assert.deepEqual(first.body, { accepted: 2, duplicates: 1, refused: [] });
       const again = await server.api('POST', '/v1/sdk/events', { events: [displayed] }, token);
-      assert.deepEqual(again.body, { accepted: 0, duplicates: 1 });
+      assert.deepEqual(again.body, { accepted: 0, duplicates: 1, refused: [] });
 
       const stored = await server.platform.services.store.db.selectFrom('analytics_events').selectAll().where('id', '=', displayed.id).executeTakeFirstOrThrow();
       const body = JSON.parse(stored.body);
@@ -288,19 +289,26 @@ for (const kind of STORE_KINDS) {
 
       const count = async () => Number((await server.platform.services.store.db.selectFrom('analytics_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
       const before = await count();
-      const refusals = [
-        { events: Array.from({ length: 101 }, () => event('sdk-initialized')) },
-        { events: [event('sdk-initialized'), event('card-displayed', { cardContext: { cardInstanceId: eveCard } })] },
-        { events: [event('card-published')] },
-        { events: [event('sdk-initialized', { endUserId: eve })] },
-        { events: [event('card-voted-down', { properties: { reason: 'other', message: 'x'.repeat(281) } })] },
-        { events: [event('sdk-initialized', { timestamp: 'yesterday' })] },
-      ];
-      for (const body of refusals) {
-        const refused = await server.api('POST', '/v1/sdk/events', body, token);
-        assert.equal(refused.status, 400, JSON.stringify(body).slice(0, 200));
-      }
-      assert.equal(await count(), before, 'a refused batch stores nothing');
+      const tooMany = await server.api('POST', '/v1/sdk/events', { events: Array.from({ length: 101 }, () => event('sdk-initialized')) }, token);
+      assert.equal(tooMany.status, 400, 'more than 100 events is refused whole');
+      assert.equal(await count(), before);
+      // Each event is judged on its own: a bad one is listed, and the good ones beside it are kept.
+      const bad = [
+        [event('card-displayed', { cardContext: { cardInstanceId: eveCard } }), 'not_your_card'],
+        [event('card-published'), 'invalid_event'],
+        [event('sdk-initialized', { endUserId: eve }), 'invalid_event'],
+        [event('card-voted-down', { properties: { reason: 'other', message: 'x'.repeat(281) } }), 'invalid_event'],
+        [event('sdk-initialized', { timestamp: 'yesterday' }), 'invalid_event'],
+      ] as const;
+      const good = event('sdk-initialized');
+      const mixed = await server.api('POST', '/v1/sdk/events', { events: [bad[0][0], good, ...bad.slice(1).map(([e]) => e)] }, token);
+      assert.equal(mixed.status, 200, JSON.stringify(mixed.body));
+      assert.equal(mixed.body.accepted, 1);
+      assert.deepEqual(
+        mixed.body.refused.map((r: { index: number; code: string }) => [r.index, r.code]),
+        [[0, bad[0][1]], ...bad.slice(1).map(([, code], i) => [i + 2, code])],
+      );
+      assert.equal(await count(), before + 1, 'only the good event is stored');
     });
 
     test('heartbeats both ways; a silent socket is closed', async () => {

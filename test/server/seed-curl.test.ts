@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const TOKEN = 'seed-curl-key';
+const TOKEN = 'seed-curl-key-at-least-32-characters-long';
 
 const portFree = (port: number) =>
   new Promise<boolean>((resolve) => {

@@ -5,7 +5,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import { buildServices, type ServiceConfig, type Services } from './services.js';
-import { installErrorHandling } from './http/errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errors.js';
 import { BODY_LIMIT, installBodyParsers } from './http/body-parsers.js';
 import { installCors } from './http/cors.js';
 import { installGuard } from './http/platform-guard.js';
@@ -27,7 +27,11 @@ import type { App } from './routes/types.js';
 
 export interface AppConfig extends ServiceConfig {
   logger?: FastifyServerOptions['logger'];
+  /** A request whose headers and body have not all arrived by then is dropped; default 30 s. */
+  requestTimeoutMs?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface Platform {
   app: App;
@@ -37,9 +41,16 @@ export interface Platform {
 }
 
 export async function buildPlatform(config: AppConfig): Promise<Platform> {
+  const requestTimeout = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app: App = Fastify({
     logger: config.logger ?? false,
     bodyLimit: BODY_LIMIT,
+    // A body sent a byte at a time would otherwise hold its connection open forever. Node
+    // takes the larger of the two timeouts as the request's limit, so the headers' is the smaller.
+    requestTimeout,
+    http: { connectionsCheckingInterval: Math.min(1000, requestTimeout), headersTimeout: Math.min(10_000, requestTimeout) },
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -70,7 +81,7 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   channelRoutes(app, services);
   channelPageRoutes(app, services);
   staticRoutes(app);
-  if (config.demo) demoRoutes(app, services);
+  if (config.demo) await demoRoutes(app, services);
 
   return { app, services, generatedCredential: platform.generatedCredential };
 }

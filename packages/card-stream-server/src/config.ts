@@ -9,6 +9,22 @@ export interface ServerConfig extends AppConfig {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
+function wholeNumber(text: string, name: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of at least ${min}, not "${text}".`);
+  return n;
+}
+
+/** A secret that signs tokens or opens every route is refused when it can be guessed. */
+export const MIN_SECRET_LENGTH = 32;
+
+function strongSecret(value: string, name: string): string {
+  if (value.length < MIN_SECRET_LENGTH) {
+    throw new Error(`${name} must be at least ${MIN_SECRET_LENGTH} characters (it has ${value.length}): use a long random value, e.g. from \`openssl rand -base64 32\`.`);
+  }
+  return value;
+}
+
 export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
   // node:util parseArgs on Node 20 has no negated booleans, so --no-demo is taken out first.
   const noDemo = argv.includes('--no-demo');
@@ -41,14 +57,10 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig
 
   const config: ServerConfig = { port, host, demo, store };
   const bootstrapKey = values['bootstrap-key'] ?? env.BOOTSTRAP_KEY;
-  if (bootstrapKey) config.bootstrapKey = bootstrapKey;
-  if (env.JWT_SECRET) config.jwtSecret = env.JWT_SECRET;
-  if (env.CHANNEL_DAILY_CARD_LIMIT !== undefined) {
-    const limit = Number(env.CHANNEL_DAILY_CARD_LIMIT);
-    if (!Number.isInteger(limit) || limit < 0) {
-      throw new Error(`CHANNEL_DAILY_CARD_LIMIT must be a whole number of cards, not "${env.CHANNEL_DAILY_CARD_LIMIT}".`);
-    }
-    config.channelDailyCardLimit = limit;
-  }
+  if (bootstrapKey) config.bootstrapKey = strongSecret(bootstrapKey, '--bootstrap-key (BOOTSTRAP_KEY)');
+  if (env.JWT_SECRET) config.jwtSecret = strongSecret(env.JWT_SECRET, 'JWT_SECRET');
+  if (env.WEBHOOK_ALLOW_PRIVATE !== undefined) config.webhooks = { allowPrivate: env.WEBHOOK_ALLOW_PRIVATE === '1' };
+  if (env.SOCKETS_PER_ADDRESS !== undefined) config.realtime = { maxSocketsPerAddress: wholeNumber(env.SOCKETS_PER_ADDRESS, 'SOCKETS_PER_ADDRESS', 1) };
+  if (env.CHANNEL_DAILY_CARD_LIMIT !== undefined) config.channelDailyCardLimit = wholeNumber(env.CHANNEL_DAILY_CARD_LIMIT, 'CHANNEL_DAILY_CARD_LIMIT', 0);
   return config;
 }

@@ -49,6 +49,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  // Start-up refusals (a held data directory, an unreachable database) are one clear line.
+  console.error(err instanceof Error ? err.message : String(err));
+  if (process.env.LOG_LEVEL === 'debug' && err instanceof Error) console.error(err.stack);
   process.exit(1);
 });

@@ -96,7 +96,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   // On a SQLite file the SQLite worker writes too (cancel-jobs/sqlite-worker.ts); the gate
   // lets this thread's statements go first.
   const writeGate = config.store.kind === 'sqlite' ? createWriteGate() : undefined;
-  const store = await openStore(config.store, writeGate);
+  const store = await openStore(config.store, writeGate, (message) => log.warn(message));
   const { db } = store;
   const platformSecret = await settingOrCreate(db, 'platform_token_secret', newSecret);
   const jwtSecret = config.jwtSecret ?? (await settingOrCreate(db, 'jwt_secret', newSecret));
@@ -122,7 +122,8 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const cancelExecutor = writeGate
     ? new WorkerExecutor({ store: config.store, writeGate, owner: serverId, options: cancelOptions }, bus, logError('SQLite worker failed'))
     : new InThreadExecutor(db, cards, serverId, cancelOptions);
-  const webhooks = new WebhookRepository(db);
+  const webhookOptions = { ...DEFAULT_WEBHOOK_OPTIONS, ...config.webhooks };
+  const webhooks = new WebhookRepository(db, { allowPrivate: webhookOptions.allowPrivate });
 
   const services: Services = {
     store,
@@ -150,7 +151,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     webhooks,
     eventHorizon(db, store.kind),
     serverId,
-    { ...DEFAULT_WEBHOOK_OPTIONS, ...config.webhooks },
+    webhookOptions,
     logError('webhook delivery failed'),
   );
   // With PostgreSQL, other servers' changes arrive as notices (docs/protocol.md, "Fan-out").

@@ -1,10 +1,14 @@
 // Pieces every wire shape uses: the error body of CONTRACT §3, string enums, keyset pages.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Kind, Type, TypeRegistry, type Static, type TSchema } from '@sinclair/typebox';
+
+// Registered so TypeBox's own checker (Value, TypeCompiler) knows StringEnum too; Ajv and
+// the OpenAPI document see a plain JSON Schema enum.
+TypeRegistry.Set<{ enum: string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value));
 
 /** A string from a fixed list, as a JSON Schema `enum` (Ajv then names the allowed values
  * in its error, and OpenAPI shows a plain enum rather than a union of constants). */
 export const StringEnum = <const T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
-  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+  Type.Unsafe<T[number]>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...options });
 
 /** A whole number sent as query text (query strings are never coerced). */
 export const DigitsSchema = (description: string) => Type.String({ pattern: '^[0-9]{1,9}$', description });

@@ -116,12 +116,33 @@ export const SdkEventUploadSchema = Type.Object(
 );
 export type SdkEventUpload = Static<typeof SdkEventUploadSchema>;
 
-/** `POST /v1/sdk/events`. */
+/** `POST /v1/sdk/events`. Each event is judged on its own (a bad one never costs the others
+ * their place), so the envelope takes any object and the server checks each against
+ * SdkEventUploadSchema. */
 export const SdkEventsRequestSchema = Type.Object(
-  { events: Type.Array(SdkEventUploadSchema, { minItems: 1, maxItems: MAX_EVENTS_PER_UPLOAD }) },
+  {
+    events: Type.Array(Type.Unsafe<unknown>({ type: 'object', description: 'an SdkEventUpload (docs/protocol.md)' }), {
+      minItems: 1,
+      maxItems: MAX_EVENTS_PER_UPLOAD,
+    }),
+  },
   { additionalProperties: false },
 );
-export const SdkEventsResultSchema = Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() });
+
+/** An uploaded event the server did not keep, and why; the others in its upload were kept. */
+export const RefusedEventSchema = Type.Object({
+  index: Type.Integer({ description: 'its place in the upload' }),
+  id: Type.Optional(Type.String()),
+  code: Type.String({ description: 'invalid_event | not_your_card | vote_not_offered' }),
+  message: Type.String(),
+});
+export type RefusedEvent = Static<typeof RefusedEventSchema>;
+
+export const SdkEventsResultSchema = Type.Object({
+  accepted: Type.Integer({ description: 'events stored' }),
+  duplicates: Type.Integer({ description: 'events whose id was already stored (or repeated in the upload)' }),
+  refused: Type.Array(RefusedEventSchema),
+});
 export type SdkEventsResult = Static<typeof SdkEventsResultSchema>;
 
 // ---- WebSocket `/v1/sdk/socket` ----
@@ -179,6 +200,8 @@ export const CLOSE_CODES = {
   heartbeatTimeout: 4000,
   slowConsumer: 4001,
   channelNotFound: 4404,
+  /** Too many sockets from one address, or too many messages on one socket: reconnect later. */
+  tooMany: 4029,
   serverShutdown: 1001,
 } as const;
 

@@ -15,7 +15,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-export const BOOTSTRAP_KEY = 'sdk-test-bootstrap-key';
+export const BOOTSTRAP_KEY = 'sdk-test-bootstrap-key-at-least-32-chars';
 
 /** A TCP path to the platform that tests can cut (offline) or use to refuse WebSocket upgrades. */
 class Network {

@@ -5,7 +5,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { ROLES, type CreatedCredential, type Credential, type Role } from '../../../protocol/src/auth.js';
-import { Conflict, NotFound } from '../errors.js';
+import { Conflict, Forbidden, NotFound } from '../errors.js';
 
 export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 export const generateSecret = (): string => `css_${randomBytes(32).toString('base64url')}`;
@@ -18,6 +18,15 @@ const toCredential = (row: { client_id: string; roles: string; created: number }
 
 export class CredentialRepository {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /** A credential made by another may hold only roles its maker holds. */
+  async createBy(maker: Credential, roles: Role[]): Promise<CreatedCredential> {
+    const missing = roles.filter((role) => !maker.roles.includes(role));
+    if (missing.length) {
+      throw new Forbidden('role_not_held', `A credential can grant only roles it holds; this one lacks ${missing.map((r) => `"${r}"`).join(', ')}.`);
+    }
+    return this.create(roles);
+  }
 
   async create(roles: Role[], clientId: string = randomUUID()): Promise<CreatedCredential> {
     const clientSecret = generateSecret();

@@ -2,7 +2,7 @@
 // template or a send gives them, then resolved for one send.
 import type { CardOptions } from '../../../protocol/src/cards.js';
 import { InvalidInput } from '../errors.js';
-import { parseDuration, parseInstant } from '../time.js';
+import { parseDuration, parseInstant, withinReach } from '../time.js';
 
 /** A card's options as one send resolves them. */
 export interface ResolvedOptions {
@@ -18,14 +18,17 @@ export function checkCardOptions(options: CardOptions | undefined, where: string
   if (!options) return;
   for (const key of ['expires', 'embargo'] as const) {
     const value = options[key];
-    if (value !== undefined && parseInstant(value) === undefined) {
+    if (value === undefined) continue;
+    const at = parseInstant(value);
+    if (at === undefined) {
       throw new InvalidInput('invalid_time', `${where}.${key} "${value}" is not an ISO 8601 time with Z or an offset.`, `${where}.${key}`);
     }
+    if (!withinReach(at)) throw new InvalidInput('invalid_time', `${where}.${key} is more than 100 years ahead.`, `${where}.${key}`);
   }
   if (options.expiresInterval !== undefined && !parseDuration(options.expiresInterval)) {
     throw new InvalidInput(
       'invalid_duration',
-      `${where}.expiresInterval "${options.expiresInterval}" is not an ISO 8601 duration such as PT10S or P2D.`,
+      `${where}.expiresInterval "${options.expiresInterval}" is not an ISO 8601 duration such as PT10S or P2D, of at most 100 years.`,
       `${where}.expiresInterval`,
     );
   }

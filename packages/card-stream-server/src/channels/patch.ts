@@ -34,10 +34,12 @@ const BLOCK_SCHEMAS = {
 
 const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Sets each field of `patch` on `target`; null removes the field. */
-function merge(target: Fields, patch: Fields): Fields {
+/** Sets each field of `patch` on `target`; null removes the field. A `__proto__` field
+ * (an own key after JSON.parse) would set the result's prototype instead: refused. */
+function merge(target: Fields, patch: Fields, where: string): Fields {
   const result = { ...target };
   for (const [key, value] of Object.entries(patch)) {
+    if (key === '__proto__') throw new InvalidInput('invalid_patch', `${where}: "__proto__" is not a field.`);
     if (value === null) delete result[key];
     else result[key] = value;
   }
@@ -53,33 +55,33 @@ function patchButtons(block: Fields, patches: unknown, where: string): Fields {
     }
     const index = buttons.findIndex((b) => b.id === item.id);
     if (index < 0) throw new InvalidInput('unknown_button', `${where}.buttons[${i}]: the block has no button "${item.id}".`);
-    if ('id' in item.patch) throw new InvalidInput('invalid_patch', `${where}.buttons[${i}]: a button's id cannot change.`);
-    buttons[index] = merge(buttons[index] as Fields, item.patch);
+    if (Object.hasOwn(item.patch, 'id')) throw new InvalidInput('invalid_patch', `${where}.buttons[${i}]: a button's id cannot change.`);
+    buttons[index] = merge(buttons[index] as Fields, item.patch, `${where}.buttons[${i}]`);
   });
   return { ...block, buttons };
 }
 
 function patchBlock(block: StoredChannelBlock, patch: Fields, where: string): StoredChannelBlock {
   for (const key of ['id', 'type']) {
-    if (key in patch) throw new InvalidInput('invalid_patch', `${where}: a block's ${key} cannot change.`);
+    if (Object.hasOwn(patch, key)) throw new InvalidInput('invalid_patch', `${where}: a block's ${key} cannot change.`);
   }
   let result: Fields = block;
   const rest = { ...patch };
   if (block.type === 'kv') {
-    if ('rows' in rest && 'append_rows' in rest) {
+    if (Object.hasOwn(rest, 'rows') && Object.hasOwn(rest, 'append_rows')) {
       throw new InvalidInput('invalid_patch', `${where}: send either rows (replace them) or append_rows (add to them), not both.`);
     }
-    if ('append_rows' in rest) {
+    if (Object.hasOwn(rest, 'append_rows')) {
       if (!Array.isArray(rest.append_rows)) throw new InvalidInput('invalid_patch', `${where}.append_rows must be a list of { key, value }.`);
       result = { ...result, rows: [...block.rows, ...rest.append_rows] };
       delete rest.append_rows;
     }
   }
-  if (block.type === 'button' && 'buttons' in rest) {
+  if (block.type === 'button' && Object.hasOwn(rest, 'buttons')) {
     result = patchButtons(result, rest.buttons, where);
     delete rest.buttons;
   }
-  result = merge(result, rest);
+  result = merge(result, rest, where);
   const schema = BLOCK_SCHEMAS[block.type];
   if (!Value.Check(schema, result)) {
     const error = Value.Errors(schema, result).First();

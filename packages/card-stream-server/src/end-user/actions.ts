@@ -12,6 +12,7 @@ import type { CardRow } from '../cards/row.js';
 import { snoozeUntil } from '../cards/snooze.js';
 import { iso } from '../time.js';
 import { checkInputValues } from './inputs.js';
+import { checkOffered } from './offered.js';
 import { Conflict, InvalidInput, NotFound } from '../errors.js';
 
 export class EndUserActions {
@@ -65,6 +66,8 @@ export class EndUserActions {
     until: number | undefined,
     now: number,
   ): Promise<CardRow> {
+    const definition = JSON.parse(card.definition) as CardDefinition;
+    const offered = checkOffered(definition, request);
     const act = async (action: CardAction, extra: { completionPayload?: unknown; snoozeUntil?: number } = {}) => {
       const filter = { cardInstanceId: card.card_instance_id, userId: card.user_id };
       const { changed } = await this.cards.actIn(tx, record, filter, action, { multiple: false, cap: 1, actionSource: 'user', ...extra });
@@ -76,11 +79,10 @@ export class EndUserActions {
         return act('dismiss');
       case 'snooze':
         return act('snooze', { snoozeUntil: until });
-      case 'complete': {
-        const definition = JSON.parse(card.definition) as CardDefinition;
-        if (request.values) checkInputValues(definition, request.values);
-        return act('complete', { completionPayload: completionPayload(request.payload, request.values) });
-      }
+      case 'complete':
+        checkInputValues(definition, request.values ?? {});
+        // The payload is the pressed button's, from the definition; one the client sends is not taken.
+        return act('complete', { completionPayload: completionPayload(offered.submitPayload, request.values) });
       case 'vote': {
         const properties: Record<string, unknown> = {};
         if (request.reason !== undefined) properties.reason = request.reason;

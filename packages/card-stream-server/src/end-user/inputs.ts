@@ -23,7 +23,7 @@ export function checkInputValues(definition: CardDefinition, values: Record<stri
     if (!inputs.has(name)) throw invalid(name, 'is not an input of this card');
   }
   for (const [name, input] of inputs) {
-    const value = values[name];
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
     const empty = value === undefined || value === '' || (input.kind === 'checkbox' && value === false);
     if (empty) {
       if (input.required) throw invalid(name, 'is required');

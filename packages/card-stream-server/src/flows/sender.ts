@@ -43,7 +43,7 @@ export class FlowSender {
 
     flows.forEach((flow, index) => {
       const variables = stringVariables(flow.payload?.variables);
-      const missing = [...placeholders].filter((name) => !(name in variables));
+      const missing = [...placeholders].filter((name) => !Object.hasOwn(variables, name));
       if (missing.length) {
         throw new InvalidInput('missing_variables', `flows[${index}] has no value for: ${missing.join(', ')}.`, `flows[${index}].payload.variables`);
       }

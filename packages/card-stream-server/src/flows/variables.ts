@@ -18,7 +18,7 @@ export function placeholdersIn(value: unknown, found = new Set<string>()): Set<s
  * contains `{{…}}` is inserted literally and never expanded again. */
 export function fillPlaceholders<T>(value: T, variables: Record<string, string>): T {
   const fill = (v: unknown): unknown => {
-    if (typeof v === 'string') return v.replace(PLACEHOLDER, (_, name: string) => variables[name] ?? '');
+    if (typeof v === 'string') return v.replace(PLACEHOLDER, (_, name: string) => (Object.hasOwn(variables, name) ? (variables[name] as string) : ''));
     if (Array.isArray(v)) return v.map(fill);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]));
     return v;

@@ -1,7 +1,7 @@
 // The one error handler: every 4xx/5xx is { error: { code, message } } (CONTRACT §3). Domain
 // errors (../errors.ts) map to a status by their kind; schema validation failures name the
 // field at fault; anything else is a 500 that hides its text.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
 import { Conflict, DomainError, Forbidden, InvalidInput, InvalidState, LimitReached, NotFound, Unauthorized } from '../errors.js';
 
 const STATUS_OF: [new (...args: never[]) => DomainError, number][] = [
@@ -96,3 +96,38 @@ export function installErrorHandling(app: FastifyInstance): void {
     });
   });
 }
+
+/**
+ * Fastify's own refusals before a route runs (a malformed URL, a path parameter over the
+ * router's length), answered with the same body as every other error.
+ */
+export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (err, _request, reply) => {
+  const status = err.statusCode ?? 400;
+  const code = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'uri_too_long' : 'bad_url';
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path segment is too long.' : 'The URL is not valid (a malformed %-escape?).';
+  void (reply as FastifyReply).code(status).send({ error: { code, message } });
+};
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'The request line and headers are larger than 16 KB.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'The request did not arrive in time.'],
+};
+
+/**
+ * Requests Node's HTTP parser refuses before fastify sees them (headers over 16 KB, bytes
+ * that are not HTTP, a request too slow to arrive): answered with the error body of CONTRACT
+ * §3, then the connection is closed.
+ */
+export const clientErrorHandler: NonNullable<FastifyServerOptions['clientErrorHandler']> = (err, socket) => {
+  if (!socket.writable || ('code' in err && err.code === 'ECONNRESET')) {
+    socket.destroy(err);
+    return;
+  }
+  const [status, code, message] = CLIENT_ERRORS[String((err as { code?: string }).code)] ?? [400, 'bad_request', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+};
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };

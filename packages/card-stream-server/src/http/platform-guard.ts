@@ -36,3 +36,9 @@ export function installGuard(app: FastifyInstance, resolver: CredentialResolver)
     request.credential = credential;
   });
 }
+
+/** The caller of a route with `config.role` (set by the guard above). */
+export function credentialOf(request: FastifyRequest): Credential {
+  if (!request.credential) throw new Unauthorized('unauthorized', 'A platform credential is required.');
+  return request.credential;
+}

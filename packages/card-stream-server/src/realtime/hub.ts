@@ -14,6 +14,8 @@ export interface HubOptions extends SessionOptions {
   pingIntervalMs: number;
   /** A socket silent for longer than this is closed. */
   idleTimeoutMs: number;
+  /** Sockets one address may hold at once (SOCKETS_PER_ADDRESS); the next is closed with 4029. */
+  maxSocketsPerAddress: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = {
@@ -22,12 +24,17 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   idleTimeoutMs: 60_000,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxReplay: 1000,
+  maxSocketsPerAddress: 1000,
+  messageBurst: 100,
+  messagesPerSecond: 20,
 };
 
 export class SocketHub implements SessionHost {
   private readonly users = new Map<string, Set<SocketSession>>();
   private readonly channelViewers = new Map<string, Set<SocketSession>>();
   private readonly pending = new Set<SocketSession>();
+  /** Open sockets by the address they came from. */
+  private readonly perAddress = new Map<string, number>();
   private unsubscribe: (() => void) | undefined;
   private unsubscribeChannels: (() => void) | undefined;
   private sweep: NodeJS.Timeout | undefined;
@@ -55,7 +62,18 @@ export class SocketHub implements SessionHost {
     for (const session of this.sessions()) session.close(1001, 'The server is shutting down.');
   }
 
-  accept(socket: WebSocket): void {
+  accept(socket: WebSocket, address: string): void {
+    const open = this.perAddress.get(address) ?? 0;
+    if (open >= this.options.maxSocketsPerAddress) {
+      socket.close(CLOSE_CODES.tooMany, 'Too many sockets from this address: close some, or try again later.');
+      return;
+    }
+    this.perAddress.set(address, open + 1);
+    socket.once('close', () => {
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    });
     this.pending.add(new SocketSession(socket, this));
   }
 

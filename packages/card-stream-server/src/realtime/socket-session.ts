@@ -21,6 +21,9 @@ export interface SessionOptions {
   maxBufferedBytes: number;
   /** Changes replayed one by one before a reload is cheaper. */
   maxReplay: number;
+  /** Messages a client may send at once, and per second after that; beyond, 4029. */
+  messageBurst: number;
+  messagesPerSecond: number;
 }
 
 export interface SessionHost {
@@ -62,6 +65,9 @@ export class SocketSession {
   private catchUpAgain = false;
   private closed = false;
   private inbox: Promise<void> = Promise.resolve();
+  /** Messages the client may still send now (a token bucket, refilled every message). */
+  private allowance: number;
+  private allowanceAt = Date.now();
   private readonly authTimer: NodeJS.Timeout;
   private expiryTimer: NodeJS.Timeout | undefined;
 
@@ -69,17 +75,28 @@ export class SocketSession {
     private readonly socket: WebSocket,
     private readonly host: SessionHost,
   ) {
+    this.allowance = host.options.messageBurst;
     this.authTimer = setTimeout(
       () => this.close(CLOSE_CODES.authTimeout, 'Send {"type":"auth","token":…} within 10 seconds.'),
       host.options.authTimeoutMs,
     );
     socket.on('message', (data: RawData, isBinary: boolean) => {
       this.lastSeen = Date.now();
+      if (!this.takeAllowance(this.lastSeen)) return this.close(CLOSE_CODES.tooMany, 'Too many messages: reconnect later.');
       // One message at a time, so an `auth` is settled before whatever follows it.
       this.inbox = this.inbox.then(() => this.receive(data, isBinary)).catch(() => this.close(1011, 'Internal error.'));
     });
     socket.on('close', () => this.dispose());
     socket.on('error', () => this.dispose());
+  }
+
+  private takeAllowance(now: number): boolean {
+    const { messageBurst, messagesPerSecond } = this.host.options;
+    this.allowance = Math.min(messageBurst, this.allowance + ((now - this.allowanceAt) / 1000) * messagesPerSecond);
+    this.allowanceAt = now;
+    if (this.allowance < 1) return false;
+    this.allowance -= 1;
+    return true;
   }
 
   /** Local changes of this user, in sequence order. */

@@ -14,6 +14,8 @@ import {
   type TokenResponse,
 } from '../../../protocol/src/auth.js';
 import { InvalidInput, Unauthorized } from '../errors.js';
+import { credentialOf } from '../http/platform-guard.js';
+import { RateLimiter } from '../http/rate-limit.js';
 import { errors, platformErrors } from './responses.js';
 import type { App, Services } from './types.js';
 
@@ -23,10 +25,19 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
-  return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+  try {
+    // RFC 6749 §2.3.1: the id and secret are form-encoded before they are joined.
+    return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
+  } catch {
+    return undefined; // not valid percent-encoding: no credentials at all
+  }
 }
 
+/** Failed token requests one address may make per minute before it is made to wait. */
+export const TOKEN_FAILURES_PER_MINUTE = 20;
+
 export function authRoutes(app: App, { credentials, resolver, tokens }: Pick<Services, 'credentials' | 'resolver' | 'tokens'>): void {
+  const failures = new RateLimiter(TOKEN_FAILURES_PER_MINUTE, 60_000, 'too_many_failures');
   app.post(
     '/oauth/token',
     {
@@ -37,10 +48,12 @@ export function authRoutes(app: App, { credentials, resolver, tokens }: Pick<Ser
         security: [],
         consumes: ['application/x-www-form-urlencoded', 'application/json'],
         body: TokenRequestSchema,
-        response: { 200: TokenResponseSchema, ...errors(400, 401) },
+        response: { 200: TokenResponseSchema, ...errors(400, 401, 429) },
       },
     },
     async (request): Promise<TokenResponse> => {
+      // Guessing secrets from one address stops after a few tries (for the rest of the minute).
+      failures.check(request.ip);
       if (request.body.grant_type !== 'client_credentials') {
         throw new InvalidInput('unsupported_grant_type', 'Only grant_type=client_credentials is supported.', 'grant_type');
       }
@@ -52,6 +65,7 @@ export function authRoutes(app: App, { credentials, resolver, tokens }: Pick<Ser
       }
       const credential = await credentials.findBySecret(secret);
       if (!credential || credential.clientId !== clientId) {
+        failures.take(request.ip);
         throw new Unauthorized('invalid_client', 'The client id and secret do not match a credential.');
       }
       const accessToken = await tokens.issueAccessToken(credential.clientId, credential.roles);
@@ -85,7 +99,7 @@ export function authRoutes(app: App, { credentials, resolver, tokens }: Pick<Ser
         response: { 201: CreatedCredentialSchema, ...platformErrors },
       },
     },
-    async (request, reply) => reply.code(201).send(await credentials.create(request.body.roles)),
+    async (request, reply) => reply.code(201).send(await credentials.createBy(credentialOf(request), request.body.roles)),
   );
 
   app.delete(

@@ -7,6 +7,7 @@ import {
   CancelPreviewSchema,
   MAX_CARDS_PER_JOB,
 } from '../../../protocol/src/cancel-jobs.js';
+import { credentialOf } from '../http/platform-guard.js';
 import { errors, platformErrors } from './responses.js';
 import type { App, Services } from './types.js';
 
@@ -39,7 +40,7 @@ export function cancelJobRoutes(app: App, { cancelJobs }: Pick<Services, 'cancel
       },
     },
     async (request, reply) => {
-      const requestedBy = request.credential?.clientId ?? 'unknown';
+      const requestedBy = credentialOf(request).clientId;
       const job = await cancelJobs.create(request.body.criteria, requestedBy);
       return reply.code(202).send({ id: job.id, status: job.status, statusUrl: `/v1/cancel-status/${job.id}` });
     },

@@ -10,6 +10,7 @@ import {
   CompleteBodySchema,
   SnoozeBodySchema,
   type CardActionResult,
+  type SnoozeBody,
 } from '../../../protocol/src/cards.js';
 import { InvalidInput } from '../errors.js';
 import { filterOf } from '../cards/filter.js';
@@ -89,7 +90,7 @@ export function cardRoutes(app: App, { cards }: Pick<Services, 'cards'>): void {
           cap: limitFrom(limit, DEFAULT_ACTION_CAP),
           actionSource: 'customer',
           completionPayload: action === 'complete' ? request.body : undefined,
-          snoozeUntil: action === 'snooze' ? snoozeUntil(request.body) : undefined,
+          snoozeUntil: action === 'snooze' ? snoozeUntil(request.body as SnoozeBody | undefined) : undefined,
         });
         return {
           data: result.changed.map((row) => ({

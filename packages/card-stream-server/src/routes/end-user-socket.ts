@@ -3,5 +3,5 @@
 import type { App, Services } from './types.js';
 
 export function endUserSocketRoutes(app: App, { hub }: Pick<Services, 'hub'>): void {
-  app.get('/v1/sdk/socket', { websocket: true, schema: { hide: true } }, (socket) => hub.accept(socket));
+  app.get('/v1/sdk/socket', { websocket: true, schema: { hide: true } }, (socket, request) => hub.accept(socket, request.ip));
 }

@@ -10,12 +10,16 @@ import {
   SdkFeedSchema,
 } from '../../../protocol/src/sdk.js';
 import { endUserOf } from '../http/end-user-guard.js';
+import { RateLimiter } from '../http/rate-limit.js';
 import { endUserErrors, errors } from './responses.js';
 import type { App, Services } from './types.js';
 
 const tags = ['sdk'];
+/** Analytics events one end user may upload per minute (each server counts its own). */
+export const USER_EVENTS_PER_MINUTE = 600;
 
 export function endUserRoutes(app: App, { feed, endUserActions, endUserEvents }: Pick<Services, 'feed' | 'endUserActions' | 'endUserEvents'>): void {
+  const eventQuota = new RateLimiter(USER_EVENTS_PER_MINUTE, 60_000, 'event_quota');
   app.get(
     '/v1/sdk/streams/:streamId/cards',
     {
@@ -48,7 +52,7 @@ export function endUserRoutes(app: App, { feed, endUserActions, endUserEvents }:
         tags,
         params: Type.Object({ cardInstanceId: Type.String({ minLength: 1, maxLength: 100 }) }),
         body: SdkActionRequestSchema,
-        response: { 200: SdkActionResultSchema, ...endUserErrors, ...errors(404, 409) },
+        response: { 200: SdkActionResultSchema, ...endUserErrors, ...errors(403, 404, 409) },
       },
     },
     async (request) => endUserActions.apply(endUserOf(request).userId, request.params.cardInstanceId, request.body),
@@ -63,9 +67,13 @@ export function endUserRoutes(app: App, { feed, endUserActions, endUserEvents }:
         summary: `Upload up to ${MAX_EVENTS_PER_UPLOAD} SDK analytics events`,
         tags,
         body: SdkEventsRequestSchema,
-        response: { 200: SdkEventsResultSchema, ...endUserErrors },
+        response: { 200: SdkEventsResultSchema, ...endUserErrors, ...errors(429) },
       },
     },
-    async (request) => endUserEvents.store(endUserOf(request).userId, request.body.events),
+    async (request) => {
+      const user = endUserOf(request);
+      eventQuota.take(user.userId, Date.now(), request.body.events.length);
+      return endUserEvents.store(user, request.body.events);
+    },
   );
 }

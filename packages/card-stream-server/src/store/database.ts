@@ -1,6 +1,5 @@
 // Opens the store: an embedded SQLite file (WAL, one writer), an in-memory SQLite, or
 // PostgreSQL from DATABASE_URL, and brings its schema up to date.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -9,6 +8,7 @@ import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 import { multiRowInsertMany, sqliteInsertMany, type InsertMany } from './insert-many.js';
 import { gatedDialect, type WriteGate } from './write-gate.js';
+import { holdDataDir, preparePrivateDir, STORE_FILE } from './data-dir.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -41,8 +41,8 @@ pg.types.setTypeParser(20, (v) => Number(v));
  * `writeGate`: on a SQLite file, the gate shared with the SQLite worker (write-gate.ts),
  * raised while this store's connection is in use.
  */
-export async function openStore(options: StoreOptions, writeGate?: WriteGate): Promise<Store> {
-  const store = options.kind === 'postgres' ? openPostgres(options.url, options.poolSize) : openSqlite(options, writeGate);
+export async function openStore(options: StoreOptions, writeGate?: WriteGate, warn: (message: string) => void = console.warn): Promise<Store> {
+  const store = options.kind === 'postgres' ? openPostgres(options.url, options.poolSize) : openSqlite(options, writeGate, warn);
   try {
     await migrate(store);
   } catch (err) {
@@ -52,11 +52,15 @@ export async function openStore(options: StoreOptions, writeGate?: WriteGate): P
   return store;
 }
 
-function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memory' }, writeGate?: WriteGate): Store {
+function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memory' }, writeGate: WriteGate | undefined, warn: (message: string) => void): Store {
   let file = ':memory:';
+  let held: { release(): void } | undefined;
   if (options.kind === 'sqlite') {
-    mkdirSync(options.dataDir, { recursive: true });
-    file = join(options.dataDir, 'card-stream.sqlite');
+    preparePrivateDir(options.dataDir, warn);
+    // Only the server's own connection holds the directory; the SQLite worker's store (no
+    // write gate) shares the hold of the server that started it.
+    if (writeGate) held = holdDataDir(options.dataDir);
+    file = join(options.dataDir, STORE_FILE);
   }
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
@@ -94,6 +98,7 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
     close: async () => {
       await readDb.destroy();
       await db.destroy();
+      held?.release();
     },
   };
 }

@@ -8,6 +8,7 @@
 import type { EventHorizon } from '../analytics/horizon.js';
 import type { StoredEvent } from '../analytics/events-query.js';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
+import { ForbiddenDestination, postOutbound } from './outbound.js';
 import type { WebhookRepository, WebhookRow } from './subscriptions.js';
 
 export interface WebhookOptions {
@@ -21,6 +22,8 @@ export interface WebhookOptions {
   requestTimeoutMs: number;
   /** How long a lease lasts; renewed before every batch, and longer than a request may take. */
   leaseMs: number;
+  /** WEBHOOK_ALLOW_PRIVATE=1: deliveries may go to internal addresses (outbound.ts). */
+  allowPrivate: boolean;
 }
 
 export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
@@ -30,6 +33,7 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
   retryForMs: 24 * 3600_000,
   requestTimeoutMs: 10_000,
   leaseMs: 60_000,
+  allowPrivate: false,
 };
 
 /** The wait before attempt `failures + 1`: initial, doubled each failure, capped. */
@@ -142,16 +146,18 @@ export class WebhookDispatcher {
   private async post(hook: WebhookRow, batch: StoredEvent[]): Promise<string | undefined> {
     const body = `{"events":[${batch.map((e) => e.body).join(',')}]}`;
     try {
-      const response = await fetch(hook.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signatureHeader(hook.secret, body) },
+      const { status } = await postOutbound(
+        new URL(hook.url),
         body,
-        redirect: 'manual',
-        signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.requestTimeoutMs)]),
-      });
-      await response.body?.cancel();
-      return response.status >= 200 && response.status < 300 ? undefined : `The receiver answered HTTP ${response.status}.`;
+        { 'content-type': 'application/json', [SIGNATURE_HEADER]: signatureHeader(hook.secret, body) },
+        {
+          policy: { allowPrivate: this.options.allowPrivate },
+          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.requestTimeoutMs)]),
+        },
+      );
+      return status >= 200 && status < 300 ? undefined : `The receiver answered HTTP ${status}.`;
     } catch (err) {
+      if (err instanceof ForbiddenDestination) return `Refused: ${err.message}`;
       const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
       return `The request failed: ${cause}`;
     }

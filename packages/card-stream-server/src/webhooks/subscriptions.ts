@@ -9,17 +9,22 @@ import { iso } from '../time.js';
 import { newestSeq, type StoredEvent } from '../analytics/events-query.js';
 import { ALL_EVENTS, MAX_DELIVERY_EVENTS, type Webhook, type WebhookInput, type WebhookStatus } from '../../../protocol/src/webhooks.js';
 import { InvalidInput } from '../errors.js';
+import { checkDestination, ForbiddenDestination, type OutboundPolicy } from './outbound.js';
 
 export type WebhookRow = WebhooksTable;
 
 const toWebhook = (row: WebhookRow): Webhook => ({ id: row.id, url: row.url, events: JSON.parse(row.events) as string[], created: iso(row.created) });
 
 export class WebhookRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Where webhooks may send (outbound.ts). */
+    private readonly policy: OutboundPolicy,
+  ) {}
 
   /** A new webhook receives the events stored after it was created. */
   async create({ url, events, secret }: WebhookInput): Promise<Webhook> {
-    checkUrl(url);
+    await checkUrl(url, this.policy);
     const names = events.includes(ALL_EVENTS) ? [ALL_EVENTS] : [...new Set(events)];
     const row: WebhookRow = {
       id: randomUUID(),
@@ -181,7 +186,7 @@ export class WebhookRepository {
   }
 }
 
-function checkUrl(text: string): void {
+async function checkUrl(text: string, policy: OutboundPolicy): Promise<void> {
   let url: URL | undefined;
   try {
     url = new URL(text);
@@ -190,5 +195,15 @@ function checkUrl(text: string): void {
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new InvalidInput('invalid_url', `url must be an absolute http:// or https:// URL; it was "${text}".`, 'url');
+  }
+  try {
+    await checkDestination(url, policy);
+  } catch (err) {
+    if (!(err instanceof ForbiddenDestination)) throw err;
+    throw new InvalidInput(
+      'webhook_url_not_allowed',
+      `Webhooks may not send to loopback, private, link-local or metadata addresses: ${err.message} (an operator can allow them with WEBHOOK_ALLOW_PRIVATE=1).`,
+      'url',
+    );
   }
 }

@@ -8,6 +8,7 @@ import { streamApiContext, type StreamApi } from '../context.js';
 import { renderBlock, type BlockContext, type ButtonBlock } from '../render/blocks.js';
 import { MEDIA_SCHEMES, safeUrl } from '../render/url.js';
 import { DEFAULT_STRINGS } from '../strings.js';
+import { ownEntry } from '../own.js';
 import { cardStyles } from './card.styles.js';
 
 type Panel = '' | 'menu' | 'snooze' | 'vote' | 'other';
@@ -163,6 +164,8 @@ export class CardElement extends LitElement {
         if (api.action(this.card, button, action)) this.#track('user-redirected', { buttonId: button.id, payload: action.payload });
         return;
       case 'subview':
+        // Only a subview the card has: a name like "constructor" is no subview of {}.
+        if (!ownEntry(this.card.definition.subviews, action.subviewId)) return;
         return void this.#showSubview(action.subviewId);
       case 'dismiss':
         return this.#act({ type: 'dismiss' });
@@ -285,7 +288,7 @@ export class CardElement extends LitElement {
     const card = this.card;
     if (!card) return nothing;
     const ctx = this.#blockContext();
-    const subview = this.subview ? card.definition.subviews?.[this.subview] : undefined;
+    const subview = this.subview ? ownEntry(card.definition.subviews, this.subview) : undefined;
     const hasMenu = this.#menuActions(card).length > 0;
     return html`<div class="card" @keydown=${this.#onKeydown}>
       ${hasMenu

@@ -2,6 +2,7 @@
 // is asked once per batch of arriving cards and never twice for one card; after 5 s the
 // template defaults stand. Values are filled at render time as plain text (or URL-encoded
 // inside a url), so a value can never become markup.
+import { ownEntry } from '../own.js';
 import type { SdkCard } from '../../../protocol/src/sdk.js';
 
 export interface RuntimeVariableRequest {
@@ -66,10 +67,10 @@ export async function resolveVars(
 
 /** Fills `!{name}` with plain text; an unknown name becomes empty. */
 export function fillText(text: string, vars: Vars): string {
-  return text.includes('!{') ? text.replace(PLACEHOLDER, (_, name: string) => vars[name] ?? '') : text;
+  return text.includes('!{') ? text.replace(PLACEHOLDER, (_, name: string) => ownEntry(vars, name) ?? '') : text;
 }
 
 /** Fills `!{name}` inside a URL, each value URL-encoded. */
 export function fillUrl(url: string, vars: Vars): string {
-  return url.includes('!{') ? url.replace(PLACEHOLDER, (_, name: string) => encodeURIComponent(vars[name] ?? '')) : url;
+  return url.includes('!{') ? url.replace(PLACEHOLDER, (_, name: string) => encodeURIComponent(ownEntry(vars, name) ?? '')) : url;
 }
