@@ -10,14 +10,19 @@ function nearestLang(el: Element): string | undefined {
   return host ? nearestLang(host) : undefined;
 }
 
-/** The locale for `el`; undefined means the browser's. A locale Intl cannot read is dropped. */
+/**
+ * The locale for `el`; undefined means the browser's. A source Intl cannot read is named
+ * on the console and skipped.
+ */
 export function localeOf(el: Element, own: string | undefined): string | undefined {
-  const locale = own || getConfig().locale || nearestLang(el);
-  try {
-    return locale ? Intl.getCanonicalLocales(locale)[0] : undefined;
-  } catch {
-    return undefined;
+  for (const locale of [own, getConfig().locale, nearestLang(el)]) {
+    try {
+      if (locale) return Intl.getCanonicalLocales(locale)[0];
+    } catch {
+      console.warn(`card-stream: "${locale}" is not a locale (BCP 47 language tag); ignored.`);
+    }
   }
+  return undefined;
 }
 
 /** A date and time, short: "Dec 3, 3:42 PM" (en-US), "3. Dez., 15:42" (de-DE). */

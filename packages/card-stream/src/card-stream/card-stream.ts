@@ -304,14 +304,20 @@ export class CardStreamElement extends LitElement {
     return this.renderRoot.querySelector('.feed')!;
   }
 
-  /** `mode="horizontal"`: previous/next say whether there is anything to scroll to. */
+  /**
+   * `mode="horizontal"`: previous/next say whether there is anything to scroll to, that is
+   * whether the first (last) card is not wholly in view; the same in either direction.
+   */
   #edges(): void {
-    const [prev, next] = this.renderRoot.querySelectorAll('.pager button');
     const feed = this.#feed;
-    // Scrolled from the start edge; negative under dir="rtl".
-    const x = Math.abs(feed.scrollLeft);
-    prev?.setAttribute('aria-disabled', String(x < 1));
-    next?.setAttribute('aria-disabled', String(x + feed.clientWidth >= feed.scrollWidth - 1));
+    const box = feed.getBoundingClientRect();
+    const inView = (card: Element | null) => {
+      const r = card?.getBoundingClientRect();
+      return !r || (r.left >= box.left - 1 && r.right <= box.right + 1);
+    };
+    const [prev, next] = this.renderRoot.querySelectorAll('.pager button');
+    prev?.setAttribute('aria-disabled', String(inView(feed.firstElementChild)));
+    next?.setAttribute('aria-disabled', String(inView(feed.lastElementChild)));
   }
 
   /** Scrolls one card towards the end (1) or the start (-1), mirrored under dir="rtl". */

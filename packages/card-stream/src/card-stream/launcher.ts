@@ -51,7 +51,7 @@ export class Launcher implements ReactiveController {
   /** The button (`label` for screen readers, then the count) and the panel around `content`. */
   render(label: string, count: number, content: TemplateResult): TemplateResult {
     return html`<button type="button" part="launcher" class="launcher" aria-expanded=${String(this.open)} aria-controls="panel" @click=${() => this.toggle()}>
-        ${BELL}<span class="sr">${label}</span><span part="launcher-count">${count}</span>
+        ${BELL}<span class="sr">${label}</span> <span part="launcher-count">${count}</span>
       </button>
       <div id="panel" part="panel" role="dialog" aria-label=${label} tabindex="-1" ?hidden=${!this.open}>${content}</div>`;
   }
