@@ -4,49 +4,15 @@
 // with an error and the open launcher. The page around the stream is a plain, valid page
 // (lang, title, a main landmark with an h1), so axe judges the stream and nothing else.
 import { expect } from '@open-wc/testing';
-import type { CardDefinition } from '../../packages/protocol/src/definition.js';
 import { defineElements, type CardStreamElement } from '../../packages/card-stream/src/index.js';
 import { axeViolations, violationCount } from './support/axe.js';
+import { FULL_CARD, SECOND_CARD } from './support/cards.js';
 import { inCard, menu, mount, type Mounted } from './support/mount.js';
 import { sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
 
 const MODES = ['stream', 'single', 'horizontal', 'launcher'] as const;
 const THEMES = ['light', 'dark'] as const;
 type Mode = (typeof MODES)[number];
-
-/** Every block type, every button style, an input of every kind, a subview and voting. */
-export const FULL_CARD: Partial<CardDefinition> = {
-  status: 'warning',
-  voting: 'both',
-  priority: 1,
-  blocks: [
-    { type: 'headline', content: 'Your order is on its way' },
-    { type: 'badge', label: 'Shipped' },
-    { type: 'text', format: 'markdown', content: 'It left **today**. [Track it](https://example.com/track)\n- fast\n- insured' },
-    { type: 'text', size: 'sm', content: 'Small print' },
-    { type: 'kv', rows: [{ key: 'Carrier', value: 'Parcel Co' }, { key: 'Arrives', value: 'Tuesday' }] },
-    { type: 'image', url: `${location.origin}/demo/public/assets/sample.svg`, alt: 'A parcel', height: 'short' },
-    { type: 'video', url: `${location.origin}/__cs/media/silence.wav` },
-    { type: 'divider' },
-    { type: 'input', name: 'note', kind: 'text', label: 'A note for the driver', required: true, maxLength: 80 },
-    { type: 'input', name: 'floor', kind: 'number', label: 'Floor' },
-    { type: 'input', name: 'slot', kind: 'select', label: 'Delivery slot', options: ['Morning', 'Evening'], required: true },
-    { type: 'input', name: 'day', kind: 'date', label: 'Delivery day' },
-    { type: 'input', name: 'leave', kind: 'checkbox', label: 'Leave at the door' },
-    {
-      type: 'button',
-      buttons: [
-        { id: 'send', label: 'Send', style: 'primary', action: { type: 'submit' } },
-        { id: 'more', label: 'Details', action: { type: 'subview', subviewId: 'more' } },
-        { id: 'stop', label: 'Stop delivery', style: 'danger', action: { type: 'custom', payload: {} } },
-        { id: 'off', label: 'Unavailable', disabled: true },
-      ],
-    },
-  ],
-  subviews: { more: { title: 'Delivery details', blocks: [{ type: 'text', content: 'Two parcels.' }, { type: 'button', buttons: [{ id: 'ok', label: 'Got it', action: { type: 'dismiss' } }] }] } },
-};
-
-const SECOND_CARD: Partial<CardDefinition> = { priority: 2, blocks: [{ type: 'headline', content: 'Welcome' }, { type: 'text', content: 'Glad you are here.' }] };
 
 describe('accessibility: axe-core in every mode, theme and state', function () {
   let page: HTMLElement;
