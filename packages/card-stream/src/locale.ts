@@ -19,7 +19,7 @@ export function localeOf(el: Element, own: string | undefined): string | undefin
     try {
       if (locale) return Intl.getCanonicalLocales(locale)[0];
     } catch {
-      console.warn(`card-stream: "${locale}" is not a locale (BCP 47 language tag); ignored.`);
+      console.warn(`card-stream: ignoring the locale "${locale}" (not a BCP 47 language tag)`);
     }
   }
   return undefined;

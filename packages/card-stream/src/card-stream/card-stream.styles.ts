@@ -79,7 +79,8 @@ export const cardStreamStyles = css`
   .state,
   .bar,
   .pager button,
-  .launcher {
+  .launcher,
+  [part~='panel'] {
     box-sizing: border-box;
     border: 1px solid var(--cs-card-border);
     border-radius: var(--cs-card-radius, 10px);
@@ -97,7 +98,6 @@ export const cardStreamStyles = css`
     margin-block: 0 8px;
     margin-inline: auto 0;
     padding: 2px 10px;
-    border-radius: 999px;
   }
   .pager {
     display: flex;
@@ -109,10 +109,8 @@ export const cardStreamStyles = css`
     min-width: 36px;
     min-height: 36px;
     font-size: 20px;
-    cursor: pointer;
   }
   .pager [aria-disabled='true'] {
-    cursor: default;
     color: var(--cs-muted);
   }
   button:focus-visible,
@@ -120,43 +118,41 @@ export const cardStreamStyles = css`
   [part~='panel']:focus-visible {
     outline: 2px solid var(--cs-accent);
   }
-  .launcher {
+  .launcher,
+  [part~='panel'] {
     position: fixed;
     z-index: 2147483000;
     inset-block-end: var(--cs-launcher-inset);
     inset-inline-end: var(--cs-launcher-inset);
+    box-shadow: 0 4px 20px #0004;
+  }
+  .bar,
+  .launcher,
+  [part~='launcher-count'] {
+    border-radius: 999px;
+  }
+  .launcher {
     display: flex;
     align-items: center;
     gap: 6px;
     min-height: 48px;
     padding: 0 14px;
-    border-radius: 999px;
-    box-shadow: 0 4px 14px #0003;
-    cursor: pointer;
   }
   [part~='launcher-count'] {
     min-width: 20px;
     padding: 0 6px;
-    border-radius: 999px;
     background: var(--cs-accent);
     color: var(--cs-on-accent, #fff);
     font-weight: 600;
   }
   /* On a phone the panel keeps 16px either side, and the launcher stays visible below it. */
   [part~='panel'] {
-    position: fixed;
-    z-index: 2147483000;
     inset-block-end: calc(var(--cs-launcher-inset) + 60px);
-    inset-inline-end: var(--cs-launcher-inset);
-    box-sizing: border-box;
     width: min(var(--cs-panel-width, 400px), 100vw - 32px);
     max-height: min(640px, 100vh - 100px);
     overflow: auto;
     padding: var(--cs-gap);
-    border: 1px solid var(--cs-card-border);
-    border-radius: var(--cs-card-radius, 10px);
     background: var(--cs-panel-bg);
-    box-shadow: 0 8px 30px #0004;
   }
   [part~='panel'][hidden] {
     display: none;
