@@ -5,7 +5,7 @@ import { emulateMedia, sendKeys, sendMouse, setViewport } from '@web/test-runner
 import { defineElements } from '../../packages/card-stream/src/index.js';
 import { headline } from './support/cards.js';
 import { inCard, mount, type Mounted } from './support/mount.js';
-import { api, sdkApiAvailable, sendCard, sleep, uniqueUser, until } from './support/platform.js';
+import { analyticsEvents, sdkApiAvailable, sendCard, sleep, uniqueUser, until } from './support/platform.js';
 
 describe('launcher mode', function () {
   const mounted: Mounted[] = [];
@@ -83,7 +83,7 @@ describe('launcher mode', function () {
   });
 
   it('records displayMode "launcher"; nothing is displayed while closed; each opening displays the stream', async () => {
-    const { m, button, isOpen } = await launcher('launcher-analytics', 2);
+    const { user, m, button, isOpen } = await launcher('launcher-analytics', 2);
     await sleep(500);
     expect(m.named('card-displayed').length, 'no card is displayed behind a closed launcher').to.equal(0);
     expect(m.named('stream-displayed').length).to.equal(0);
@@ -98,7 +98,11 @@ describe('launcher mode', function () {
     await until(() => !isOpen(), 'closed');
     button.click();
     await until(() => m.named('stream-displayed').length === 2, 'a second opening displays the stream again');
-    expect((await api('GET', '/v1/cards?limit=1')).status, 'the platform is still there').to.equal(200);
+    const stored: any[] = await until(async () => {
+      const events = await analyticsEvents({ endUserId: user, analyticsEvent: 'card-displayed' });
+      return events !== undefined && events.length >= 2 ? events : undefined;
+    }, 'the platform stores the uploaded events');
+    expect(new Set(stored.map((e) => e.streamContext.displayMode)), 'and takes displayMode "launcher" as it is').to.deep.equal(new Set(['launcher']));
   });
 
   it('fits a 360 px phone screen, above the button', async () => {
