@@ -309,15 +309,16 @@ export class CardStreamElement extends LitElement {
    * whether the first (last) card is not wholly in view; the same in either direction.
    */
   #edges(): void {
+    const [prev, next] = this.renderRoot.querySelectorAll('.pager button');
+    if (!prev || !next) return;
     const feed = this.#feed;
     const box = feed.getBoundingClientRect();
     const inView = (card: Element | null) => {
       const r = card?.getBoundingClientRect();
       return !r || (r.left >= box.left - 1 && r.right <= box.right + 1);
     };
-    const [prev, next] = this.renderRoot.querySelectorAll('.pager button');
-    prev?.setAttribute('aria-disabled', String(inView(feed.firstElementChild)));
-    next?.setAttribute('aria-disabled', String(inView(feed.lastElementChild)));
+    prev.setAttribute('aria-disabled', String(inView(feed.firstElementChild)));
+    next.setAttribute('aria-disabled', String(inView(feed.lastElementChild)));
   }
 
   /** Scrolls one card towards the end (1) or the start (-1), mirrored under dir="rtl". */
@@ -337,7 +338,8 @@ export class CardStreamElement extends LitElement {
     const cards = this.#shown();
     const ids = new Set(cards.map((c) => c.cardInstanceId));
     const observer = (this.#observer ??= new IntersectionObserver((entries) => this.#onIntersect(entries), { threshold: [0, 0.5] }));
-    // A card leaving with focus inside hands it to the card now in its place (or the last, or the feed).
+    // A card leaving with focus inside hands it to the card now in its place (or the last,
+    // or the empty state).
     let refocus = -1;
     const kept = new Map<string, CardElement>();
     [...feed.children].forEach((el, i) => {

@@ -361,7 +361,7 @@ export class CardElement extends LitElement {
       <form class="blocks" @submit=${(e: Event) => e.preventDefault()} @input=${this.#onInput}>
         ${subview
           ? html`<div class="subview-head">
-                <button type="button" class="back" @click=${() => this.#showSubview(undefined)}>← ${this.#strings.back}</button>
+                <button type="button" class="back" @click=${() => this.#showSubview(undefined)}>‹ ${this.#strings.back}</button>
                 ${heading(ctx.level, ctx.text(subview.title))}
               </div>
               ${subview.blocks.map((b) => renderBlock(b, ctx))}`
