@@ -20,7 +20,7 @@ process.env.NODE_ENV ??= 'production'; // production export conditions (no lit d
 
 const SDK_DIST = 'packages/card-stream/dist';
 const SERVER_DIST = 'packages/card-stream-server/dist';
-const IIFE_GZIP_BUDGET = 20 * 1024;
+const IIFE_GZIP_BUDGET = 24 * 1024;
 const SDK_FILES = ['card-stream.js', 'card-stream.iife.js', 'card-stream.bundle.js'];
 // typescript's "exports" hide bin/tsc; locate it through its package.json "bin" field.
 const tsPackageJson = createRequire(import.meta.url).resolve('typescript/package.json');
@@ -76,7 +76,7 @@ async function main() {
   );
   console.log(`build: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (iifeGzip > IIFE_GZIP_BUDGET) {
-    console.error('build: card-stream.iife.js is over its 20 KB gzip budget');
+    console.error('build: card-stream.iife.js is over its 24 KB gzip budget');
     process.exitCode = 1;
   }
 }

@@ -14,6 +14,14 @@ const BLOCK_SAMPLES: Record<string, unknown> = {
   buttons: { type: 'button', buttons: [{ id: 'ok', label: 'Submit', style: 'primary', action: { type: 'submit' } }, { id: 'docs', label: 'Docs', action: { type: 'link', url: 'https://example.com/docs' } }] },
 };
 
+// Sample values for the sample templates' {{placeholders}}; any other name gets "example".
+const SAMPLE_VALUES: Record<string, string> = { name: 'Ada', order: '1234' };
+
+/** The names of the `{{name}}` placeholders in a definition, in order of first use. */
+function placeholders(definition: unknown): string[] {
+  return [...new Set([...JSON.stringify(definition).matchAll(/\{\{\s*([\w.-]+)\s*\}\}/g)].map((m) => m[1] as string))];
+}
+
 const lines = (text: string) =>
   Object.fromEntries(
     text
@@ -46,7 +54,38 @@ export class Composer {
   async load(): Promise<void> {
     const res = await api<{ data: Template[] }>('GET', '/v1/card-templates');
     this.templates = res.body.data ?? [];
-    this.templateId ||= this.templates[0]?.id ?? '';
+    this.pickTemplate(this.templateId || (this.templates[0]?.id ?? ''));
+  }
+
+  /** Picks the template to send and prefills its variables. */
+  pickTemplate(id: string): void {
+    this.templateId = id;
+    const template = this.templates.find((t) => t.id === id);
+    if (template && this.mode === 'template') this.prefill(template.definition);
+    this.update();
+  }
+
+  /**
+   * One `name=value` line for each placeholder of the card about to be sent: a value
+   * already typed for that name stays, the others get a sample. Names the card does not
+   * use go, so a send never carries another template's variables (nor misses its own).
+   */
+  private prefill(definition: unknown): void {
+    const typed = lines(this.variables);
+    this.variables = placeholders(definition)
+      .map((name) => `${name}=${typed[name] ?? SAMPLE_VALUES[name] ?? 'example'}`)
+      .join('\n');
+  }
+
+  private setMode(mode: 'template' | 'blocks'): void {
+    this.mode = mode;
+    if (mode === 'blocks') this.prefill(this.blocks);
+    this.pickTemplate(this.templateId);
+  }
+
+  private setBlocks(blocks: unknown[]): void {
+    this.blocks = blocks;
+    this.prefill(blocks);
     this.update();
   }
 
@@ -93,26 +132,26 @@ export class Composer {
       <form class="composer" @submit=${(e: Event) => (e.preventDefault(), void this.send())}>
         <fieldset class="mode">
           <legend>Card</legend>
-          <label><input type="radio" name="mode" .checked=${this.mode === 'template'} @change=${() => ((this.mode = 'template'), this.update())}> From a template</label>
-          <label><input type="radio" name="mode" .checked=${this.mode === 'blocks'} @change=${() => ((this.mode = 'blocks'), this.update())}> Build blocks</label>
+          <label><input type="radio" name="mode" .checked=${this.mode === 'template'} @change=${() => this.setMode('template')}> From a template</label>
+          <label><input type="radio" name="mode" .checked=${this.mode === 'blocks'} @change=${() => this.setMode('blocks')}> Build blocks</label>
         </fieldset>
         ${this.mode === 'template'
           ? html`<label>Template
-              <select name="template" @change=${set('templateId')}>
+              <select name="template" @change=${(e: Event) => this.pickTemplate((e.target as HTMLSelectElement).value)}>
                 ${this.templates.map((t) => html`<option value=${t.id} ?selected=${t.id === this.templateId}>${t.name}</option>`)}
               </select></label>`
           : html`<div class="blocks">
               <div class="add">Add: ${Object.keys(BLOCK_SAMPLES).map(
-                (kind) => html`<button type="button" data-add=${kind} @click=${() => ((this.blocks = [...this.blocks, BLOCK_SAMPLES[kind]]), this.update())}>${kind}</button>`,
+                (kind) => html`<button type="button" data-add=${kind} @click=${() => this.setBlocks([...this.blocks, BLOCK_SAMPLES[kind]])}>${kind}</button>`,
               )}</div>
               <label>Blocks (JSON)
                 <textarea name="blocks" rows="8" .value=${JSON.stringify(this.blocks, null, 2)} @change=${(e: Event) => {
                   try {
-                    this.blocks = JSON.parse((e.target as HTMLTextAreaElement).value) as unknown[];
+                    this.setBlocks(JSON.parse((e.target as HTMLTextAreaElement).value) as unknown[]);
                   } catch {
                     this.result = 'The blocks are not valid JSON.';
+                    this.update();
                   }
-                  this.update();
                 }}></textarea></label>
               <label>Status tone
                 <select name="status" @change=${set('status')}>

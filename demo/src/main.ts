@@ -1,6 +1,8 @@
 // The card-stream demo: a test user's live stream beside the tools that drive it — the
 // composer, the user's cards through the Cards API, the analytics debugger and the cancel
 // tool. Everything comes from this server; nothing is loaded from elsewhere.
+// `?page=launcher` shows the second page instead: the stream behind a launcher button.
+// `?dir=rtl` and `?lang=…` set the page's direction and language.
 import { html, render } from 'lit';
 import { configure, defineElements } from '../../packages/card-stream/src/index.js';
 import { api, userToken } from './api.js';
@@ -9,6 +11,7 @@ import { CardsTable } from './cards-table.js';
 import { Debugger } from './debugger.js';
 import { CancelTool } from './cancel-tool.js';
 import { InsightsChart } from './insights.js';
+import { LauncherPage } from './launcher-page.js';
 import './demo.css';
 
 const USERS = ['ada', 'grace', 'alan', 'katherine'];
@@ -21,13 +24,16 @@ const theme = params.get('theme') === 'dark' ? 'dark' : 'light';
 let tab: Tab = (params.get('tab') as Tab | null) ?? 'composer';
 if (!(tab in TABS)) tab = 'composer';
 document.documentElement.dataset.theme = theme;
+if (params.get('dir') === 'rtl') document.documentElement.dir = 'rtl';
+if (params.get('lang')) document.documentElement.lang = params.get('lang') as string;
 
 configure({ apiBase: location.origin, sessionDelegate: () => userToken(userId) });
 defineElements();
 
 const app = document.getElementById('app') as HTMLElement;
 app.replaceChildren(); // the loading line goes
-const update = () => render(view(), app);
+const launcherPage = params.get('page') === 'launcher' ? new LauncherPage(userId, theme, () => update()) : undefined;
+const update = () => render(launcherPage ? launcherPage.render(`/?${new URLSearchParams({ user: userId, theme })}`) : view(), app);
 const composer = new Composer(userId, update);
 const cards = new CardsTable(userId, update);
 const events = new Debugger(userId, update);
@@ -66,6 +72,7 @@ function view() {
           ${[...new Set([...USERS, userId])].map((u) => html`<option ?selected=${u === userId}>${u}</option>`)}
         </select></label>
       <button class="theme" @click=${() => go({ theme: theme === 'dark' ? 'light' : 'dark' })}>${theme === 'dark' ? 'Light' : 'Dark'} theme</button>
+      <a class="page-link" href=${`/?${new URLSearchParams({ page: 'launcher', user: userId, theme })}`}>Launcher page</a>
     </header>
     <main class="layout">
       <section class="stream-panel" aria-label="Live stream">
@@ -87,14 +94,19 @@ function view() {
 }
 
 update();
-void composer.load();
-void api<{ data: { id: string; name: string }[] }>('GET', '/v1/card-templates').then((res) => {
-  cancel.templates = res.body.data ?? [];
-  update();
-});
-// The table and the debugger follow the platform once a second.
-const poll = async () => {
-  await Promise.all([cards.refresh(), events.refresh(), tab === 'insights' ? insights.refresh() : undefined]).catch(() => undefined);
-  setTimeout(poll, 1000);
-};
-void poll();
+if (!launcherPage) startTools();
+
+/** The composer, the table, the debugger and the insights follow the platform. */
+function startTools(): void {
+  void composer.load();
+  void api<{ data: { id: string; name: string }[] }>('GET', '/v1/card-templates').then((res) => {
+    cancel.templates = res.body.data ?? [];
+    update();
+  });
+  // The table and the debugger follow the platform once a second.
+  const poll = async () => {
+    await Promise.all([cards.refresh(), events.refresh(), tab === 'insights' ? insights.refresh() : undefined]).catch(() => undefined);
+    setTimeout(poll, 1000);
+  };
+  void poll();
+}

@@ -146,6 +146,70 @@ describe('the demo, end to end', () => {
     await page.close();
   });
 
+  test('the composer prefills each template\'s variables: "Order update" sends as it comes', async () => {
+    const user = `e2e-${randomUUID().slice(0, 8)}`;
+    const page = await newPage();
+    await page.goto(`${base}/?user=${user}`);
+    const template = page.locator('select[name="template"]');
+    const variables = page.locator('textarea[name="variables"]');
+    await template.locator('option', { hasText: 'Order update' }).waitFor({ state: 'attached' });
+    assert.equal(await variables.inputValue(), 'name=Ada', 'the first template, Welcome, uses {{name}}');
+    await template.selectOption({ label: 'Order update' });
+    assert.equal(await variables.inputValue(), 'order=1234', 'its own placeholder; the previous one is gone');
+    await page.getByRole('button', { name: 'Send test card' }).click();
+    const result = page.locator('pre.result');
+    await result.waitFor();
+    const sent = JSON.parse((await result.textContent()) as string) as { cards: { cardInstanceId: string }[] };
+    await cardIn(page, sent.cards[0]?.cardInstanceId).locator('.headline', { hasText: 'Order #1234 is on its way' }).waitFor({ timeout: 5000 });
+    await variables.fill('order=77');
+    await variables.dispatchEvent('change');
+    await template.selectOption({ label: 'Quick survey' });
+    assert.equal(await variables.inputValue(), '', 'a template without placeholders sends none');
+    await template.selectOption({ label: 'Order update' });
+    assert.equal(await variables.inputValue(), 'order=1234');
+    await page.close();
+  });
+
+  test('the launcher page at 360 px, light and dark, in both directions: screenshots; the launcher, the panel and the menu button mirror under dir=rtl', async () => {
+    const user = `e2e-${randomUUID().slice(0, 8)}`;
+    await sendWelcome(user);
+    await sendWelcome(user);
+    const sides: Record<string, string[]> = {};
+    for (const dir of ['ltr', 'rtl']) {
+      for (const theme of ['light', 'dark']) {
+        const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+        page.on('pageerror', (err) => console.log(`# page error: ${err.message}`));
+        await page.goto(`${base}/?page=launcher&user=${user}&theme=${theme}&dir=${dir}`);
+        const launcher = page.locator('card-stream [part~="launcher"]');
+        await page.locator('card-stream [part~="launcher-count"]', { hasText: '2' }).waitFor({ timeout: 8000 });
+        await page.screenshot({ path: `${SHOTS}/launcher-${dir}-${theme}-closed.png` });
+        await launcher.click();
+        const panel = page.locator('card-stream [part~="panel"]');
+        await panel.waitFor({ state: 'visible' });
+        const card = cardIn(page).first();
+        await card.locator('[part~="menu-button"]').click();
+        await page.locator('card-stream [part~="menu-item"][data-action="snooze"]').waitFor();
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: `${SHOTS}/launcher-${dir}-${theme}-open.png` });
+        const [l, p, c, m] = await Promise.all([launcher, panel, card, card.locator('[part~="menu-button"]')].map((x) => x.boundingBox()));
+        assert.ok(l && p && c && m);
+        assert.ok(p.x >= 0 && p.x + p.width <= 360, `${dir} ${theme}: the panel fits the screen (${p.x}, ${p.width})`);
+        const side = (box: { x: number; width: number }, middle: number) => (box.x + box.width / 2 > middle ? 'right' : 'left');
+        sides[`${dir} ${theme}`] = [side(l, 180), side(m, c.x + c.width / 2)];
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Escape');
+        await panel.waitFor({ state: 'hidden' });
+        await page.close();
+      }
+    }
+    assert.deepEqual(sides, {
+      'ltr light': ['right', 'right'],
+      'ltr dark': ['right', 'right'],
+      'rtl light': ['left', 'left'],
+      'rtl dark': ['left', 'left'],
+    });
+  });
+
   test('screenshots of the demo, light and dark', async () => {
     const user = `shots-${randomUUID().slice(0, 8)}`;
     for (const name of ['Welcome', 'Order update', 'Quick survey']) {
@@ -165,6 +229,10 @@ describe('the demo, end to end', () => {
       await page.locator('[data-tab="insights"]').click();
       await page.locator('section.insight').first().waitFor({ timeout: 5000 });
       await page.screenshot({ path: `${SHOTS}/demo-insights-${theme}.png`, fullPage: true });
+      await page.goto(`${base}/?user=${user}&theme=${theme}&dir=rtl`);
+      await cardIn(page).first().waitFor({ timeout: 8000 });
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: `${SHOTS}/demo-rtl-${theme}.png`, fullPage: true });
       await page.close();
     }
   });

@@ -267,11 +267,11 @@ describe('e2e: actions', function () {
     const [id] = ids as [string];
     inCard(m, id, '[data-button-id="more"]').click();
     await until(() => m.card(id).shadowRoot.textContent!.includes('The fine print'), 'subview shown');
-    expect(m.card(id).shadowRoot.querySelector('h3')!.textContent).to.equal('Details');
+    expect(m.card(id).shadowRoot.querySelector('.headline')!.textContent).to.equal('Details');
     expect(m.named('card-subview-displayed')[0]!.properties).to.deep.equal({ subviewId: 'details' });
     expect(m.named('card-subview-displayed')[0]!.cardContext.cardViewState).to.equal('subview');
     inCard(m, id, '.back').click();
-    await until(() => m.card(id).shadowRoot.querySelector('h3')!.textContent === 'Top', 'back on top');
+    await until(() => m.card(id).shadowRoot.querySelector('.headline')!.textContent === 'Top', 'back on top');
     expect(m.named('card-subview-exited').length).to.equal(1);
   });
 });

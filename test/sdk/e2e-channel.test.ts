@@ -47,7 +47,7 @@ describe('e2e: channels', function () {
     const headlineId = (await api('GET', `/api/v1/channels/${channel}/cards`)).body.data.find((c: any) => c.id === second).blocks[0].id;
     const patched = await api('PATCH', `/api/v1/channels/${channel}/cards/${second}`, { blocks: [{ id: headlineId, patch: { content: 'Second, edited' } }] });
     expect(patched.status).to.equal(200);
-    await until(() => card(view, second).querySelector('h3')?.textContent === 'Second, edited', 'the edit, live');
+    await until(() => card(view, second).querySelector('.headline')?.textContent === 'Second, edited', 'the edit, live');
 
     card(view, first).querySelector<HTMLElement>('[data-button-id="ack"]')!.click();
     const interactions = await until(async () => {

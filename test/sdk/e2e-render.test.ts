@@ -43,7 +43,7 @@ describe('e2e: rendering', function () {
     });
     mounted.push(m);
     await showsExactly(m, [first]);
-    expect(m.card(first).shadowRoot.querySelector('h3')!.textContent).to.equal('Hi Ada & <b>Bo</b> from Paris');
+    expect(m.card(first).shadowRoot.querySelector('.headline')!.textContent).to.equal('Hi Ada & <b>Bo</b> from Paris');
     expect(m.card(first).shadowRoot.querySelector('b'), 'a value is text, never markup').to.equal(null);
     expect(calls).to.deep.equal([[{ cardInstanceId: first, cardTemplateId: calls[0]![0]!.cardTemplateId, runtimeVariables: { first: 'friend', city: 'Paris' } }]]);
     const updated = await until(() => m.named('runtime-vars-updated')[0], 'runtime-vars-updated');
@@ -69,7 +69,7 @@ describe('e2e: rendering', function () {
     await sleep(3500);
     expect(m.ids(), 'waiting for the callback').to.deep.equal([]);
     await showsExactly(m, [id], 4000);
-    expect(m.card(id).shadowRoot.querySelector('h3')!.textContent).to.equal('Hi friend');
+    expect(m.card(id).shadowRoot.querySelector('.headline')!.textContent).to.equal('Hi friend');
   });
 
   it('renders script tags, event-handler attributes and javascript: links inert', async () => {
@@ -100,7 +100,7 @@ describe('e2e: rendering', function () {
     expect(imgs[0]!.getAttribute('onerror')).to.equal(null);
     expect([...root.querySelectorAll('*')].some((el) => [...el.attributes].some((a) => a.name.startsWith('on')))).to.equal(false);
     expect([...root.querySelectorAll('a')].map((a) => a.getAttribute('href'))).to.deep.equal([]);
-    expect(root.querySelector('h3')!.textContent).to.equal(evil);
+    expect(root.querySelector('.headline')!.textContent).to.equal(evil);
     const opened: string[] = [];
     const realOpen = window.open;
     window.open = ((u: string) => (opened.push(u), null)) as typeof window.open;
@@ -165,7 +165,7 @@ describe('e2e: rendering', function () {
     mounted.push(m);
     await showsExactly(m, [id]);
     const root = m.card(id).shadowRoot;
-    const h3 = root.querySelector('h3')!;
+    const h3 = root.querySelector('.headline')!;
     const p = root.querySelector('p')!;
     const before = [getComputedStyle(h3).color, getComputedStyle(h3).fontFamily, getComputedStyle(p).marginTop, getComputedStyle(h3).fontSize];
     style = document.createElement('style');

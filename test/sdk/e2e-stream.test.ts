@@ -23,7 +23,7 @@ describe('e2e: cards reach the stream', function () {
     expect(m.states[0]).to.equal('connecting');
     const urgent = await sendCard(user, { blocks: [{ type: 'headline', content: 'Urgent' }] }, { priority: 1 });
     await showsExactly(m, [urgent, first]);
-    const headline = m.card(urgent).shadowRoot.querySelector('h3')!;
+    const headline = m.card(urgent).shadowRoot.querySelector('.headline')!;
     expect(headline.textContent).to.equal('Urgent');
     expect(m.card(urgent).getAttribute('role')).to.equal('article');
     expect(m.card(urgent).getAttribute('aria-label')).to.equal('Urgent');

@@ -156,6 +156,8 @@ describe('runtime variables', () => {
 describe('blocks', () => {
   const pressed: string[] = [];
   const ctx: BlockContext = {
+    level: 3,
+    error: (name) => (name === 'age' ? 'Fill this in.' : undefined),
     text: (s) => fillText(s, { n: 'Ada' }),
     link: (u) => safeUrl(u),
     media: (u) => safeUrl(u, MEDIA_SCHEMES),
@@ -191,10 +193,19 @@ describe('blocks', () => {
     expect(el.querySelector('hr')).to.not.equal(null);
     const age = el.querySelector<HTMLInputElement>('input[name="age"]')!;
     expect([age.type, age.required]).to.deep.equal(['number', true]);
+    expect(age.getAttribute('aria-invalid'), 'an input with an error').to.equal('true');
+    expect(el.querySelector(`#${age.getAttribute('aria-describedby')}`)!.textContent).to.equal('Fill this in.');
+    expect(el.querySelector('select[name="pick"]')!.hasAttribute('aria-invalid'), 'one without').to.equal(false);
     expect([...el.querySelectorAll('select[name="pick"] option')].map((o) => o.textContent)).to.deep.equal(['—', 'x', 'y']);
     expect(el.querySelector<HTMLInputElement>('input[name="ok"]')!.type).to.equal('checkbox');
     el.querySelector<HTMLButtonElement>('[data-button-id="b1"]')!.click();
     expect(pressed).to.deep.equal(['b1']);
+  });
+
+  it('renders the headline at the context\'s level, clamped to 1–6', () => {
+    const headline: Block = { type: 'headline', content: 'H' };
+    const tags = [1, 2, 4, 6, 0, 9, -3].map((level) => mount(renderBlock(headline, { ...ctx, level })).querySelector('.headline')!.tagName);
+    expect(tags).to.deep.equal(['H1', 'H2', 'H4', 'H6', 'H2', 'H6', 'H1']);
   });
 });
 

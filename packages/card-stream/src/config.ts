@@ -15,6 +15,8 @@ export interface CardStreamOptions {
   runtimeVariables?: RuntimeVariablesResolver;
   /** UI text overrides. */
   strings?: Partial<Strings>;
+  /** BCP 47 locale for dates and times (default: the nearest `lang`, then the browser's). */
+  locale?: string;
 }
 
 type Listener = (options: Readonly<CardStreamOptions>) => void;

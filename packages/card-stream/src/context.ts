@@ -10,6 +10,10 @@ import type { Strings } from './strings.js';
 
 export interface StreamApi {
   strings: Strings;
+  /** Level of the cards' headings (`heading-level`). */
+  level: number;
+  /** The locale dates and times are shown in (read when shown: the page's `lang` may change). */
+  locale(): string | undefined;
   vars(card: SdkCard): Vars;
   /** Sends an action; removing ones take the card out of the stream first. */
   act(card: SdkCard, request: ActionRequest, id?: string): void;

@@ -1,6 +1,12 @@
-// UI text; `strings` on <card-stream> overrides any of it.
+// UI text; `strings` on <card-stream> (or `configure({ strings })`) overrides any of it.
+// `{0}` and `{1}` stand for numbers.
 export const DEFAULT_STRINGS = {
   feed: 'Cards',
+  position: '{0} of {1}',
+  previous: 'Previous cards',
+  next: 'Next cards',
+  newCard: '1 new card',
+  newCards: '{0} new cards',
   empty: 'No cards yet',
   loading: 'Loading cards…',
   error: 'Cards could not be loaded.',

@@ -21,7 +21,7 @@ export interface MountOptions {
   transport?: 'auto' | 'websocket' | 'polling';
   pollInterval?: number;
   stream?: string;
-  mode?: 'stream' | 'single' | 'horizontal';
+  mode?: 'stream' | 'single' | 'horizontal' | 'launcher';
   runtimeVariables?: CardStreamElement['runtimeVariables'];
   delegate?: ReturnType<typeof delegateFor>;
   parent?: HTMLElement;
@@ -35,7 +35,7 @@ export async function mount(userId: string, options: MountOptions = {}): Promise
   el.transport = options.transport ?? 'auto';
   if (options.pollInterval) el.pollInterval = options.pollInterval;
   if (options.stream) el.stream = options.stream;
-  if (options.mode) el.mode = options.mode;
+  if (options.mode) el.mode = options.mode as CardStreamElement['mode'];
   if (options.runtimeVariables) el.runtimeVariables = options.runtimeVariables;
   const m: Mounted = {
     el,

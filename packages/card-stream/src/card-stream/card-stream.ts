@@ -12,6 +12,8 @@ import { getConfig, type SessionDelegate } from '../config.js';
 import { streamApiContext, type StreamApi } from '../context.js';
 import { DEFAULT_STRINGS, type Strings } from '../strings.js';
 import { cardStreamStyles } from './card-stream.styles.js';
+import { localeOf } from '../locale.js';
+import { Launcher } from './launcher.js';
 
 export type { DisplayMode, Transport };
 export type Theme = 'light' | 'dark' | 'auto';
@@ -21,6 +23,9 @@ const LEAVE_MS = 150;
 /** Scrolling counts as settled after this long without visibility changes. */
 const SETTLE_MS = 150;
 const EXPORTED_PARTS = 'menu-button,menu-item,snooze-option,snooze-date,vote-reason,button';
+
+/** `template` with `{0}`, `{1}`… replaced by `values`. */
+const fill = (template: string, ...values: number[]): string => template.replace(/\{(\d)\}/g, (_, i: string) => String(values[+i]));
 
 export interface CsActionDetail {
   cardInstanceId: string;
@@ -47,12 +52,24 @@ export interface CsStateDetail {
  * @csspart empty - the empty stream
  * @csspart loading - shown until the first cards (or none) arrive
  * @csspart error - shown when the stream could not be loaded
+ * @csspart launcher - `mode="launcher"`: the floating button that opens the panel
+ * @csspart launcher-count - the number of cards on the launcher
+ * @csspart panel - `mode="launcher"`: the panel that holds the stream
+ * @csspart position - `mode="single"`: "1 of N"
+ * @csspart scroll-prev - `mode="horizontal"`: scrolls back one card
+ * @csspart scroll-next - `mode="horizontal"`: scrolls on one card
  * @cssprop --cs-accent - buttons, links, focus rings
  * @cssprop --cs-fg - text colour
  * @cssprop --cs-card-bg - card background
  * @cssprop --cs-card-border - card border
  * @cssprop --cs-card-radius - card corner radius
  * @cssprop --cs-gap - space between cards
+ * @cssprop --cs-muted - secondary text
+ * @cssprop --cs-on-accent - text on accent-coloured buttons and the launcher count
+ * @cssprop --cs-error - the danger button, input errors and the error tone
+ * @cssprop --cs-panel-bg - menus, pickers and the launcher panel
+ * @cssprop --cs-launcher-inset - the launcher's distance from the bottom and inline-end edges
+ * @cssprop --cs-panel-width - the launcher panel's width (at most the screen less 32px)
  */
 export class CardStreamElement extends LitElement {
   static override styles = cardStreamStyles;
@@ -65,6 +82,8 @@ export class CardStreamElement extends LitElement {
     transport: { type: String },
     pollInterval: { type: Number, attribute: 'poll-interval' },
     theme: { type: String, reflect: true },
+    headingLevel: { type: Number, attribute: 'heading-level' },
+    locale: { type: String },
     sessionDelegate: { attribute: false },
     runtimeVariables: { attribute: false },
     strings: { attribute: false },
@@ -76,11 +95,16 @@ export class CardStreamElement extends LitElement {
   declare channel: string | undefined;
   /** Overrides `configure({ apiBase })` for this element. */
   declare apiBase: string | undefined;
+  /** `stream` (default), `single` (the first card and "1 of N"), `horizontal` (a row with previous/next), `launcher` (a button that opens a panel). */
   declare mode: DisplayMode;
   declare transport: Transport;
   /** Polling interval in ms (at least 1000). */
   declare pollInterval: number;
   declare theme: Theme;
+  /** Level of each card's headline (`heading-level`, 1–6): 2 unless set, for a page whose own heading is an h1. */
+  declare headingLevel: number;
+  /** BCP 47 locale of the dates and times shown; else `configure({ locale })`, the nearest `lang`, the browser's. */
+  declare locale: string | undefined;
   /** Overrides `configure({ sessionDelegate })` for this element. */
   declare sessionDelegate: SessionDelegate | undefined;
   /** Overrides `configure({ runtimeVariables })`. */
@@ -89,6 +113,7 @@ export class CardStreamElement extends LitElement {
   declare strings: Partial<Strings> | undefined;
 
   readonly #controller = new ClientController(this);
+  readonly #launcher = new Launcher(this);
   #api = this.#makeApi();
   /** Cards that asked for the API with `subscribe`, each with its stable unsubscribe. */
   readonly #consumers = new Map<ContextCallback<StreamApi>, () => void>();
@@ -99,6 +124,10 @@ export class CardStreamElement extends LitElement {
   #streamDisplayed = false;
   #lastCount = '';
   #lastState?: ConnectionState;
+  /** Ids of the stream's cards at the last update, so arrivals can be announced. */
+  #known = new Set<string>();
+  /** Cards arriving after the first load are announced; those of the first load are not. */
+  #loaded = false;
 
   constructor() {
     super();
@@ -109,6 +138,7 @@ export class CardStreamElement extends LitElement {
     this.transport = 'auto';
     this.pollInterval = DEFAULT_POLL_INTERVAL;
     this.theme = 'auto';
+    this.headingLevel = 2;
     // The provider side of the @lit/context protocol, answered directly (a ContextProvider
     // costs 0.4 KB more gzip than the bundle budget has): each card asks with subscribe.
     this.addEventListener('context-request', (e) => {
@@ -129,6 +159,7 @@ export class CardStreamElement extends LitElement {
     this.#onScreen.clear();
     this.#streamDisplayed = false;
     this.#lastState = undefined;
+    this.#loaded = false;
   }
 
   /** Cards in display order (what is on screen, before `mode="single"` keeps the first). */
@@ -165,6 +196,8 @@ export class CardStreamElement extends LitElement {
   #makeApi(): StreamApi {
     return {
       strings: this.#uiStrings(),
+      level: this.headingLevel,
+      locale: () => localeOf(this, this.locale),
       vars: (card) => this.#controller.client?.vars(card) ?? card.runtimeVariables,
       act: (card, request, id) => void this.#act(card, request, id),
       track: (name, scope) => this.#track(name, scope),
@@ -224,7 +257,7 @@ export class CardStreamElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues): void {
-    if (changed.has('strings')) {
+    if (changed.has('strings') || changed.has('headingLevel')) {
       this.#api = this.#makeApi();
       for (const [callback, unsubscribe] of this.#consumers) callback(this.#api, unsubscribe);
     }
@@ -237,15 +270,62 @@ export class CardStreamElement extends LitElement {
     const client = this.#controller.client;
     if (!client) return;
     const shown = this.#syncCards();
-    const count = JSON.stringify({ visible: shown, total: client.total(this.#streamKey) } satisfies CsCountDetail);
+    this.#edges();
+    this.#announceArrivals(client.status(this.#streamKey) !== 'loading');
+    // A closed launcher shows no card; each opening displays the stream again.
+    const closed = this.mode === 'launcher' && !this.#launcher.open;
+    const count = JSON.stringify({ visible: closed ? 0 : shown, total: client.total(this.#streamKey) } satisfies CsCountDetail);
     if (count !== this.#lastCount) {
       this.#lastCount = count;
       this.#emit('cs-count', JSON.parse(count));
     }
-    if (!this.#streamDisplayed && client.status(this.#streamKey) !== 'loading') {
+    if (closed) this.#streamDisplayed = false;
+    else if (!this.#streamDisplayed && client.status(this.#streamKey) !== 'loading') {
       this.#streamDisplayed = true;
       this.#track('stream-displayed');
     }
+  }
+
+  /** Says how many cards arrived, politely, in the element's one live region. */
+  #announceArrivals(loaded: boolean): void {
+    const ids = this.cards.map((c) => c.cardInstanceId);
+    const arrived = this.#loaded ? ids.filter((id) => !this.#known.has(id)).length : 0;
+    this.#known = new Set(ids);
+    this.#loaded ||= loaded;
+    const region = this.renderRoot.querySelector('.live');
+    if (!arrived || !region) return;
+    const s = this.#uiStrings();
+    const text = arrived === 1 ? s.newCard : fill(s.newCards, arrived);
+    // The same words twice would not be read again; a trailing no-break space makes them new.
+    region.textContent = region.textContent === text ? `${text}\u00a0` : text;
+  }
+
+  get #feed(): HTMLElement {
+    return this.renderRoot.querySelector('.feed')!;
+  }
+
+  /**
+   * `mode="horizontal"`: previous/next say whether there is anything to scroll to, that is
+   * whether the first (last) card is not wholly in view; the same in either direction.
+   */
+  #edges(): void {
+    const [prev, next] = this.renderRoot.querySelectorAll('.pager button');
+    if (!prev || !next) return;
+    const feed = this.#feed;
+    const box = feed.getBoundingClientRect();
+    const inView = (card: Element | null) => {
+      const r = card?.getBoundingClientRect();
+      return !r || (r.left >= box.left - 1 && r.right <= box.right + 1);
+    };
+    prev.setAttribute('aria-disabled', String(inView(feed.firstElementChild)));
+    next.setAttribute('aria-disabled', String(inView(feed.lastElementChild)));
+  }
+
+  /** Scrolls one card towards the end (1) or the start (-1), mirrored under dir="rtl". */
+  #scroll(step: number): void {
+    const feed = this.#feed;
+    const width = (feed.firstElementChild as HTMLElement | null)?.offsetWidth ?? 0;
+    feed.scrollBy({ left: getComputedStyle(feed).direction === 'rtl' ? -step * width : step * width });
   }
 
   /**
@@ -254,11 +334,12 @@ export class CardStreamElement extends LitElement {
    * or typed input) is never re-created or moved by changes elsewhere in the stream.
    */
   #syncCards(): number {
-    const feed = this.renderRoot.querySelector('.feed')!;
-    const cards = this.mode === 'single' ? this.cards.slice(0, 1) : this.cards;
+    const feed = this.#feed;
+    const cards = this.#shown();
     const ids = new Set(cards.map((c) => c.cardInstanceId));
     const observer = (this.#observer ??= new IntersectionObserver((entries) => this.#onIntersect(entries), { threshold: [0, 0.5] }));
-    // A card leaving with focus inside hands it to the card now in its place (or the last, or the feed).
+    // A card leaving with focus inside hands it to the card now in its place (or the last,
+    // or the empty state).
     let refocus = -1;
     const kept = new Map<string, CardElement>();
     [...feed.children].forEach((el, i) => {
@@ -287,24 +368,55 @@ export class CardStreamElement extends LitElement {
       if (el === at) at = at.nextElementSibling;
       else feed.insertBefore(el, at);
     });
-    if (refocus >= 0) ((feed.children[refocus] ?? feed.lastElementChild ?? feed) as HTMLElement).focus();
+    if (refocus >= 0) ((feed.children[refocus] ?? feed.lastElementChild ?? this.renderRoot.querySelector('[part~="empty"]') ?? feed) as HTMLElement).focus();
     return cards.length;
+  }
+
+  /** The cards on screen: all of them, or the first in `mode="single"`. */
+  #shown(): SdkCard[] {
+    return this.mode === 'single' ? this.cards.slice(0, 1) : this.cards;
+  }
+
+  /** "1 of N" in `mode="single"`, previous/next in `mode="horizontal"`. */
+  #controls(s: Strings, shown: number, total: number): TemplateResult | typeof nothing {
+    if (!shown) return nothing;
+    if (this.mode === 'single') return html`<p part="position" class="bar">${fill(s.position, 1, total)}</p>`;
+    if (this.mode !== 'horizontal') return nothing;
+    return html`<div class="pager">
+      <button type="button" part="scroll-prev" aria-label=${s.previous} @click=${() => this.#scroll(-1)}>‹</button>
+      <button type="button" part="scroll-next" aria-label=${s.next} @click=${() => this.#scroll(1)}>›</button>
+    </div>`;
   }
 
   protected override render(): TemplateResult {
     const client = this.#controller.client;
     const s = this.#uiStrings();
     const status = client?.status(this.#streamKey) ?? 'loading';
+    const shown = this.#shown().length;
+    const total = client?.total(this.#streamKey) ?? 0;
+    const busy = status === 'loading';
     // The cards themselves are placed by #syncCards() after each render.
-    const state = this.cards.length
+    const state = shown
       ? nothing
-      : status === 'loading'
-        ? html`<div part="loading" role="status">${s.loading}</div>`
+      : busy
+        ? html`<div part="loading" class="state" role="status">${s.loading}</div>`
         : status === 'error'
-          ? html`<div part="error" role="alert">${s.error} <button type="button" @click=${() => client?.refresh()}>${s.retry}</button></div>`
-          : html`<div part="empty">${s.empty}</div>`;
-    return html`<div class="feed" role="feed" tabindex="-1" aria-label=${s.feed} aria-busy=${String(status === 'loading')}></div>
+          ? html`<div part="error" class="state" role="alert">${s.error} <button type="button" @click=${() => client?.refresh()}>${s.retry}</button></div>`
+          : html`<div part="empty" class="state" tabindex="-1">${s.empty}</div>`;
+    // A feed holds articles: with none (and nothing loading) it is a plain container.
+    const feed = shown || busy;
+    const content = html`${this.#controls(s, shown, total)}
+      <div
+        class="feed"
+        role=${feed ? 'feed' : nothing}
+        tabindex="-1"
+        aria-label=${feed ? s.feed : nothing}
+        aria-busy=${feed ? String(busy) : nothing}
+        @scroll=${this.#edges}
+      ></div>
       ${state}`;
+    return html`${this.mode === 'launcher' ? this.#launcher.render(s.feed, total, content) : content}
+      <div class="live sr" role="status"></div>`;
   }
 }
 

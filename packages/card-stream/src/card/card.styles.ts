@@ -15,18 +15,21 @@ export const cardStyles = css`
     opacity: 0;
     transform: translateX(8%);
   }
+  :host([leaving]:dir(rtl)) {
+    transform: translateX(-8%);
+  }
   @media (prefers-reduced-motion: reduce) {
     :host {
       transition: none;
     }
   }
   .card {
-    position: relative;
+    display: flow-root;
     box-sizing: border-box;
     height: 100%;
     padding: var(--cs-card-padding, 14px 16px);
     border: 1px solid var(--cs-card-border);
-    border-left: 4px solid var(--cs-tone, var(--cs-card-border));
+    border-inline-start: 4px solid var(--cs-tone, var(--cs-card-border));
     border-radius: inherit;
     background: var(--cs-card-bg);
     color: var(--cs-fg);
@@ -50,7 +53,6 @@ export const cardStyles = css`
   }
   .headline {
     margin: 0 0 6px;
-    padding-inline-end: 2em;
     font-size: 1.15em;
     font-weight: 600;
   }
@@ -122,7 +124,18 @@ export const cardStyles = css`
   }
   .field {
     display: block;
-    margin: 4px 0 2px;
+    margin: 8px 0 2px;
+    font-size: 0.9em;
+  }
+  .check {
+    display: flex;
+    gap: 6px;
+    align-items: center;
+    margin: 8px 0 2px;
+  }
+  .error {
+    margin: 2px 0 0;
+    color: var(--cs-error, #cf222e);
     font-size: 0.9em;
   }
   input,
@@ -137,8 +150,12 @@ export const cardStyles = css`
     border-radius: 6px;
     padding: 4px 6px;
   }
+  /* Fields take the card's width: a label above, its field below, on any screen. */
+  input:not([type='checkbox']),
+  select,
   textarea {
     width: 100%;
+    min-height: 32px;
   }
   .buttons {
     display: flex;
@@ -172,15 +189,25 @@ export const cardStyles = css`
     opacity: 0.5;
     cursor: default;
   }
+  /* Floated, so the headline wraps beside it while images, video, rows and panels
+     (which do not flow around floats) start below it: it never covers them. */
   .menu-button {
-    position: absolute;
-    top: 8px;
-    inset-inline-end: 8px;
+    float: inline-end;
+    min-width: 32px;
+    min-height: 32px;
+    margin-block-start: -6px;
+    margin-inline: 4px -8px;
     border: 0;
-    padding: 0 8px;
+    padding: 0;
     font-size: 1.2em;
   }
+  .when {
+    display: block;
+    font-size: 0.85em;
+    color: var(--cs-muted);
+  }
   .panel {
+    clear: both;
     display: flex;
     flex-wrap: wrap;
     gap: 6px;
@@ -192,7 +219,6 @@ export const cardStyles = css`
   .panel.menu {
     flex-direction: column;
     align-items: stretch;
-    margin-top: 1.8em;
   }
   .title {
     width: 100%;

@@ -5,7 +5,8 @@ import type { SdkCard, VoteReason } from '../../../protocol/src/sdk.js';
 import { localTimestamp, uuid } from '../client/analytics.js';
 import { fillText, fillUrl, type Vars } from '../client/vars.js';
 import { streamApiContext, type StreamApi } from '../context.js';
-import { renderBlock, type BlockContext, type ButtonBlock } from '../render/blocks.js';
+import { heading, renderBlock, type BlockContext, type ButtonBlock } from '../render/blocks.js';
+import { formatWhen } from '../locale.js';
 import { MEDIA_SCHEMES, safeUrl } from '../render/url.js';
 import { DEFAULT_STRINGS } from '../strings.js';
 import { ownEntry } from '../own.js';
@@ -15,7 +16,9 @@ type Panel = '' | 'menu' | 'snooze' | 'vote' | 'other';
 type MenuAction = 'dismiss' | 'snooze' | 'vote-up' | 'vote-down';
 type Values = Record<string, string | number | boolean>;
 
-export const SNOOZE_INTERVALS = ['PT1H', 'PT4H', 'P1D', 'P7D'] as const;
+/** The snooze choices and their length in hours. */
+const SNOOZE_HOURS = { PT1H: 1, PT4H: 4, P1D: 24, P7D: 168 } as const;
+export const SNOOZE_INTERVALS = Object.keys(SNOOZE_HOURS) as (keyof typeof SNOOZE_HOURS)[];
 const MENU_ACTIONS: readonly MenuAction[] = ['dismiss', 'snooze', 'vote-up', 'vote-down'];
 const VOTE_REASONS: readonly VoteReason[] = ['not-relevant', 'too-often', 'other'];
 const MESSAGE_MAX = 280;
@@ -23,6 +26,10 @@ const MESSAGE_MAX = 280;
 /**
  * `<cs-card>`: one card of a `<card-stream>`, which provides its actions and analytics
  * through @lit/context (a context request with subscribe). Not meant to be used on its own.
+ *
+ * The menu follows the WAI-ARIA menu button pattern: Enter, Space or ArrowDown open it on
+ * its first item (ArrowUp: the last); arrow keys, Home and End move; Escape closes it and
+ * returns focus to the button; Tab or a click outside closes it.
  *
  * @csspart menu-button - the card's menu toggle
  * @csspart menu-item - a menu entry; `data-action` is dismiss | snooze | vote-up | vote-down
@@ -37,11 +44,14 @@ export class CardElement extends LitElement {
     card: { attribute: false },
     panel: { state: true },
     subview: { state: true },
+    errors: { state: true },
   };
 
   declare card: SdkCard | undefined;
   declare panel: Panel;
   declare subview: string | undefined;
+  /** Messages of the inputs that failed their check on submit, by input name. */
+  declare errors: Record<string, string>;
   #api?: StreamApi | undefined;
   #unsubscribe?: (() => void) | undefined;
   /** Stable, so the provider recognises this card when it asks again after reconnecting. */
@@ -50,10 +60,16 @@ export class CardElement extends LitElement {
     this.#unsubscribe = unsubscribe;
     this.requestUpdate();
   };
+  /** A click outside the open menu (and its button) closes it, leaving focus where it went. */
+  readonly #outside = (event: Event): void => {
+    const path = event.composedPath();
+    if (!['.menu', '.menu-button'].some((s) => path.includes(this.renderRoot.querySelector(s)!))) this.panel = '';
+  };
 
   constructor() {
     super();
     this.panel = '';
+    this.errors = {};
   }
 
   override connectedCallback(): void {
@@ -66,6 +82,7 @@ export class CardElement extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#unsubscribe?.();
+    document.removeEventListener('click', this.#outside);
   }
 
   get #strings() {
@@ -91,17 +108,30 @@ export class CardElement extends LitElement {
     if (this.card) this.#api?.act(this.card, request, id);
   }
 
-  /** Opens a panel and moves focus into it; closing returns focus to the menu button. */
-  async #open(panel: Panel): Promise<void> {
+  /**
+   * Opens a panel and moves focus into it (its first control, or the last with `last`);
+   * closing returns focus to the menu button.
+   */
+  async #open(panel: Panel, last = false): Promise<void> {
     const wasSnooze = this.panel === 'snooze';
     this.panel = panel;
     if (panel === 'snooze') this.#track('snooze-options-displayed');
     if (wasSnooze && panel === '') this.#track('snooze-options-canceled');
     await this.updateComplete;
-    const target = panel
-      ? this.renderRoot.querySelector<HTMLElement>('.panel button, .panel textarea')
-      : this.renderRoot.querySelector<HTMLElement>('[part~="menu-button"]');
-    target?.focus();
+    const targets = this.renderRoot.querySelectorAll<HTMLElement>(panel ? '.panel button, .panel textarea' : '.menu-button');
+    targets[last ? targets.length - 1 : 0]?.focus();
+  }
+
+  /** Arrow keys, Home and End move through the menu's items (wrapping); Tab closes it. */
+  #onMenuKeydown(event: KeyboardEvent): void {
+    const items = [...this.renderRoot.querySelectorAll<HTMLElement>('[role="menuitem"]')];
+    const n = items.length;
+    const at = items.indexOf(this.shadowRoot!.activeElement as HTMLElement);
+    const to = { ArrowDown: at + 1, ArrowUp: at - 1 + n, Home: 0, End: n - 1 }[event.key];
+    if (to !== undefined) {
+      event.preventDefault();
+      items[to % n]?.focus();
+    } else if (event.key === 'Tab') this.panel = '';
   }
 
   #menu(action: MenuAction): void {
@@ -127,13 +157,18 @@ export class CardElement extends LitElement {
     if (input?.reportValidity()) this.#act({ type: 'snooze', until: new Date(input.value).toISOString() });
   }
 
-  /** The inputs' values, or undefined (and the browser's message) when one is invalid. */
+  /**
+   * The inputs' values; or, when one fails its check, undefined: each such input shows the
+   * browser's message under it (aria-invalid, aria-describedby) and the first takes focus.
+   */
   #values(): Values | undefined {
-    const form = this.renderRoot.querySelector('form');
-    if (!form || !form.reportValidity()) return undefined;
+    const controls = [...this.renderRoot.querySelectorAll<HTMLInputElement>('form [name]')];
+    const invalid = controls.filter((el) => !el.checkValidity());
+    this.errors = Object.fromEntries(invalid.map((el) => [el.name, el.validationMessage]));
+    if (invalid.length) return void this.updateComplete.then(() => invalid[0]!.focus());
     const values: Values = {};
     // A <select>'s type is "select-one", so checking `type` alone tells the kinds apart.
-    for (const el of form.querySelectorAll<HTMLInputElement>('input[name], select[name]')) {
+    for (const el of controls) {
       if (el.type === 'checkbox') values[el.name] = el.checked;
       else if (el.value === '') continue;
       else values[el.name] = el.type === 'number' ? el.valueAsNumber : el.value;
@@ -186,6 +221,8 @@ export class CardElement extends LitElement {
   #blockContext(): BlockContext {
     const vars = this.#vars();
     return {
+      level: this.#api?.level ?? 2,
+      error: (name) => this.errors[name],
       text: (raw) => fillText(raw, vars),
       link: (raw) => safeUrl(fillUrl(raw, vars)),
       media: (raw) => safeUrl(fillUrl(raw, vars), MEDIA_SCHEMES),
@@ -207,6 +244,15 @@ export class CardElement extends LitElement {
     </button>`;
   }
 
+  /** An input's message goes once it is edited. */
+  #onInput(event: Event): void {
+    const name = (event.target as HTMLInputElement).name;
+    if (name in this.errors) {
+      const { [name]: _, ...rest } = this.errors;
+      this.errors = rest;
+    }
+  }
+
   /** Escape closes an open menu or picker and returns focus to the menu button. */
   #onKeydown(event: KeyboardEvent): void {
     if (event.key === 'Escape' && this.panel) {
@@ -220,11 +266,12 @@ export class CardElement extends LitElement {
     const cancel = html`<button type="button" class="cancel" @click=${() => this.#open('')}>${s.cancel}</button>`;
     switch (this.panel) {
       case 'menu':
-        // A disclosure (button + group), not an ARIA menu: Tab moves through the items.
-        return html`<div class="panel menu" role="group" aria-label=${s.menu}>
+        return html`<div class="panel menu" role="menu" aria-label=${s.menu} @keydown=${this.#onMenuKeydown}>
           ${this.#menuActions(card).map(
             (a) => html`<button
               type="button"
+              role="menuitem"
+              tabindex="-1"
               part="menu-item"
               data-action=${a}
               @click=${() => this.#menu(a)}
@@ -233,12 +280,13 @@ export class CardElement extends LitElement {
             </button>`,
           )}
         </div>`;
-      case 'snooze':
+      case 'snooze': {
+        const locale = this.#api?.locale();
         return html`<div class="panel" role="group" aria-label=${s.snoozeTitle}>
           <p class="title">${s.snoozeTitle}</p>
           ${SNOOZE_INTERVALS.map(
             (interval) => html`<button type="button" part="snooze-option" data-interval=${interval} @click=${() => this.#act({ type: 'snooze', interval })}>
-              ${s[interval]}
+              ${s[interval]} <span class="when">${formatWhen(new Date(Date.now() + SNOOZE_HOURS[interval] * 3_600_000), locale)}</span>
             </button>`,
           )}
           <label class="field">${s.snoozeAt}
@@ -247,6 +295,7 @@ export class CardElement extends LitElement {
           <button type="button" class="primary" @click=${() => this.#snoozeAt()}>${s.snooze}</button>
           ${cancel}
         </div>`;
+      }
       case 'vote':
         return html`<div class="panel" role="group" aria-label=${s.voteTitle}>
           <p class="title">${s.voteTitle}</p>
@@ -280,6 +329,7 @@ export class CardElement extends LitElement {
   }
 
   protected override updated(): void {
+    document[this.panel === 'menu' ? 'addEventListener' : 'removeEventListener']('click', this.#outside);
     const headline = this.card?.definition.blocks.find((b) => b.type === 'headline');
     if (headline) this.setAttribute('aria-label', fillText(headline.content, this.#vars()));
   }
@@ -296,19 +346,26 @@ export class CardElement extends LitElement {
             type="button"
             part="menu-button"
             class="menu-button"
+            aria-haspopup="menu"
             aria-expanded=${String(this.panel === 'menu')}
             aria-label=${this.#strings.menu}
             @click=${() => this.#open(this.panel === 'menu' ? '' : 'menu')}
+            @keydown=${(e: KeyboardEvent) => {
+              if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+                e.preventDefault();
+                void this.#open('menu', e.key === 'ArrowUp');
+              }
+            }}
           >
             ⋯
           </button>`
         : nothing}
       ${this.#renderPanel(card)}
-      <form class="blocks" @submit=${(e: Event) => e.preventDefault()}>
+      <form class="blocks" @submit=${(e: Event) => e.preventDefault()} @input=${this.#onInput}>
         ${subview
           ? html`<div class="subview-head">
-                <button type="button" class="back" @click=${() => this.#showSubview(undefined)}>← ${this.#strings.back}</button>
-                <h3 class="headline">${ctx.text(subview.title)}</h3>
+                <button type="button" class="back" @click=${() => this.#showSubview(undefined)}>‹ ${this.#strings.back}</button>
+                ${heading(ctx.level, ctx.text(subview.title))}
               </div>
               ${subview.blocks.map((b) => renderBlock(b, ctx))}`
           : card.definition.blocks.map((b) => renderBlock(b, ctx))}

@@ -4,7 +4,7 @@ import type { SdkCard, SdkEventName, SdkEventUpload } from '../../../protocol/sr
 
 export const SDK_VERSION = '0.1.0';
 
-export type DisplayMode = 'stream' | 'single' | 'horizontal';
+export type DisplayMode = 'stream' | 'single' | 'horizontal' | 'launcher';
 
 /** The analytics event as `cs-event` carries it; `endUserId` is the token's subject. */
 export interface AnalyticsEvent extends Required<SdkEventUpload> {

@@ -9,6 +9,10 @@ type BlockOf<T extends Block['type']> = Extract<Block, { type: T }>;
 export type ButtonBlock = BlockOf<'button'>;
 
 export interface BlockContext extends InlineFill {
+  /** Level of the card's headings (`heading-level` on the stream, 2 unless set). */
+  level: number;
+  /** The message of an input that failed its check when the card was submitted. */
+  error(name: string): string | undefined;
   /** Fills and checks an image or video address (http and https only). */
   media(raw: string): string | undefined;
   /** The card renders buttons: it owns what pressing them does. */
@@ -18,18 +22,39 @@ export interface BlockContext extends InlineFill {
 
 type Renderers = { [T in Block['type']]: (block: BlockOf<T>, ctx: BlockContext) => TemplateResult | typeof nothing };
 
+// One template per level: lit binds values, never tag names.
+const HEADINGS = [
+  (c: unknown) => html`<h1 class="headline">${c}</h1>`,
+  (c: unknown) => html`<h2 class="headline">${c}</h2>`,
+  (c: unknown) => html`<h3 class="headline">${c}</h3>`,
+  (c: unknown) => html`<h4 class="headline">${c}</h4>`,
+  (c: unknown) => html`<h5 class="headline">${c}</h5>`,
+  (c: unknown) => html`<h6 class="headline">${c}</h6>`,
+];
+
+/** A heading at `level` (1–6; anything else is clamped). */
+export const heading = (level: number, content: unknown): TemplateResult =>
+  HEADINGS[Math.min(Math.max(Math.trunc(level) || 2, 1), 6) - 1]!(content);
+
 function input(b: BlockOf<'input'>, ctx: BlockContext): TemplateResult {
   const id = `in-${b.id ?? b.name}`;
   const label = ctx.text(b.label);
   const req = b.required === true;
+  const error = ctx.error(b.name);
+  // An input that failed its check says so and names the message under it.
+  const invalid = error ? 'true' : nothing;
+  const described = error ? `${id}-error` : nothing;
+  const message = error ? html`<p class="error" id=${described}>${error}</p>` : nothing;
   let control: TemplateResult;
   if (b.kind === 'select') {
-    control = html`<select id=${id} name=${b.name} ?required=${req}>
+    control = html`<select id=${id} name=${b.name} ?required=${req} aria-invalid=${invalid} aria-describedby=${described}>
       <option value="">—</option>
       ${(b.options ?? []).map((o) => html`<option value=${o}>${ctx.text(o)}</option>`)}
     </select>`;
   } else if (b.kind === 'checkbox') {
-    return html`<label class="check"><input type="checkbox" name=${b.name} ?required=${req} /> ${label}</label>`;
+    return html`<label class="check"
+        ><input type="checkbox" name=${b.name} ?required=${req} aria-invalid=${invalid} aria-describedby=${described} /> ${label}</label
+      >${message}`;
   } else {
     control = html`<input
       id=${id}
@@ -38,13 +63,15 @@ function input(b: BlockOf<'input'>, ctx: BlockContext): TemplateResult {
       step=${b.kind === 'number' ? 'any' : nothing}
       maxlength=${b.maxLength ?? nothing}
       ?required=${req}
+      aria-invalid=${invalid}
+      aria-describedby=${described}
     />`;
   }
-  return html`<label class="field" for=${id}>${label}</label>${control}`;
+  return html`<label class="field" for=${id}>${label}</label>${control}${message}`;
 }
 
 const RENDERERS: Renderers = {
-  headline: (b, ctx) => html`<h3 class="headline">${ctx.text(b.content)}</h3>`,
+  headline: (b, ctx) => heading(ctx.level, ctx.text(b.content)),
   text: (b, ctx) =>
     html`<div class="text ${b.size ?? 'md'} ${b.bold ? 'bold' : ''}">
       ${b.format === 'markdown' ? markdown(b.content, ctx) : html`<p>${ctx.text(b.content)}</p>`}
