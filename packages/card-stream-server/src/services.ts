@@ -177,7 +177,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
       await listener?.start();
       stopPruning = changeLog.schedulePruning(config.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS, PRUNE_EVERY_MS, logError('change log pruning failed'));
       scheduler.start();
-      webhookDispatcher.start();
+      await webhookDispatcher.start(store.kind === 'sqlite');
       await services.cancelJobs.start();
     },
     closeSockets: () => hub.stop(),

@@ -20,7 +20,8 @@ export interface WebhookOptions {
   retryForMs: number;
   /** A delivery not answered within this counts as failed. */
   requestTimeoutMs: number;
-  /** How long a lease lasts; renewed before every batch, and longer than a request may take. */
+  /** How long a lease lasts. It is renewed every third of that while a delivery is under
+   * way, so a server that died (kill -9) leaves its webhooks to the others this soon. */
   leaseMs: number;
   /** WEBHOOK_ALLOW_PRIVATE=1: deliveries may go to internal addresses (outbound.ts). */
   allowPrivate: boolean;
@@ -32,7 +33,7 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
   maxBackoffMs: 600_000,
   retryForMs: 24 * 3600_000,
   requestTimeoutMs: 10_000,
-  leaseMs: 60_000,
+  leaseMs: 4_000,
   allowPrivate: false,
 };
 
@@ -40,6 +41,9 @@ export const DEFAULT_WEBHOOK_OPTIONS: WebhookOptions = {
 export function backoffMs(failures: number, options: Pick<WebhookOptions, 'initialBackoffMs' | 'maxBackoffMs'>): number {
   return Math.min(options.maxBackoffMs, options.initialBackoffMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
 }
+
+/** Dispatchers running in this process (tests build several servers in one). */
+const runningDispatchers = new Set<string>();
 
 export class WebhookDispatcher {
   private timer: NodeJS.Timeout | undefined;
@@ -56,15 +60,22 @@ export class WebhookDispatcher {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  start(): void {
+  /**
+   * `soleServer`: this process holds the store alone (a SQLite directory), so a lease of a
+   * server no longer running here is a crashed process's: freed at once, not after it runs out.
+   */
+  async start(soleServer = false): Promise<void> {
     this.stopped = false;
     this.abort = new AbortController();
+    runningDispatchers.add(this.serverId);
+    if (soleServer) await this.webhooks.releaseAllBut([...runningDispatchers]);
     this.schedule(0);
   }
 
   /** Stops polling, cancels requests under way (their batches stay undelivered) and frees leases. */
   async stop(): Promise<void> {
     this.stopped = true;
+    runningDispatchers.delete(this.serverId);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.abort.abort();
@@ -110,7 +121,7 @@ export class WebhookDispatcher {
     let current = hook;
     let batch = first;
     while (batch.length > 0 && !this.stopped) {
-      const error = await this.post(current, batch);
+      const error = await this.whileHolding(current.id, this.post(current, batch));
       if (this.stopped) return;
       const lastSeq = (batch.at(-1) as StoredEvent).seq;
       if (error === undefined) {
@@ -122,6 +133,19 @@ export class WebhookDispatcher {
       }
       if (!(await this.webhooks.renew(current.id, this.serverId, Date.now() + this.options.leaseMs))) return;
       batch = await this.webhooks.batch(current, horizon);
+    }
+  }
+
+  /** Keeps the lease on `id` while `work` runs (a receiver may take up to requestTimeoutMs). */
+  private async whileHolding<T>(id: string, work: Promise<T>): Promise<T> {
+    const renew = setInterval(
+      () => void this.webhooks.renew(id, this.serverId, Date.now() + this.options.leaseMs).catch(this.onError),
+      this.options.leaseMs / 3,
+    );
+    try {
+      return await work;
+    } finally {
+      clearInterval(renew);
     }
   }
 

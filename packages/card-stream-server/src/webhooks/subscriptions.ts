@@ -121,6 +121,13 @@ export class WebhookRepository {
     return result.numUpdatedRows > 0n;
   }
 
+  /** Frees every lease not held by one of `owners` (on a store this process holds alone). */
+  async releaseAllBut(owners: string[]): Promise<void> {
+    let query = this.db.updateTable('webhooks').set({ locked_until: 0, lock_owner: null }).where('lock_owner', 'is not', null);
+    if (owners.length) query = query.where('lock_owner', 'not in', owners);
+    await query.execute();
+  }
+
   async release(id: string, owner: string): Promise<void> {
     await this.db.updateTable('webhooks').set({ locked_until: 0, lock_owner: null }).where('id', '=', id).where('lock_owner', '=', owner).execute();
   }
