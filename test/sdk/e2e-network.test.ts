@@ -132,6 +132,7 @@ describe('e2e: transports and offline', function () {
         m.card(b).shadowRoot.querySelector<HTMLElement>('.cancel')?.click();
         return m.named('snooze-options-canceled')[0];
       }, 'snooze-options-canceled');
+      const clickedAt = Date.now();
       await menu(m, a, 'dismiss');
       await showsExactly(m, [b], 1000);
       await sleep(1500);
@@ -145,6 +146,7 @@ describe('e2e: transports and offline', function () {
       await until(() => again.states.at(-1) === 'offline', 'still offline');
       expect(counter.count()).to.equal(0);
 
+      const onlineAt = Date.now();
       await network.set('online');
       window.dispatchEvent(new Event('online'));
       await until(async () => (await cardsOf(user)).find((c) => c.cardInstanceId === a).status === 'dismissed', 'dismissed on the server', 15_000);
@@ -155,6 +157,9 @@ describe('e2e: transports and offline', function () {
       const events = await analyticsEvents({ endUserId: user, cardInstanceId: a, analyticsEvent: 'card-dismissed' });
       if (events) {
         expect(events.length, 'one card-dismissed event').to.equal(1);
+        // Dated by the click, not by when it reached the server (seconds later).
+        const dismissedAt = Date.parse(events[0].timestamp);
+        expect(dismissedAt, 'the event has the time of the click').to.be.within(clickedAt - 1000, onlineAt - 1000);
         await until(async () => {
           const stored = await analyticsEvents({ endUserId: user, analyticsEvent: 'snooze-options-canceled' });
           return stored?.some((e) => e.id === canceled.id);

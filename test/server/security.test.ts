@@ -11,6 +11,7 @@ import { mkdtemp, rm, stat, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { readConfig } from '../../packages/card-stream-server/src/config.js';
 import { isInternalAddress, postOutbound, ForbiddenDestination } from '../../packages/card-stream-server/src/webhooks/outbound.js';
 import { CLOSE_CODES } from '../../packages/protocol/src/sdk.js';
@@ -314,6 +315,25 @@ describe('security', () => {
     assert.equal(at.get(ids[0] as string), issued, 'before the token: its issue time');
     assert.ok((at.get(ids[1] as string) as number) <= Date.now() && (at.get(ids[1] as string) as number) >= sent, 'after now: now');
     assert.equal(at.get(ids[2] as string), Date.parse(times[2] as string), 'within the token: as sent');
+  });
+
+  test('7. an action is dated by the click it carries (an offline outbox sends it later)', async () => {
+    const template = await publishedTemplate(server);
+    const user = `click-${randomUUID()}`;
+    const card = (await send(server, template, [user])).body.cards[0].cardInstanceId;
+    // A token issued two hours ago, as a host backend signs them with the end-user secret.
+    const secret = (await server.platform.services.store.db.selectFrom('settings').select('value').where('key', '=', 'jwt_secret').executeTakeFirstOrThrow()).value;
+    const issued = Math.floor(Date.now() / 1000) - 7200;
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setIssuedAt(issued).setExpirationTime(issued + 86_400).sign(new TextEncoder().encode(secret));
+    const clicked = new Date(Date.now() - 3600_000).toISOString();
+    const res = await server.api('POST', `/v1/sdk/cards/${card}/actions`, { id: randomUUID(), type: 'dismiss', at: clicked }, token);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const event = (await server.api('GET', `/v1/analytics/events?cardInstanceId=${card}&analyticsEvent=card-dismissed`)).body.data[0];
+    assert.equal(event.timestamp, clicked);
+    const other = (await send(server, template, [user])).body.cards[0].cardInstanceId;
+    await server.api('POST', `/v1/sdk/cards/${other}/actions`, { id: randomUUID(), type: 'dismiss', at: '2001-01-01T00:00:00Z' }, token);
+    const clamped = (await server.api('GET', `/v1/analytics/events?cardInstanceId=${other}&analyticsEvent=card-dismissed`)).body.data[0];
+    assert.equal(Date.parse(clamped.timestamp), issued * 1000, 'before the token: its issue time');
   });
 
   test('8. short secrets are refused at start; failed token requests are throttled per address', async () => {

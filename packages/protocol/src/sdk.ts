@@ -65,6 +65,9 @@ export const SdkActionRequestSchema = Type.Object(
     direction: Type.Optional(StringEnum(['up', 'down'] as const)),
     reason: Type.Optional(StringEnum(VOTE_REASONS, { description: 'vote down only' })),
     message: Type.Optional(Type.String({ maxLength: VOTE_MESSAGE_MAX, description: 'vote down with reason "other" only' })),
+    at: Type.Optional(
+      Type.String({ maxLength: 40, description: "when the user acted (ISO 8601): the action's events take this time, kept within the token's life" }),
+    ),
   },
   { additionalProperties: false },
 );

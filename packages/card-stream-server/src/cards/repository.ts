@@ -45,6 +45,8 @@ export interface ActOptions {
   completionPayload?: unknown;
   /** snooze: when the card comes back. */
   snoozeUntil?: number;
+  /** When the action was taken, for its events, if not now (an end user's click sent later). */
+  eventAt?: number;
 }
 
 export interface ActResult {
@@ -181,7 +183,7 @@ export class CardRepository {
       const properties = actionProperties(action, options);
       await this.storeEvents(
         tx,
-        changed.map((card) => platformEvent(card, ACTION_EVENT[action], now, options.actionSource, properties)),
+        changed.map((card) => platformEvent(card, ACTION_EVENT[action], options.eventAt ?? now, options.actionSource, properties)),
       );
       const previous = new Map(ids.map((r) => [r.card_instance_id, r.status]));
       await record(changed.map((card) => ({ card, previousStatus: previous.get(card.card_instance_id) })));

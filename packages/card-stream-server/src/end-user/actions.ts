@@ -13,17 +13,22 @@ import { snoozeUntil } from '../cards/snooze.js';
 import { iso } from '../time.js';
 import { checkInputValues } from './inputs.js';
 import { checkOffered } from './offered.js';
+import { eventTime } from './event-time.js';
+import type { EndUser } from '../auth/tokens.js';
 import { Conflict, InvalidInput, NotFound } from '../errors.js';
 
 export class EndUserActions {
   constructor(private readonly cards: CardRepository) {}
 
-  async apply(userId: string, cardInstanceId: string, request: SdkActionRequest): Promise<SdkActionResult> {
+  async apply(user: EndUser, cardInstanceId: string, request: SdkActionRequest): Promise<SdkActionResult> {
+    const { userId } = user;
     // Checked before the transaction: a bad body is a 400 that claims nothing.
     checkActionFields(request);
     const until = request.type === 'snooze' ? snoozeUntil(request) : undefined;
     return this.cards.write(async (tx, record) => {
       const now = Date.now();
+      // The events take the time of the click, which may lie a while back (sent from the offline outbox).
+      const actedAt = eventTime(request.at, user, now);
       const claimed = await tx
         .insertInto('sdk_actions')
         .values({
@@ -49,7 +54,7 @@ export class EndUserActions {
       // Another user's card is answered exactly like a card that does not exist.
       if (!card) throw new NotFound('card_not_found', `You have no card ${cardInstanceId}.`);
 
-      const after = await this.perform(tx, record, card, request, until, now);
+      const after = await this.perform(tx, record, card, request, until, actedAt);
       const result: SdkActionResult = { id: request.id, applied: true, card: { cardInstanceId, status: after.status as never } };
       if (after.status === 'snoozed' && after.snoozed_until !== null) result.card.snoozedUntil = iso(after.snoozed_until);
       await tx.updateTable('sdk_actions').set({ result: JSON.stringify(result) }).where('id', '=', request.id).execute();
@@ -64,13 +69,13 @@ export class EndUserActions {
     card: CardRow,
     request: SdkActionRequest,
     until: number | undefined,
-    now: number,
+    actedAt: number,
   ): Promise<CardRow> {
     const definition = JSON.parse(card.definition) as CardDefinition;
     const offered = checkOffered(definition, request);
     const act = async (action: CardAction, extra: { completionPayload?: unknown; snoozeUntil?: number } = {}) => {
       const filter = { cardInstanceId: card.card_instance_id, userId: card.user_id };
-      const { changed } = await this.cards.actIn(tx, record, filter, action, { multiple: false, cap: 1, actionSource: 'user', ...extra });
+      const { changed } = await this.cards.actIn(tx, record, filter, action, { multiple: false, cap: 1, actionSource: 'user', eventAt: actedAt, ...extra });
       // Nothing changed: the card was already in the action's end state (a harmless repeat).
       return changed[0] ?? card;
     };
@@ -89,7 +94,7 @@ export class EndUserActions {
         if (request.message !== undefined) properties.message = request.message;
         const name = request.direction === 'up' ? 'card-voted-up' : 'card-voted-down';
         // The action id is the event id: the same vote uploaded as an analytics event is a duplicate.
-        await this.cards.storeEvents(tx, [cardEvent(card, name, now, 'user', properties, request.id)], true);
+        await this.cards.storeEvents(tx, [cardEvent(card, name, actedAt, 'user', properties, request.id)], true);
         return card;
       }
       case 'interaction':
@@ -110,7 +115,7 @@ const ACTION_FIELDS: Record<SdkActionType, readonly (keyof SdkActionRequest)[]> 
 
 /** Cross-field rules the request's schema cannot say, each named in a clear 400. */
 function checkActionFields(request: SdkActionRequest): void {
-  const allowed = new Set<string>(['id', 'type', ...ACTION_FIELDS[request.type]]);
+  const allowed = new Set<string>(['id', 'type', 'at', ...ACTION_FIELDS[request.type]]);
   const stray = Object.keys(request).find((key) => !allowed.has(key));
   if (stray) throw new InvalidInput('invalid_action', `A ${request.type} action takes no "${stray}".`, stray);
   switch (request.type) {

@@ -6,7 +6,6 @@ import type { Kysely } from 'kysely';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Database } from '../store/schema.js';
 import type { CardDefinition } from '../../../protocol/src/definition.js';
-import { END_USER_MAX_SECONDS } from '../../../protocol/src/auth.js';
 import {
   SdkEventUploadSchema,
   VOTE_MESSAGE_MAX,
@@ -22,6 +21,7 @@ import type { CardRow } from '../cards/row.js';
 import type { EndUser } from '../auth/tokens.js';
 import { iso, parseInstant } from '../time.js';
 import { offersVote } from './offered.js';
+import { eventTime } from './event-time.js';
 
 const isUpload = TypeCompiler.Compile(SdkEventUploadSchema);
 
@@ -115,8 +115,7 @@ function checkEvent(event: SdkEventUpload, card: CardRow | undefined, user: EndU
       throw new Refusal('vote_not_offered', 'this card does not take that vote.');
     }
   }
-  const earliest = user.issuedAt ?? now - END_USER_MAX_SECONDS * 1000;
-  return Math.min(now, Math.max(earliest, at));
+  return eventTime(event.timestamp, user, now);
 }
 
 function eventRow(userId: string, event: SdkEventUpload, at: number, card: CardRow | undefined): EventRow {

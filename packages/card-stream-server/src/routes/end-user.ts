@@ -55,7 +55,7 @@ export function endUserRoutes(app: App, { feed, endUserActions, endUserEvents }:
         response: { 200: SdkActionResultSchema, ...endUserErrors, ...errors(403, 404, 409) },
       },
     },
-    async (request) => endUserActions.apply(endUserOf(request).userId, request.params.cardInstanceId, request.body),
+    async (request) => endUserActions.apply(endUserOf(request), request.params.cardInstanceId, request.body),
   );
 
   app.post(

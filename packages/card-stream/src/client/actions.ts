@@ -20,7 +20,9 @@ export function actionEntry(card: SdkCard, request: ActionRequest, id: string, c
           path: `/v1/sdk/channels/${encodeURIComponent(channel)}/cards/${cardId}/interactions`,
           body: { blockId: request.blockId, buttonId: request.buttonId },
         }
-      : { id, path: `/v1/sdk/cards/${cardId}/actions`, body: { ...request, id } };
+      : // `at`: the moment of the click; the platform dates the action's events by it, however
+        // long the entry waits in the outbox.
+        { id, path: `/v1/sdk/cards/${cardId}/actions`, body: { ...request, id, at: new Date().toISOString() } };
   if (REMOVING.has(request.type)) entry.hides = card.cardInstanceId;
   return entry;
 }
