@@ -44,6 +44,9 @@ export class LimitReached extends DomainError {
   }
 }
 
+/** The request repeats something that cannot be repeated differently (a reused Idempotency-Key). */
+export class Unrepeatable extends DomainError {}
+
 /** No or bad credentials. */
 export class Unauthorized extends DomainError {}
 

@@ -31,6 +31,7 @@ import { eventHorizon } from './analytics/horizon.js';
 import { WebhookRepository } from './webhooks/subscriptions.js';
 import { DEFAULT_WEBHOOK_OPTIONS, WebhookDispatcher, type WebhookOptions } from './webhooks/dispatcher.js';
 import { seedSampleTemplates } from './demo/seed.js';
+import { IdempotencyKeys } from './idempotency/keys.js';
 
 export interface ServiceConfig {
   store: StoreOptions;
@@ -72,6 +73,7 @@ export interface Services {
   webhooks: WebhookRepository;
   cancelJobs: CancelJobs;
   channels: ChannelRepository;
+  idempotencyKeys: IdempotencyKeys;
 }
 
 export interface Platform {
@@ -144,6 +146,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     webhooks,
     cancelJobs: new CancelJobs(db, cancelExecutor, serverId, cancelOptions, logError('cancel job failed')),
     channels,
+    idempotencyKeys: new IdempotencyKeys(db),
   };
 
   const scheduler = new LifecycleScheduler(cards, bus, logError('lifecycle scheduler failed'));
@@ -175,7 +178,13 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     async start() {
       hub.start();
       await listener?.start();
-      stopPruning = changeLog.schedulePruning(config.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS, PRUNE_EVERY_MS, logError('change log pruning failed'));
+      const stopLogPruning = changeLog.schedulePruning(config.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS, PRUNE_EVERY_MS, logError('change log pruning failed'));
+      const keyPruning = setInterval(() => void services.idempotencyKeys.prune().catch(logError('idempotency key pruning failed')), PRUNE_EVERY_MS);
+      keyPruning.unref();
+      stopPruning = () => {
+        stopLogPruning();
+        clearInterval(keyPruning);
+      };
       scheduler.start();
       await webhookDispatcher.start(store.kind === 'sqlite');
       await services.cancelJobs.start();

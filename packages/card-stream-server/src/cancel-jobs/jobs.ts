@@ -11,6 +11,7 @@ import type { CardFilter } from '../cards/filter.js';
 import { MAX_CARDS_PER_JOB, type CancelCriteria, type CancelJob, type CancelJobStatus } from '../../../protocol/src/cancel-jobs.js';
 import { iso } from '../time.js';
 import { NotFound } from '../errors.js';
+import type { AlsoRecord } from '../store/also-record.js';
 
 export interface CancelJobOptions extends CancelRunOptions {
   /** How often idle servers look for queued jobs (other servers' too). */
@@ -58,7 +59,7 @@ export class CancelJobs {
     return this.executor.count(criteria);
   }
 
-  async create(criteria: CardFilter, requestedBy: string): Promise<CancelJob> {
+  async create(criteria: CardFilter, requestedBy: string, alsoRecord?: AlsoRecord<CancelJob>): Promise<CancelJob> {
     const matched = await this.preview(criteria);
     const row: CancelJobsTable = {
       id: randomUUID(),
@@ -75,9 +76,13 @@ export class CancelJobs {
       locked_by: null,
       locked_until: null,
     };
-    await this.db.insertInto('cancel_jobs').values(row).execute();
+    const job = toJob(row);
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('cancel_jobs').values(row).execute();
+      await alsoRecord?.(tx, job);
+    });
     this.kick();
-    return toJob(row);
+    return job;
   }
 
   async get(id: string): Promise<CancelJob> {

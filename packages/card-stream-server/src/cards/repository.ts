@@ -106,11 +106,13 @@ export class CardRepository {
     return result;
   }
 
-  async insert(cards: CardRow[], events: EventRow[]): Promise<void> {
+  /** Inserts cards and their events; `alsoWrite` runs in the same transaction (an Idempotency-Key's record). */
+  async insert(cards: CardRow[], events: EventRow[], alsoWrite?: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
     await this.write(async (tx, record) => {
       await this.insertMany(tx, 'cards', cards);
       await this.storeEvents(tx, events);
       await record(cards.map((card) => ({ card })));
+      await alsoWrite?.(tx);
     });
   }
 

@@ -13,6 +13,7 @@ import { iso } from '../time.js';
 import { applyPatches } from './patch.js';
 import type { ChannelBlock } from '../../../protocol/src/definition.js';
 import { InvalidInput, InvalidState, LimitReached, NotFound } from '../errors.js';
+import type { AlsoRecord } from '../store/also-record.js';
 
 export const CHANNEL_NOTIFY = 'card_stream_channels';
 export const DEFAULT_CHANNEL_DAILY_CARD_LIMIT = 200;
@@ -106,7 +107,7 @@ export class ChannelRepository {
   }
 
   /** A new card, counted against the channel's cards of the UTC day (429 over the limit). */
-  async createCard(channelId: string, blocks: ChannelBlock[], status: Tone = 'default'): Promise<ChannelCard> {
+  async createCard(channelId: string, blocks: ChannelBlock[], status: Tone = 'default', alsoRecord?: AlsoRecord<ChannelCard>): Promise<ChannelCard> {
     const now = Date.now();
     const row: ChannelCardsTable = {
       id: randomUUID(),
@@ -120,6 +121,7 @@ export class ChannelRepository {
     await this.change(channelId, { op: 'upsert', card }, async (tx) => {
       await this.countToday(tx, channelId, now);
       await tx.insertInto('channel_cards').values(row).execute();
+      await alsoRecord?.(tx, card);
     });
     return card;
   }

@@ -10,6 +10,7 @@ import { nextDue, type CardRow } from '../cards/row.js';
 import type { CardRepository } from '../cards/repository.js';
 import { InvalidInput, NotFound, InvalidState } from '../errors.js';
 import { fillPlaceholders, placeholdersIn } from './variables.js';
+import type { AlsoRecord } from '../store/also-record.js';
 
 function stringVariables(variables: Record<string, string | number | boolean> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(variables ?? {}).map(([k, v]) => [k, String(v)]));
@@ -22,7 +23,8 @@ export class FlowSender {
     private readonly cards: CardRepository,
   ) {}
 
-  async send(templateId: string, flows: Flow[], source: EventSource): Promise<SendResult> {
+  /** `alsoRecord` writes, in the send's own transaction, what must exist exactly when the cards do. */
+  async send(templateId: string, flows: Flow[], source: EventSource, alsoRecord?: AlsoRecord<SendResult>): Promise<SendResult> {
     const targetCount = flows.reduce((n, f) => n + f.target.targetUserIds.length, 0);
     if (targetCount > MAX_TARGETS) {
       throw new InvalidInput('too_many_targets', `${targetCount} target users; one request takes at most ${MAX_TARGETS}.`, 'flows');
@@ -102,7 +104,8 @@ export class FlowSender {
       }
     });
 
-    await this.cards.insert(rows, events);
-    return { flowInvocationId, cards: sent };
+    const result: SendResult = { flowInvocationId, cards: sent };
+    await this.cards.insert(rows, events, alsoRecord && ((tx) => alsoRecord(tx, result)));
+    return result;
   }
 }

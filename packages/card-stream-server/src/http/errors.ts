@@ -2,7 +2,7 @@
 // errors (../errors.ts) map to a status by their kind; schema validation failures name the
 // field at fault; anything else is a 500 that hides its text.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
-import { Conflict, DomainError, Forbidden, InvalidInput, InvalidState, LimitReached, NotFound, Unauthorized } from '../errors.js';
+import { Conflict, DomainError, Forbidden, InvalidInput, InvalidState, LimitReached, NotFound, Unauthorized, Unrepeatable } from '../errors.js';
 
 const STATUS_OF: [new (...args: never[]) => DomainError, number][] = [
   [InvalidInput, 400],
@@ -12,6 +12,7 @@ const STATUS_OF: [new (...args: never[]) => DomainError, number][] = [
   [Conflict, 409],
   [InvalidState, 409],
   [LimitReached, 429],
+  [Unrepeatable, 422],
 ];
 
 export function statusOf(err: DomainError): number {

@@ -6,12 +6,14 @@ import {
   CancelJobSchema,
   CancelPreviewSchema,
   MAX_CARDS_PER_JOB,
+  type CancelJob,
 } from '../../../protocol/src/cancel-jobs.js';
 import { credentialOf } from '../http/platform-guard.js';
 import { errors, platformErrors } from './responses.js';
+import { answerOnce, IdempotencyKeyHeader } from './idempotent.js';
 import type { App, Services } from './types.js';
 
-export function cancelJobRoutes(app: App, { cancelJobs }: Pick<Services, 'cancelJobs'>): void {
+export function cancelJobRoutes(app: App, { cancelJobs, idempotencyKeys }: Pick<Services, 'cancelJobs' | 'idempotencyKeys'>): void {
   app.post(
     '/v1/cancel-jobs/preview',
     {
@@ -35,15 +37,20 @@ export function cancelJobRoutes(app: App, { cancelJobs }: Pick<Services, 'cancel
         operationId: 'createCancelJob',
         summary: `Start a job that cancels up to ${MAX_CARDS_PER_JOB} open cards matching the criteria`,
         tags: ['cancel jobs'],
+        headers: IdempotencyKeyHeader,
         body: CancelJobRequestSchema,
-        response: { 202: CancelJobAcceptedSchema, ...platformErrors },
+        response: { 202: CancelJobAcceptedSchema, ...platformErrors, ...errors(422) },
       },
     },
-    async (request, reply) => {
-      const requestedBy = credentialOf(request).clientId;
-      const job = await cancelJobs.create(request.body.criteria, requestedBy);
-      return reply.code(202).send({ id: job.id, status: job.status, statusUrl: `/v1/cancel-status/${job.id}` });
-    },
+    async (request, reply) =>
+      answerOnce(
+        idempotencyKeys,
+        request,
+        reply,
+        202,
+        (job: CancelJob) => ({ id: job.id, status: job.status, statusUrl: `/v1/cancel-status/${job.id}` }),
+        (alsoRecord) => cancelJobs.create(request.body.criteria, credentialOf(request).clientId, alsoRecord),
+      ),
   );
 
   app.get(

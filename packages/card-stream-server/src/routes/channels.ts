@@ -14,11 +14,13 @@ import {
   InteractionCreatedSchema,
   InteractionInputSchema,
   InteractionPageSchema,
+  type ChannelCard,
   type ChannelFeed,
 } from '../../../protocol/src/channels.js';
 import { InvalidInput } from '../errors.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import { errors, platformErrors } from './responses.js';
+import { answerOnce, IdempotencyKeyHeader } from './idempotent.js';
 import type { App, Services } from './types.js';
 
 const ChannelParams = Type.Object({ channelId: Type.String({ format: 'uuid' }) });
@@ -43,7 +45,7 @@ function limitOf(text: string | undefined): number {
   return n;
 }
 
-export function channelRoutes(app: App, { channels }: Pick<Services, 'channels'>): void {
+export function channelRoutes(app: App, { channels, idempotencyKeys }: Pick<Services, 'channels' | 'idempotencyKeys'>): void {
   const events = { role: 'events' as const };
   const tags = ['channels'];
 
@@ -92,14 +94,20 @@ export function channelRoutes(app: App, { channels }: Pick<Services, 'channels'>
         summary: 'Create a card in the channel (counts toward the daily limit)',
         tags,
         params: ChannelParams,
+        headers: IdempotencyKeyHeader,
         body: ChannelCardInputSchema,
-        response: { 201: ChannelCardCreatedSchema, ...managementErrors, ...errors(429) },
+        response: { 201: ChannelCardCreatedSchema, ...managementErrors, ...errors(422, 429) },
       },
     },
-    async (request, reply) => {
-      const card = await channels.createCard(request.params.channelId, request.body.blocks, request.body.status);
-      return reply.code(201).send({ id: card.id, channel_id: card.channel_id, created_at: card.created_at });
-    },
+    async (request, reply) =>
+      answerOnce(
+        idempotencyKeys,
+        request,
+        reply,
+        201,
+        (card: ChannelCard) => ({ id: card.id, channel_id: card.channel_id, created_at: card.created_at }),
+        (alsoRecord) => channels.createCard(request.params.channelId, request.body.blocks, request.body.status, alsoRecord),
+      ),
   );
 
   app.get(

@@ -5,12 +5,13 @@ import { FlowRequestSchema, MAX_TARGETS, SendResultSchema } from '../../../proto
 import { NotFound } from '../errors.js';
 import { normaliseTemplate } from '../templates/normalise.js';
 import { errors, platformErrors } from './responses.js';
+import { answerOnce, IdempotencyKeyHeader } from './idempotent.js';
 import type { App, Services } from './types.js';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const templateNotFound = (id: string) => new NotFound('template_not_found', `There is no card template ${id}.`);
 
-export function templateRoutes(app: App, { templates, flows }: Pick<Services, 'templates' | 'flows'>): void {
+export function templateRoutes(app: App, { templates, flows, idempotencyKeys }: Pick<Services, 'templates' | 'flows' | 'idempotencyKeys'>): void {
   app.post(
     '/v1/card-templates',
     {
@@ -98,14 +99,15 @@ export function templateRoutes(app: App, { templates, flows }: Pick<Services, 't
           description: `At most ${MAX_TARGETS} target users per request.`,
           tags: ['sending'],
           params: Type.Object({ flowConfigId: Type.String({ maxLength: 100 }) }),
+          headers: IdempotencyKeyHeader,
           body: FlowRequestSchema,
-          response: { 201: SendResultSchema, ...platformErrors, ...errors(404, 409) },
+          response: { 201: SendResultSchema, ...platformErrors, ...errors(404, 409, 422) },
         },
       },
-      async (request, reply) => {
-        const result = await flows.send(request.params.flowConfigId, request.body.flows, mode === 'start' ? 'live' : 'test');
-        return reply.code(201).send(result);
-      },
+      async (request, reply) =>
+        answerOnce(idempotencyKeys, request, reply, 201, (result) => result, (alsoRecord) =>
+          flows.send(request.params.flowConfigId, request.body.flows, mode === 'start' ? 'live' : 'test', alsoRecord),
+        ),
     );
   }
 }

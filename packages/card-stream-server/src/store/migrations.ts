@@ -289,6 +289,23 @@ const pagedIndexes: Migration = {
   },
 };
 
+/** Idempotency-Key (CONTRACT §10): the first answer to each key, kept 24 hours. */
+const idempotencyKeys: Migration = {
+  async up(db: Db) {
+    await db.schema
+      .createTable('idempotency_keys')
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('request_hash', 'text', (c) => c.notNull())
+      .addColumn('status', 'integer', (c) => c.notNull())
+      .addColumn('response', 'text', (c) => c.notNull())
+      .addColumn('created', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('idempotency_keys_pk', ['scope', 'key'])
+      .execute();
+    await db.schema.createIndex('idempotency_keys_created').on('idempotency_keys').column('created').execute();
+  },
+};
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -298,6 +315,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '004_cancel_jobs': cancelJobs,
       '005_channels': channels,
       '006_paged_indexes': pagedIndexes,
+      '007_idempotency_keys': idempotencyKeys,
     }),
   };
 }

@@ -185,8 +185,21 @@ export interface ChannelInteractionsTable {
   created: number;
 }
 
+/** A request made with an Idempotency-Key, and the answer it got (CONTRACT §10). */
+export interface IdempotencyKeysTable {
+  /** Who asked: the credential's client id. */
+  scope: string;
+  key: string;
+  /** SHA-256 of the method, path and body: the same key with another request is refused. */
+  request_hash: string;
+  status: number;
+  response: string;
+  created: number;
+}
+
 export interface Database {
   settings: SettingsTable;
+  idempotency_keys: IdempotencyKeysTable;
   credentials: CredentialsTable;
   card_templates: CardTemplatesTable;
   card_template_versions: CardTemplateVersionsTable;
