@@ -12,7 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore, type StoreOptions } from '../store/database.js';
 import { startCheckpoints } from '../store/checkpoint.js';
-import { CardChangeBus, type CardChange } from '../cards/change-bus.js';
+import { CardChangeBus, slimChange, type CardChange } from '../cards/change-bus.js';
 import { ChangeLog } from '../cards/change-log.js';
 import { CardRepository } from '../cards/repository.js';
 import type { CancelJobsTable } from '../store/schema.js';
@@ -47,7 +47,7 @@ const stopCheckpoints = await startCheckpoints(store.db, (err: unknown) =>
 );
 
 const bus = new CardChangeBus();
-bus.subscribe((changes) => port.postMessage({ type: 'changes', changes } satisfies FromCancelWorker));
+bus.subscribe((changes) => port.postMessage({ type: 'changes', changes: changes.map(slimChange) } satisfies FromCancelWorker));
 const cards = new CardRepository(store.db, bus, new ChangeLog(store.db, store.kind, owner, store.insertMany, store.readDb), store.insertMany, store.kind);
 
 let stopping = false;

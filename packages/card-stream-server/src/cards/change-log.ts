@@ -6,7 +6,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/database.js';
 import type { CardRow } from './row.js';
-import type { CardChange } from './change-bus.js';
+import type { CardChange, LeavingCard } from './change-bus.js';
 import type { InsertMany } from '../store/insert-many.js';
 
 export const NOTIFY_CHANNEL = 'card_stream_changes';
@@ -27,7 +27,8 @@ export interface LoggedChange {
   seq: number;
   status: string;
   streamId: string;
-  card: CardRow;
+  /** The whole row when the change shows the card (status active). */
+  card: CardRow | LeavingCard;
 }
 
 export type Resume = { kind: 'changes'; changes: LoggedChange[] } | { kind: 'reload'; seq: number };

@@ -6,6 +6,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { CLOSE_CODES, ClientMessageSchema, type ClientMessage, type ServerMessage } from '../../../protocol/src/sdk.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { ChangeLog, LoggedChange } from '../cards/change-log.js';
+import type { CardRow } from '../cards/row.js';
 import { sdkCard } from '../end-user/sdk-card.js';
 import { iso } from '../time.js';
 
@@ -48,7 +49,8 @@ export function changeJson(change: LoggedChange): string {
     streamId: change.streamId,
     status: change.status as never,
   };
-  if (change.status === 'active') message.card = sdkCard(change.card, change.status);
+  // An active card's change always carries its whole row (slimChange keeps it).
+  if (change.status === 'active') message.card = sdkCard(change.card as CardRow, change.status);
   return JSON.stringify(message);
 }
 
