@@ -12,6 +12,7 @@ import type { CardChange, CardChangeBus } from './change-bus.js';
 import type { ChangeLog } from './change-log.js';
 import type { InsertMany } from '../store/insert-many.js';
 import { insertEvents } from '../analytics/event-store.js';
+import { InsertBatcher } from './insert-batcher.js';
 import type { StoreKind } from '../store/database.js';
 import { InvalidInput, NotFound, InvalidState } from '../errors.js';
 
@@ -67,6 +68,12 @@ export interface CardPosition {
   cardInstanceId: string;
 }
 
+interface PendingInsert {
+  cards: CardRow[];
+  events: EventRow[];
+  alsoWrite?: ((tx: Transaction<Database>) => Promise<void>) | undefined;
+}
+
 export interface Transition {
   card: CardRow;
   status: CardStatus;
@@ -106,15 +113,24 @@ export class CardRepository {
     return result;
   }
 
-  /** Inserts cards and their events; `alsoWrite` runs in the same transaction (an Idempotency-Key's record). */
-  async insert(cards: CardRow[], events: EventRow[], alsoWrite?: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
-    await this.write(async (tx, record) => {
-      await this.insertMany(tx, 'cards', cards);
-      await this.storeEvents(tx, events);
-      await record(cards.map((card) => ({ card })));
-      await alsoWrite?.(tx);
-    });
+  /**
+   * Inserts cards and their events; `alsoWrite` runs in the same transaction (an
+   * Idempotency-Key's record). Inserts made at the same time share one transaction
+   * (insert-batcher.ts); each resolves once it has committed.
+   */
+  insert(cards: CardRow[], events: EventRow[], alsoWrite?: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
+    return this.inserts.add({ cards, events, alsoWrite });
   }
+
+  private readonly inserts = new InsertBatcher<PendingInsert>((units) =>
+    this.write(async (tx, record) => {
+      const cards = units.flatMap((u) => u.cards);
+      await this.insertMany(tx, 'cards', cards);
+      await this.storeEvents(tx, units.flatMap((u) => u.events));
+      await record(cards.map((card) => ({ card })));
+      for (const unit of units) await unit.alsoWrite?.(tx);
+    }),
+  );
 
   async query(filter: CardFilter, limit: number, offset: number): Promise<CardRow[]> {
     return this.readDb

@@ -9,6 +9,7 @@ import { migrationProvider } from './migrations.js';
 import { multiRowInsertMany, sqliteInsertMany, type InsertMany } from './insert-many.js';
 import { gatedDialect, type WriteGate } from './write-gate.js';
 import { holdDataDir, preparePrivateDir, STORE_FILE } from './data-dir.js';
+import { cachingStatements } from './statement-cache.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -75,7 +76,7 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
   // OS for index pages; 64 MB keeps the hot indexes in memory.
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
-  const dialect = new SqliteDialect({ database: sqlite });
+  const dialect = new SqliteDialect({ database: cachingStatements(sqlite) });
   const db = new Kysely<Database>({ dialect: writeGate ? gatedDialect(dialect, writeGate) : dialect });
   const insertMany = sqliteInsertMany(sqlite);
   if (options.kind === 'memory') return { db, readDb: db, insertMany, kind: 'sqlite', close: () => db.destroy() };
@@ -86,7 +87,7 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
         const reader = new BetterSqlite3(file, { readonly: true });
         reader.pragma('busy_timeout = 5000');
         reader.pragma('cache_size = -32768');
-        return reader;
+        return cachingStatements(reader);
       },
     }),
   });

@@ -10,7 +10,12 @@ import type { RuntimeVariable, Template, TemplateInput } from '../../../protocol
 /** One version of a template, as a send uses it. */
 export type TemplateVersion = Omit<Template, 'published' | 'publishedVersion' | 'created' | 'updated'>;
 
+/** Versions kept in memory: a version never changes once saved, so it can be kept for good. */
+const CACHED_VERSIONS = 1000;
+
 export class TemplateRepository {
+  private readonly versions = new Map<string, TemplateVersion>();
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(input: TemplateInput): Promise<Template> {
@@ -67,17 +72,23 @@ export class TemplateRepository {
 
   /** The version a send uses: the published one for live sends, the latest for tests. */
   async version(id: string, which: 'published' | 'latest'): Promise<TemplateVersion | 'no_template' | 'not_published'> {
-    const t = await this.db.selectFrom('card_templates').selectAll().where('id', '=', id).executeTakeFirst();
+    const t = await this.db.selectFrom('card_templates').select(['published_version', 'latest_version']).where('id', '=', id).executeTakeFirst();
     if (!t) return 'no_template';
     const version = which === 'published' ? t.published_version : t.latest_version;
     if (version === null) return 'not_published';
+    const key = `${id}:${version}`;
+    const cached = this.versions.get(key);
+    if (cached) return cached;
     const v = await this.db
       .selectFrom('card_template_versions')
       .selectAll()
       .where('template_id', '=', id)
       .where('version', '=', version)
       .executeTakeFirstOrThrow();
-    return toVersion(v);
+    if (this.versions.size >= CACHED_VERSIONS) this.versions.delete(this.versions.keys().next().value as string);
+    const found = toVersion(v);
+    this.versions.set(key, found);
+    return found;
   }
 
   private baseQuery() {
