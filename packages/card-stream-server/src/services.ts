@@ -119,7 +119,8 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.kind, store.readDb);
   const channels = new ChannelRepository(db, store.kind, serverId, config.channelDailyCardLimit ?? DEFAULT_CHANNEL_DAILY_CARD_LIMIT);
   const hub = new SocketHub(tokens, changeLog, bus, channels, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
-  const templates = new TemplateRepository(db);
+  // On SQLite this process is the store's only writer (the data directory is held).
+  const templates = new TemplateRepository(db, store.kind === 'sqlite');
   const cancelOptions = { ...DEFAULT_CANCEL_JOB_OPTIONS, ...config.cancelJobs };
   const cancelExecutor = writeGate
     ? new WorkerExecutor({ store: config.store, writeGate, owner: serverId, options: cancelOptions }, bus, logError('SQLite worker failed'))

@@ -67,8 +67,17 @@ export function cardEvent(
   };
 }
 
+/** platformContext of rows already seen: a send makes three events of each card. */
+const contexts = new WeakMap<CardRow, Record<string, unknown>>();
+
 /** What the platform knows of the flow that sent `card` (seed 003, platformContext). */
 export function platformContext(card: CardRow): Record<string, unknown> {
+  let context = contexts.get(card);
+  if (!context) contexts.set(card, (context = readPlatformContext(card)));
+  return context;
+}
+
+function readPlatformContext(card: CardRow): Record<string, unknown> {
   const payload = JSON.parse(card.payload) as CardPayload;
   return {
     lifecycleId: card.lifecycle_id,

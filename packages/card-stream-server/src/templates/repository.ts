@@ -15,8 +15,15 @@ const CACHED_VERSIONS = 1000;
 
 export class TemplateRepository {
   private readonly versions = new Map<string, TemplateVersion>();
+  /** Which versions each template's `start` and `test` send, when this process is the
+   * store's only writer (a SQLite store): then only this process changes them. */
+  private readonly pointers = new Map<string, { published_version: number | null; latest_version: number }>();
+  private pointerChanges = 0;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly soleWriter = false,
+  ) {}
 
   async create(input: TemplateInput): Promise<Template> {
     const id = randomUUID();
@@ -47,6 +54,7 @@ export class TemplateRepository {
       await tx.insertInto('card_template_versions').values(versionRow(id, bumped.latest_version, input, now)).execute();
       return true;
     });
+    this.forgetPointer(id);
     return found ? this.get(id) : undefined;
   }
 
@@ -57,6 +65,7 @@ export class TemplateRepository {
       .set((eb) => ({ published_version: eb.ref('latest_version'), updated: Date.now() }))
       .where('id', '=', id)
       .executeTakeFirst();
+    this.forgetPointer(id);
     return Number(result.numUpdatedRows) ? this.get(id) : undefined;
   }
 
@@ -72,7 +81,7 @@ export class TemplateRepository {
 
   /** The version a send uses: the published one for live sends, the latest for tests. */
   async version(id: string, which: 'published' | 'latest'): Promise<TemplateVersion | 'no_template' | 'not_published'> {
-    const t = await this.db.selectFrom('card_templates').select(['published_version', 'latest_version']).where('id', '=', id).executeTakeFirst();
+    const t = this.pointers.get(id) ?? (await this.readPointer(id));
     if (!t) return 'no_template';
     const version = which === 'published' ? t.published_version : t.latest_version;
     if (version === null) return 'not_published';
@@ -89,6 +98,20 @@ export class TemplateRepository {
     const found = toVersion(v);
     this.versions.set(key, found);
     return found;
+  }
+
+  private async readPointer(id: string) {
+    const changes = this.pointerChanges;
+    const t = await this.db.selectFrom('card_templates').select(['published_version', 'latest_version']).where('id', '=', id).executeTakeFirst();
+    // Kept only if no update or publish committed meanwhile (the read may predate it).
+    if (t && this.soleWriter && changes === this.pointerChanges) this.pointers.set(id, t);
+    return t;
+  }
+
+  /** After an update or publish has committed. */
+  private forgetPointer(id: string): void {
+    this.pointerChanges++;
+    this.pointers.delete(id);
   }
 
   private baseQuery() {
