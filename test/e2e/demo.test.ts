@@ -52,9 +52,18 @@ async function sendWelcome(userId: string): Promise<string> {
   return sent.cards[0].cardInstanceId as string;
 }
 
+/** Content-Security-Policy violations each page reports (the demo's pages allow nothing inline). */
+const violations = new Map<Page, string[]>();
+
 async function newPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.on('pageerror', (err) => console.log(`# page error: ${err.message}`));
+  const seen: string[] = [];
+  violations.set(page, seen);
+  await page.exposeFunction('__cspViolation', (what: string) => seen.push(what));
+  await page.addInitScript(() =>
+    document.addEventListener('securitypolicyviolation', (e) => (window as unknown as { __cspViolation(w: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI}`)),
+  );
   return page;
 }
 
@@ -72,6 +81,25 @@ describe('the demo, end to end', () => {
   after(async () => {
     await browser?.close();
     server?.kill('SIGTERM');
+  });
+
+  test('the demo pages are sent under a strict CSP, never framed, with nosniff; the page holds no key and breaks no rule', async () => {
+    for (const path of ['/', '/script-tag.html', '/spa/']) {
+      const res = await fetch(base + path);
+      assert.equal(res.status, 200, path);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /script-src 'self'(;|$)/, path);
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+    }
+    assert.equal((await fetch(`${base}/demo/key`)).status, 404);
+    const page = await newPage();
+    await page.goto(`${base}/?user=csp-${randomUUID().slice(0, 8)}`);
+    await page.waitForSelector('card-stream');
+    await page.waitForTimeout(1500);
+    assert.deepEqual(violations.get(page), []);
+    await page.close();
   });
 
   test('compose and send; the card shows in the stream and the table; dismissed in the stream, the table and the debugger follow', async () => {
