@@ -1,8 +1,9 @@
 // Realtime benchmarks:
 // 1. latency from the API call that sends a card to the change arriving on the user's
 //    socket, with 1,000 other users' sockets connected — and the same path on a bare `ws`
-//    server (HTTP POST → ws.send), the floor on this machine;
-// 2. resident memory of one server holding 10,000 authenticated sockets.
+//    server (HTTP POST → ws.send to one socket), the floor on this machine, in the same run;
+// 2. one server holding 10,000 authenticated sockets, three times: none refused or closed,
+//    and its resident memory.
 // Servers run in processes of their own; the clients run here.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,26 +12,32 @@ import { performance } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { PLATFORM_MAIN, percentiles, spawnServer } from './support.js';
+import { record, recordFailure } from './results.js';
 
 const OTHERS = Number(process.env.BENCH_OTHER_SOCKETS ?? 1000);
 const HOLD = Number(process.env.BENCH_HELD_SOCKETS ?? 10_000);
+const HOLD_RUNS = 3;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 const KEY = 'bench-bootstrap-key-at-least-32-characters';
 const JWT_SECRET = 'bench-jwt-secret-bench-jwt-secret';
 // Every bench client comes from 127.0.0.1: the per-address cap (docs/security.md) goes up for them.
-const SERVER_ENV = { JWT_SECRET, SOCKETS_PER_ADDRESS: String(HOLD + OTHERS + 100) };
+const SERVER_ENV = { JWT_SECRET, SOCKETS_PER_ADDRESS: String(2 * (HOLD + OTHERS) + 100) };
 const jwtKey = new TextEncoder().encode(JWT_SECRET);
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+const area = 'realtime';
 
-const token = (userId: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setExpirationTime('2h').sign(jwtKey);
+const token = (userId: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt().setExpirationTime('2h').sign(jwtKey);
 
-/** Opens an SDK socket and authenticates; resolves once `ready` arrives. */
-async function sdkSocket(url: string, userId: string, onMessage?: (data: string) => void): Promise<WebSocket> {
+/** Opens an SDK socket and authenticates; resolves once `ready` arrives, rejects if it closes first. */
+async function sdkSocket(url: string, userId: string, onMessage?: (data: string) => void, onClose?: (code: number) => void): Promise<WebSocket> {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/sdk/socket`, { perMessageDeflate: false });
   const jwt = await token(userId);
   await new Promise<void>((resolve, reject) => {
     ws.once('error', reject);
-    ws.once('close', (code) => reject(new Error(`socket closed with ${code}`)));
+    ws.once('close', (code) => {
+      onClose?.(code);
+      reject(new Error(`socket closed with ${code}`));
+    });
     ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token: jwt })));
     ws.on('message', (data) => {
       const text = data.toString();
@@ -43,13 +50,15 @@ async function sdkSocket(url: string, userId: string, onMessage?: (data: string)
   return ws;
 }
 
-async function inBatches<T>(count: number, batch: number, open: (i: number) => Promise<T>): Promise<T[]> {
-  const all: T[] = [];
+async function inBatches<T>(count: number, batch: number, open: (i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+  const all: PromiseSettledResult<T>[] = [];
   for (let i = 0; i < count; i += batch) {
-    all.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - i) }, (_, j) => open(i + j)))));
+    all.push(...(await Promise.allSettled(Array.from({ length: Math.min(batch, count - i) }, (_, j) => open(i + j)))));
   }
   return all;
 }
+
+const opened = <T>(results: PromiseSettledResult<T>[]) => results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 
 /** Times from `trigger()` to the arrival `arrival()` waits for, SAMPLES times after 20 warm-ups. */
 async function measure(trigger: () => Promise<void>, arrival: () => Promise<number>): Promise<number[]> {
@@ -76,45 +85,8 @@ function nextMessageOn(listeners: Set<(text: string) => void>, match: (text: str
     });
 }
 
-const report = (label: string, times: number[]) => {
-  const p = percentiles(times);
-  console.log(`${label}: median ${p(50)} ms, p99 ${p(99)} ms (${times.length} samples)`);
-};
-
-// ---- 1. latency: the platform, on an in-memory and on an on-disk SQLite store ----
-const dataDir = await mkdtemp(join(tmpdir(), 'cs-bench-'));
-for (const [storeName, storeArgs] of [['in-memory SQLite', ['--memory']], ['SQLite on disk', ['--data-dir', dataDir]]] as const) {
-  const server = await spawnServer(PLATFORM_MAIN, [...storeArgs, '--port', '0', '--bootstrap-key', KEY, '--no-demo'], SERVER_ENV);
-  const sockets: WebSocket[] = [];
-  try {
-    const template = await (await fetch(`${server.url}/v1/card-templates`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ name: 'Bench', definition: { blocks: [{ type: 'headline', content: 'Hello {{name}}' }] } }),
-    })).json() as { id: string };
-    await fetch(`${server.url}/v1/card-templates/${template.id}/publish`, { method: 'POST', headers });
-    sockets.push(...(await inBatches(OTHERS, 200, (i) => sdkSocket(server.url, `other-${i}`))));
-    const listeners = new Set<(text: string) => void>();
-    sockets.push(await sdkSocket(server.url, 'target', (text) => listeners.forEach((l) => l(text))));
-    const body = JSON.stringify({ flows: [{ target: { type: 'user', targetUserIds: ['target'] }, payload: { variables: { name: 'Ada' } } }] });
-    const times = await measure(
-      async () => {
-        const res = await fetch(`${server.url}/v1/action-flows/${template.id}/start`, { method: 'POST', headers, body });
-        await res.arrayBuffer();
-        if (res.status !== 201) throw new Error(`send: ${res.status}`);
-      },
-      nextMessageOn(listeners, (text) => text.startsWith('{"type":"change"')),
-    );
-    report(`platform (${PLATFORM_MAIN}, ${storeName}): API send → socket, ${OTHERS} other sockets connected`, times);
-  } finally {
-    for (const ws of sockets) ws.terminate();
-    await server.stop();
-  }
-}
-await rm(dataDir, { recursive: true, force: true });
-
-// ---- 1b. latency: the bare ws floor ----
-{
+/** Median latency of the bare ws floor: HTTP POST → ws.send to one of OTHERS + 1 sockets. */
+async function floorLatency(): Promise<number[]> {
   const server = await spawnServer('bench/bare-ws-server.ts', []);
   const sockets: WebSocket[] = [];
   try {
@@ -125,45 +97,115 @@ await rm(dataDir, { recursive: true, force: true });
         ws.once('error', reject);
         if (onMessage) ws.on('message', (data) => onMessage(data.toString()));
       });
-    sockets.push(...(await inBatches(OTHERS, 200, (i) => open(`other-${i}`))));
+    sockets.push(...opened(await inBatches(OTHERS, 200, (i) => open(`other-${i}`))));
     const listeners = new Set<(text: string) => void>();
     sockets.push(await open('target', (text) => listeners.forEach((l) => l(text))));
     const payload = JSON.stringify({ type: 'change', seq: 1, card: { definition: { blocks: [{ type: 'headline', content: 'Hello Ada' }] } } });
-    for (const to of ['target', 'all']) {
-      const times = await measure(
-        async () => {
-          const res = await fetch(`${server.url}/send?to=${to}`, { method: 'POST', body: payload });
-          await res.arrayBuffer();
-        },
-        nextMessageOn(listeners, () => true),
-      );
-      const whom = to === 'all' ? `broadcast to all ${OTHERS + 1} sockets` : `one socket, ${OTHERS} others connected`;
-      report(`bare ws floor: HTTP POST → ws.send, ${whom}`, times);
-    }
+    return await measure(
+      async () => {
+        const res = await fetch(`${server.url}/send?to=target`, { method: 'POST', body: payload });
+        await res.arrayBuffer();
+      },
+      nextMessageOn(listeners, () => true),
+    );
   } finally {
     for (const ws of sockets) ws.terminate();
     await server.stop();
   }
 }
 
-// ---- 2. memory: 10,000 sockets on one server ----
-{
-  const server = await spawnServer(PLATFORM_MAIN, ['--memory', '--port', '0', '--bootstrap-key', KEY, '--no-demo'], SERVER_ENV);
+/** Latency of the platform: API send → the change on the user's socket, OTHERS others connected. */
+async function platformLatency(storeArgs: string[]): Promise<number[]> {
+  const server = await spawnServer(PLATFORM_MAIN, [...storeArgs, '--port', '0', '--bootstrap-key', KEY, '--no-demo'], SERVER_ENV);
   const sockets: WebSocket[] = [];
   try {
-    await new Promise((r) => setTimeout(r, 500));
-    const idle = server.rssMb();
-    const start = performance.now();
-    sockets.push(...(await inBatches(HOLD, 500, (i) => sdkSocket(server.url, `held-${i}`))));
-    const connectSeconds = (performance.now() - start) / 1000;
-    await new Promise((r) => setTimeout(r, 2000));
-    const held = server.rssMb();
-    console.log(
-      `platform holding ${HOLD} authenticated sockets: resident ${held.toFixed(0)} MB ` +
-        `(idle ${idle.toFixed(0)} MB, +${(((held - idle) * 1024) / HOLD).toFixed(1)} KB a socket; connected in ${connectSeconds.toFixed(1)} s)`,
+    const template = (await (
+      await fetch(`${server.url}/v1/card-templates`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: 'Bench', definition: { blocks: [{ type: 'headline', content: 'Hello {{name}}' }] } }),
+      })
+    ).json()) as { id: string };
+    await fetch(`${server.url}/v1/card-templates/${template.id}/publish`, { method: 'POST', headers });
+    sockets.push(...opened(await inBatches(OTHERS, 200, (i) => sdkSocket(server.url, `other-${i}`))));
+    const listeners = new Set<(text: string) => void>();
+    sockets.push(await sdkSocket(server.url, 'target', (text) => listeners.forEach((l) => l(text))));
+    const body = JSON.stringify({ flows: [{ target: { type: 'user', targetUserIds: ['target'] }, payload: { variables: { name: 'Ada' } } }] });
+    return await measure(
+      async () => {
+        const res = await fetch(`${server.url}/v1/action-flows/${template.id}/start`, { method: 'POST', headers, body });
+        await res.arrayBuffer();
+        if (res.status !== 201) throw new Error(`send: ${res.status}`);
+      },
+      nextMessageOn(listeners, (text) => text.startsWith('{"type":"change"')),
     );
   } finally {
     for (const ws of sockets) ws.terminate();
     await server.stop();
+  }
+}
+
+/** One server holding HOLD authenticated sockets: how many opened, were refused or closed. */
+async function hold(run: number): Promise<void> {
+  const server = await spawnServer(PLATFORM_MAIN, ['--memory', '--port', '0', '--bootstrap-key', KEY, '--no-demo'], SERVER_ENV);
+  const sockets: WebSocket[] = [];
+  const closes = new Map<number, number>();
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = server.rssMb();
+    const start = performance.now();
+    const results = await inBatches(HOLD, 500, (i) => sdkSocket(server.url, `held-${i}`, undefined, (code) => closes.set(code, (closes.get(code) ?? 0) + 1)));
+    sockets.push(...opened(results));
+    const connectSeconds = (performance.now() - start) / 1000;
+    await new Promise((r) => setTimeout(r, 2000));
+    const held = server.rssMb();
+    const refused = results.length - sockets.length;
+    const stillOpen = sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length;
+    record({
+      area,
+      what: `run ${run}: ${HOLD.toLocaleString('en')} sockets connect and stay`,
+      value: `${stillOpen.toLocaleString('en')} open, ${refused} refused${closes.size ? ` (closes ${JSON.stringify(Object.fromEntries(closes))})` : ''}, in ${connectSeconds.toFixed(1)} s; ${held.toFixed(0)} MB (+${(((held - idle) * 1024) / HOLD).toFixed(1)} KB a socket)`,
+      goal: `${HOLD.toLocaleString('en')} open, 0 refused or closed`,
+      met: stillOpen === HOLD && refused === 0,
+    });
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await server.stop();
+  }
+}
+
+export async function run(): Promise<void> {
+  try {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cs-bench-'));
+    try {
+      const disk = await platformLatency(['--data-dir', dataDir]);
+      const floor = await floorLatency();
+      const memory = await platformLatency(['--memory']);
+      const f = percentiles(floor);
+      const d = percentiles(disk);
+      const m = percentiles(memory);
+      record({ area, what: `bare ws floor: HTTP POST → ws.send to 1 of ${OTHERS + 1} sockets`, value: `median ${f(50)} ms, p99 ${f(99)} ms`, goal: 'floor' });
+      for (const [name, p] of [['SQLite on disk', d], ['in-memory SQLite', m]] as const) {
+        const ratio = Number(p(50)) / Number(f(50));
+        record({
+          area,
+          what: `API send → socket (${name}), ${OTHERS} other sockets`,
+          value: `median ${p(50)} ms (${ratio.toFixed(2)}× floor), p99 ${p(99)} ms`,
+          goal: `≤ 2× floor (${(2 * Number(f(50))).toFixed(2)} ms)`,
+          met: ratio <= 2,
+        });
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  } catch (err) {
+    recordFailure(`${area} latency`, err);
+  }
+  for (let i = 1; i <= HOLD_RUNS; i++) {
+    try {
+      await hold(i);
+    } catch (err) {
+      recordFailure(`${area} sockets, run ${i}`, err);
+    }
   }
 }

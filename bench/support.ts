@@ -50,3 +50,46 @@ export async function spawnServer(script: string, args: string[], env: Record<st
       }),
   };
 }
+
+export interface ApiProbe {
+  /** Latencies so far, then cleared. */
+  take(): number[];
+  stop(): Promise<number[]>;
+}
+
+/**
+ * Calls `request()` every `everyMs` until stopped, keeping each answer's latency: the API as
+ * a user meets it while a background job runs.
+ */
+export function probeApi(request: () => Promise<Response>, everyMs = 20): ApiProbe {
+  let times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const start = performance.now();
+      const res = await request();
+      await res.arrayBuffer();
+      if (res.status >= 300) throw new Error(`probe: HTTP ${res.status}`);
+      times.push(performance.now() - start);
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  return {
+    take() {
+      const taken = times;
+      times = [];
+      return taken;
+    },
+    async stop() {
+      running = false;
+      await loop;
+      return times;
+    },
+  };
+}
+
+/** p99 and max of `times` in ms, and whether no request waited more than 100 ms. */
+export function stallFigure(times: number[]): { value: string; met: boolean } {
+  const p = percentiles(times);
+  return { value: `p99 ${p(99)} ms, max ${p(100)} ms (${times.length} requests)`, met: Math.max(...times) <= 100 };
+}
