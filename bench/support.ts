@@ -24,7 +24,8 @@ export const PLATFORM_MAIN = existsSync(BUILT_MAIN) ? BUILT_MAIN : 'packages/car
 export async function spawnServer(script: string, args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...loader, script, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    // A store is chosen by the arguments and `env` only, never by this process's DATABASE_URL.
+    env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
