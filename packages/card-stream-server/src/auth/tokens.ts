@@ -9,8 +9,6 @@ const PLATFORM_AUDIENCE = 'card-stream:platform';
 export interface EndUser {
   userId: string;
   expiresAt: number;
-  /** When the token was issued (its `iat`), when it says. */
-  issuedAt?: number;
 }
 
 export class TokenService {
@@ -59,9 +57,7 @@ export class TokenService {
     try {
       const { payload } = await jwtVerify(token, this.endUserKey, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
       if (typeof payload.sub !== 'string' || payload.sub === '' || typeof payload.exp !== 'number') return { error: 'invalid' };
-      const user: EndUser = { userId: payload.sub, expiresAt: payload.exp * 1000 };
-      if (typeof payload.iat === 'number') user.issuedAt = payload.iat * 1000;
-      return user;
+      return { userId: payload.sub, expiresAt: payload.exp * 1000 };
     } catch (err) {
       return { error: err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
     }

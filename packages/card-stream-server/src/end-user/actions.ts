@@ -28,7 +28,7 @@ export class EndUserActions {
     return this.cards.write(async (tx, record) => {
       const now = Date.now();
       // The events take the time of the click, which may lie a while back (sent from the offline outbox).
-      const actedAt = eventTime(request.at, user, now);
+      const actedAt = eventTime(request.at, now);
       const claimed = await tx
         .insertInto('sdk_actions')
         .values({

@@ -115,7 +115,7 @@ function checkEvent(event: SdkEventUpload, card: CardRow | undefined, user: EndU
       throw new Refusal('vote_not_offered', 'this card does not take that vote.');
     }
   }
-  return eventTime(event.timestamp, user, now);
+  return eventTime(event.timestamp, now);
 }
 
 function eventRow(userId: string, event: SdkEventUpload, at: number, card: CardRow | undefined): EventRow {
