@@ -69,7 +69,7 @@ export interface TestServer {
 
 export async function startServer(
   store: StoreOptions,
-  extra: Partial<Pick<AppConfig, 'demo' | 'realtime' | 'cancelJobs' | 'channelDailyCardLimit' | 'webhooks' | 'requestTimeoutMs'>> = {},
+  extra: Partial<Pick<AppConfig, 'demo' | 'realtime' | 'cancelJobs' | 'sendJobs' | 'channelDailyCardLimit' | 'webhooks' | 'requestTimeoutMs'>> = {},
 ): Promise<TestServer> {
   // Test receivers listen on 127.0.0.1, which webhooks refuse unless the operator allows it.
   const webhooks = { allowPrivate: true, ...extra.webhooks };

@@ -23,6 +23,7 @@ import { channelRoutes } from './routes/channels.js';
 import { channelPageRoutes } from './routes/channel-page.js';
 import { staticRoutes } from './routes/static.js';
 import { demoRoutes } from './routes/demo.js';
+import { audienceRoutes } from './routes/audiences.js';
 import type { App } from './routes/types.js';
 
 export interface AppConfig extends ServiceConfig {
@@ -51,7 +52,7 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
     http: { connectionsCheckingInterval: Math.min(1000, requestTimeout), headersTimeout: Math.min(10_000, requestTimeout) },
     frameworkErrors,
     clientErrorHandler,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false, discriminator: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const platform = await buildServices(config, app.log);
@@ -78,6 +79,7 @@ export async function buildPlatform(config: AppConfig): Promise<Platform> {
   analyticsRoutes(app, services);
   webhookRoutes(app, services);
   cancelJobRoutes(app, services);
+  audienceRoutes(app, services);
   channelRoutes(app, services);
   channelPageRoutes(app, services);
   staticRoutes(app);

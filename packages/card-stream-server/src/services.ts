@@ -32,6 +32,9 @@ import { WebhookRepository } from './webhooks/subscriptions.js';
 import { DEFAULT_WEBHOOK_OPTIONS, WebhookDispatcher, type WebhookOptions } from './webhooks/dispatcher.js';
 import { seedSampleTemplates } from './demo/seed.js';
 import { IdempotencyKeys } from './idempotency/keys.js';
+import { ProfileRepository } from './audiences/profiles.js';
+import { SegmentRepository } from './audiences/segments.js';
+import { DEFAULT_SEND_JOB_OPTIONS, SendJobs, type SendJobOptions } from './audiences/send-jobs.js';
 
 export interface ServiceConfig {
   store: StoreOptions;
@@ -51,6 +54,8 @@ export interface ServiceConfig {
   channelDailyCardLimit?: number;
   /** Bulk cancel job paging and leases (tests shorten them). */
   cancelJobs?: Partial<CancelJobOptions>;
+  /** Audience send job paging and leases (tests shorten them). */
+  sendJobs?: Partial<SendJobOptions>;
 }
 
 /** What the routes work with. */
@@ -74,6 +79,9 @@ export interface Services {
   cancelJobs: CancelJobs;
   channels: ChannelRepository;
   idempotencyKeys: IdempotencyKeys;
+  profiles: ProfileRepository;
+  segments: SegmentRepository;
+  sendJobs: SendJobs;
 }
 
 export interface Platform {
@@ -126,6 +134,8 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     ? new WorkerExecutor({ store: config.store, writeGate, owner: serverId, options: cancelOptions }, bus, logError('SQLite worker failed'))
     : new InThreadExecutor(db, cards, serverId, cancelOptions);
   const webhookOptions = { ...DEFAULT_WEBHOOK_OPTIONS, ...config.webhooks };
+  const flows = new FlowSender(templates, cards);
+  const segments = new SegmentRepository(db, store.kind);
   const webhooks = new WebhookRepository(db, { allowPrivate: webhookOptions.allowPrivate });
 
   const services: Services = {
@@ -134,7 +144,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     resolver: new CredentialResolver(credentials, tokens),
     tokens,
     templates,
-    flows: new FlowSender(templates, cards),
+    flows,
     cards,
     bus,
     changeLog,
@@ -148,6 +158,19 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     cancelJobs: new CancelJobs(db, cancelExecutor, serverId, cancelOptions, logError('cancel job failed')),
     channels,
     idempotencyKeys: new IdempotencyKeys(db),
+    profiles: new ProfileRepository(db, store.kind, store.insertMany, segments),
+    segments,
+    sendJobs: new SendJobs(
+      db,
+      store.kind,
+      cards,
+      templates,
+      flows,
+      segments,
+      serverId,
+      { ...DEFAULT_SEND_JOB_OPTIONS, ...config.sendJobs },
+      logError('send job failed'),
+    ),
   };
 
   const scheduler = new LifecycleScheduler(cards, bus, logError('lifecycle scheduler failed'));
@@ -189,12 +212,14 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
       scheduler.start();
       await webhookDispatcher.start(store.kind === 'sqlite');
       await services.cancelJobs.start();
+      await services.sendJobs.start(store.kind === 'sqlite');
     },
     closeSockets: () => hub.stop(),
     async stop() {
       stopPruning();
       await webhookDispatcher.stop();
       await services.cancelJobs.stop();
+      await services.sendJobs.stop();
       await listener?.stop();
       await scheduler.stop();
       await store.close();

@@ -16,6 +16,8 @@ export const PLATFORM_EVENT_NAMES = [
   'card-expired',
   'action-flow-started',
   'action-flow-completed',
+  'segment-entered',
+  'segment-exited',
 ] as const;
 export type PlatformEventName = (typeof PLATFORM_EVENT_NAMES)[number];
 

@@ -20,7 +20,7 @@ export const MAX_BATCH_USERS = 10_000;
 export const ProfileInputSchema = Type.Object(
   {
     attributes: Type.Optional(
-      Type.Record(AttributeNameSchema, Type.Union([AttributeValueSchema, Type.Null()]), { maxProperties: MAX_ATTRIBUTES }),
+      Type.Record(AttributeNameSchema, Type.Union([AttributeValueSchema, Type.Null()]), { maxProperties: MAX_ATTRIBUTES, additionalProperties: false }),
     ),
     tags: Type.Optional(Type.Array(TagSchema, { maxItems: MAX_TAGS, uniqueItems: true })),
   },

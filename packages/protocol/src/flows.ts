@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CardStatusSchema } from './cards.js';
 import { CardOptionsSchema } from './definition.js';
+import { AllTargetSchema, FilterTargetSchema, SegmentTargetSchema, TagTargetSchema } from './audiences.js';
 
 /** One request sends to at most this many users (more → 400 too_many_targets). */
 export const MAX_TARGETS = 10_000;
@@ -23,15 +24,23 @@ export const FlowPayloadSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const TARGETS = [UserTargetSchema, TagTargetSchema, SegmentTargetSchema, FilterTargetSchema, AllTargetSchema];
+export type Target = Static<(typeof TARGETS)[number]>;
+/** One of the targets, told apart by `type` (so a bad target's error names its own field). */
+export const TargetSchema = Type.Unsafe<Target>({ type: 'object', oneOf: TARGETS, discriminator: { propertyName: 'type' } });
+export type UserTarget = Static<typeof UserTargetSchema>;
+
 export const FlowSchema = Type.Object(
   {
     eventName: Type.Optional(Type.String({ maxLength: 200 })),
-    target: UserTargetSchema,
+    target: TargetSchema,
     payload: Type.Optional(FlowPayloadSchema),
   },
   { additionalProperties: false },
 );
 export type Flow = Static<typeof FlowSchema>;
+/** A flow whose target lists its users. */
+export type UserFlow = Flow & { target: UserTarget };
 
 export const FlowRequestSchema = Type.Object({ flows: Type.Array(FlowSchema, { minItems: 1 }) }, { additionalProperties: false });
 export type FlowRequest = Static<typeof FlowRequestSchema>;

@@ -124,13 +124,17 @@ export class CardRepository {
 
   private readonly inserts = new InsertBatcher<PendingInsert>((units) =>
     this.write(async (tx, record) => {
-      const cards = units.flatMap((u) => u.cards);
-      await this.insertMany(tx, 'cards', cards);
-      await this.storeEvents(tx, units.flatMap((u) => u.events));
-      await record(cards.map((card) => ({ card })));
+      await this.insertIn(tx, record, units.flatMap((u) => u.cards), units.flatMap((u) => u.events));
       for (const unit of units) await unit.alsoWrite?.(tx);
     }),
   );
+
+  /** Inserts cards and their events inside a write the caller holds (a send job's page). */
+  async insertIn(tx: Transaction<Database>, record: RecordChanges, cards: CardRow[], events: EventRow[]): Promise<void> {
+    await this.insertMany(tx, 'cards', cards);
+    await this.storeEvents(tx, events);
+    await record(cards.map((card) => ({ card })));
+  }
 
   async query(filter: CardFilter, limit: number, offset: number): Promise<CardRow[]> {
     return this.readDb

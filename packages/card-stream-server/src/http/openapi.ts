@@ -9,14 +9,27 @@ const TAGS = [
   { name: 'sending', description: 'Action flows: send a card to users (CONTRACT §5)' },
   { name: 'cards', description: 'Query and action card instances (CONTRACT §4)' },
   { name: 'cancel jobs', description: 'Bulk cancel jobs (CONTRACT §4)' },
+  { name: 'audiences', description: 'User profiles, tags and segments (CONTRACT §9)' },
   { name: 'channels', description: 'Channels anyone with the link can watch (CONTRACT §5)' },
   { name: 'analytics', description: 'Analytics events, export and insights (CONTRACT §7)' },
   { name: 'webhooks', description: 'Analytics events delivered to your URL (CONTRACT §7)' },
   { name: 'sdk', description: 'What the browser SDK calls, with an end-user token or none (docs/protocol.md)' },
 ];
 
+/**
+ * Drops `discriminator` from the document. Validation uses it (Ajv then reports the fields of
+ * the one variant a `type` names), but OpenAPI only allows it over named `$ref` schemas, and
+ * the shapes are inline: without it the `oneOf` still says the same.
+ */
+function withoutDiscriminators<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutDiscriminators) as T;
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== 'discriminator').map(([key, v]) => [key, withoutDiscriminators(v)])) as T;
+}
+
 export async function installOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
+    transformObject: (document) => withoutDiscriminators('openapiObject' in document ? document.openapiObject : document.swaggerObject),
     openapi: {
       openapi: '3.0.3',
       info: {

@@ -1,7 +1,10 @@
 // Card templates and action flows (CONTRACT §5).
 import { Type } from '@sinclair/typebox';
 import { TemplateInputSchema, TemplateListSchema, TemplateSchema } from '../../../protocol/src/templates.js';
-import { FlowRequestSchema, MAX_TARGETS, SendResultSchema } from '../../../protocol/src/flows.js';
+import { FlowRequestSchema, MAX_TARGETS, SendResultSchema, type SendResult, type UserFlow } from '../../../protocol/src/flows.js';
+import { SendJobAcceptedSchema, type SendJobAccepted } from '../../../protocol/src/audiences.js';
+import { isAudienceFlow } from '../audiences/send-jobs.js';
+import { credentialOf } from '../http/platform-guard.js';
 import { NotFound } from '../errors.js';
 import { normaliseTemplate } from '../templates/normalise.js';
 import { errors, platformErrors } from './responses.js';
@@ -11,7 +14,7 @@ import type { App, Services } from './types.js';
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const templateNotFound = (id: string) => new NotFound('template_not_found', `There is no card template ${id}.`);
 
-export function templateRoutes(app: App, { templates, flows, idempotencyKeys }: Pick<Services, 'templates' | 'flows' | 'idempotencyKeys'>): void {
+export function templateRoutes(app: App, { templates, flows, sendJobs, idempotencyKeys }: Pick<Services, 'templates' | 'flows' | 'sendJobs' | 'idempotencyKeys'>): void {
   app.post(
     '/v1/card-templates',
     {
@@ -101,13 +104,23 @@ export function templateRoutes(app: App, { templates, flows, idempotencyKeys }: 
           params: Type.Object({ flowConfigId: Type.String({ maxLength: 100 }) }),
           headers: IdempotencyKeyHeader,
           body: FlowRequestSchema,
-          response: { 201: SendResultSchema, ...platformErrors, ...errors(404, 409, 422) },
+          response: { 201: SendResultSchema, 202: SendJobAcceptedSchema, ...platformErrors, ...errors(404, 409, 422) },
         },
       },
-      async (request, reply) =>
-        answerOnce(idempotencyKeys, request, reply, 201, (result) => result, (alsoRecord) =>
-          flows.send(request.params.flowConfigId, request.body.flows, mode === 'start' ? 'live' : 'test', alsoRecord),
-        ),
+      async (request, reply) => {
+        const source = mode === 'start' ? 'live' : 'test';
+        const requested = request.body.flows;
+        // Listed users are sent at once; a flow to an audience makes the whole request a job.
+        if (requested.some(isAudienceFlow)) {
+          const requestedBy = credentialOf(request).clientId;
+          return answerOnce(idempotencyKeys, request, reply, 202, (accepted: SendJobAccepted) => accepted, (alsoRecord) =>
+            sendJobs.create(request.params.flowConfigId, requested, source, requestedBy, alsoRecord),
+          );
+        }
+        return answerOnce(idempotencyKeys, request, reply, 201, (result: SendResult) => result, (alsoRecord) =>
+          flows.send(request.params.flowConfigId, requested as UserFlow[], source, alsoRecord),
+        );
+      },
     );
   }
 }

@@ -306,6 +306,88 @@ const idempotencyKeys: Migration = {
   },
 };
 
+/**
+ * Audiences (CONTRACT §9). A profile keeps its attributes and tags as JSON (what the API
+ * returns); each attribute and tag is also a row of its own, indexed, so a segment over a
+ * million profiles is counted and listed from indexes. Send jobs snapshot their members at
+ * the start (send_job_members) and claim each member in the transaction that sends its card,
+ * so every member gets exactly one card however often a page is retried.
+ */
+function audiences(kind: StoreKind): Migration {
+  const withoutRowid = kind === 'sqlite' ? sql`without rowid` : sql``;
+  const real = kind === 'postgres' ? 'double precision' : 'real';
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('user_profiles')
+        .addColumn('user_id', 'text', (c) => c.primaryKey())
+        .addColumn('attributes', 'text', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('created', 'bigint', (c) => c.notNull())
+        .addColumn('updated', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('user_tags')
+        .addColumn('tag', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('user_tags_pk', ['tag', 'user_id'])
+        .modifyEnd(withoutRowid)
+        .execute();
+      await db.schema
+        .createTable('user_attributes')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        // s: text_value holds it; n: num_value; b: num_value, 1 or 0.
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('text_value', 'text')
+        .addColumn('num_value', real as 'real')
+        .addPrimaryKeyConstraint('user_attributes_pk', ['name', 'user_id'])
+        .modifyEnd(withoutRowid)
+        .execute();
+      await db.schema.createIndex('user_attributes_text').on('user_attributes').columns(['name', 'text_value']).where(sql.ref('text_value'), 'is not', null).execute();
+      await db.schema.createIndex('user_attributes_num').on('user_attributes').columns(['name', 'num_value']).where(sql.ref('num_value'), 'is not', null).execute();
+      await db.schema
+        .createTable('segments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('filter', 'text', (c) => c.notNull())
+        .addColumn('created', 'bigint', (c) => c.notNull())
+        .addColumn('updated', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('send_jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('flow_invocation_id', 'text', (c) => c.notNull())
+        .addColumn('template_id', 'text', (c) => c.notNull())
+        .addColumn('template_version', 'integer', (c) => c.notNull())
+        .addColumn('event_source', 'text', (c) => c.notNull())
+        .addColumn('flows', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        // null until the members are snapshotted
+        .addColumn('matched', 'bigint')
+        .addColumn('sent', 'bigint', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('created', 'bigint', (c) => c.notNull())
+        .addColumn('finished', 'bigint')
+        .addColumn('error', 'text')
+        .addColumn('locked_by', 'text')
+        .addColumn('locked_until', 'bigint')
+        .execute();
+      await db.schema.createIndex('send_jobs_status').on('send_jobs').columns(['status', 'created']).execute();
+      await db.schema
+        .createTable('send_job_members')
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        // Which flow of the request the member came from (its card's payload).
+        .addColumn('flow', 'integer', (c) => c.notNull())
+        .addColumn('sent', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('send_job_members_pk', ['job_id', 'user_id'])
+        .modifyEnd(withoutRowid)
+        .execute();
+    },
+  };
+}
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -316,6 +398,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '005_channels': channels,
       '006_paged_indexes': pagedIndexes,
       '007_idempotency_keys': idempotencyKeys,
+      '008_audiences': audiences(kind),
     }),
   };
 }

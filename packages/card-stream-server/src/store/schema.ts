@@ -197,8 +197,72 @@ export interface IdempotencyKeysTable {
   created: number;
 }
 
+export interface UserProfilesTable {
+  user_id: string;
+  /** JSON: { name: string | number | boolean } */
+  attributes: string;
+  /** JSON: string[] */
+  tags: string;
+  created: number;
+  updated: number;
+}
+
+export interface UserTagsTable {
+  tag: string;
+  user_id: string;
+}
+
+export interface UserAttributesTable {
+  name: string;
+  user_id: string;
+  kind: 's' | 'n' | 'b';
+  text_value: string | null;
+  num_value: number | null;
+}
+
+export interface SegmentsTable {
+  id: string;
+  name: string;
+  /** JSON: AudienceFilter */
+  filter: string;
+  created: number;
+  updated: number;
+}
+
+export interface SendJobsTable {
+  id: string;
+  flow_invocation_id: string;
+  template_id: string;
+  template_version: number;
+  event_source: string;
+  /** JSON: the request's flows */
+  flows: string;
+  status: string;
+  matched: number | null;
+  sent: number;
+  requested_by: string;
+  created: number;
+  finished: number | null;
+  error: string | null;
+  locked_by: string | null;
+  locked_until: number | null;
+}
+
+export interface SendJobMembersTable {
+  job_id: string;
+  user_id: string;
+  flow: number;
+  sent: number;
+}
+
 export interface Database {
   settings: SettingsTable;
+  user_profiles: UserProfilesTable;
+  user_tags: UserTagsTable;
+  user_attributes: UserAttributesTable;
+  segments: SegmentsTable;
+  send_jobs: SendJobsTable;
+  send_job_members: SendJobMembersTable;
   idempotency_keys: IdempotencyKeysTable;
   credentials: CredentialsTable;
   card_templates: CardTemplatesTable;

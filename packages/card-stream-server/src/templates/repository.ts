@@ -79,6 +79,21 @@ export class TemplateRepository {
     return rows.map(toTemplate);
   }
 
+  /** Version `version` of template `id` (it exists: a send job recorded it). */
+  async versionAt(id: string, version: number): Promise<TemplateVersion> {
+    const key = `${id}:${version}`;
+    const cached = this.versions.get(key);
+    if (cached) return cached;
+    const row = await this.db.selectFrom('card_template_versions').selectAll().where('template_id', '=', id).where('version', '=', version).executeTakeFirstOrThrow();
+    return this.remember(key, toVersion(row));
+  }
+
+  private remember(key: string, version: TemplateVersion): TemplateVersion {
+    if (this.versions.size >= CACHED_VERSIONS) this.versions.delete(this.versions.keys().next().value as string);
+    this.versions.set(key, version);
+    return version;
+  }
+
   /** The version a send uses: the published one for live sends, the latest for tests. */
   async version(id: string, which: 'published' | 'latest'): Promise<TemplateVersion | 'no_template' | 'not_published'> {
     const t = this.pointers.get(id) ?? (await this.readPointer(id));
@@ -94,10 +109,7 @@ export class TemplateRepository {
       .where('template_id', '=', id)
       .where('version', '=', version)
       .executeTakeFirstOrThrow();
-    if (this.versions.size >= CACHED_VERSIONS) this.versions.delete(this.versions.keys().next().value as string);
-    const found = toVersion(v);
-    this.versions.set(key, found);
-    return found;
+    return this.remember(key, toVersion(v));
   }
 
   private async readPointer(id: string) {

@@ -1,0 +1,280 @@
+// Sends to audiences (CONTRACT §9): a request whose flows target tags, a segment, a filter or
+// everyone is checked at once and answered 202; a job then sends in the background. It
+// snapshots the members once (those at its start, each taken from the first flow that
+// reaches them), then sends a page of them per transaction: each member is claimed in the
+// transaction that makes their card, so whatever stops the job (a restart, kill -9, another
+// server taking it over) every member gets exactly one card. A job survives restarts: it is
+// held under a lease renewed every page, and claimed again when the lease runs out.
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { AudienceFilter, AudienceTarget, SendJob, SendJobAccepted, SendJobStatus } from '../../../protocol/src/audiences.js';
+import type { CardStatus, EventSource } from '../../../protocol/src/cards.js';
+import type { Flow } from '../../../protocol/src/flows.js';
+import type { Database, SendJobsTable } from '../store/schema.js';
+import type { StoreKind } from '../store/database.js';
+import type { AlsoRecord } from '../store/also-record.js';
+import { timeOrderedId } from '../ids.js';
+import { NotFound } from '../errors.js';
+import { iso } from '../time.js';
+import { platformEvent } from '../analytics/platform-events.js';
+import type { CardRepository } from '../cards/repository.js';
+import { nextPageSize } from '../cancel-jobs/run.js';
+import type { FlowSender } from '../flows/sender.js';
+import { flowCard, prepareFlow, type PreparedFlow } from '../flows/flow-cards.js';
+import type { TemplateRepository } from '../templates/repository.js';
+import { checkFilter, memberIds } from './filter.js';
+import type { SegmentRepository } from './segments.js';
+
+export interface SendJobOptions {
+  /** The most members per transaction. */
+  pageSize: number;
+  /** How long one page should take: it holds SQLite's writer (and the server's thread) that long. */
+  pageMs: number;
+  /** How long a server holds a running job without renewing it. */
+  leaseMs: number;
+  /** How often idle servers look for jobs (other servers' too). */
+  pollMs: number;
+}
+
+export const DEFAULT_SEND_JOB_OPTIONS: SendJobOptions = { pageSize: 5000, pageMs: 40, leaseMs: 15_000, pollMs: 1000 };
+
+const toJob = (row: SendJobsTable): SendJob => ({
+  id: row.id,
+  status: row.status as SendJobStatus,
+  flowInvocationId: row.flow_invocation_id,
+  matched: Number(row.matched ?? 0),
+  sent: Number(row.sent),
+  created: iso(Number(row.created)),
+  finished: row.finished === null ? null : iso(Number(row.finished)),
+});
+
+/** Whether a flow reaches an audience (anything but listed users). */
+export const isAudienceFlow = (flow: Flow): flow is Flow & { target: AudienceTarget } => flow.target.type !== 'user';
+
+export class SendJobs {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly kind: StoreKind,
+    private readonly cards: CardRepository,
+    private readonly templates: TemplateRepository,
+    private readonly sender: FlowSender,
+    private readonly segments: SegmentRepository,
+    /** This server's id: who holds a lease. */
+    private readonly owner: string,
+    private readonly options: SendJobOptions,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Checks the request as a send would (template, variables, options, segments, filters) and queues the job. */
+  async create(templateId: string, flows: Flow[], source: EventSource, requestedBy: string, alsoRecord?: AlsoRecord<SendJobAccepted>): Promise<SendJobAccepted> {
+    const template = await this.sender.templateFor(templateId, source);
+    const now = Date.now();
+    for (const [index, flow] of flows.entries()) {
+      prepareFlow(template, flow, index, now);
+      if (flow.target.type === 'segment') await this.segments.get(flow.target.segmentId);
+      if (flow.target.type === 'filter') checkFilter(flow.target.filter, `flows[${index}].target.filter`);
+    }
+    const row: SendJobsTable = {
+      id: randomUUID(),
+      flow_invocation_id: timeOrderedId(),
+      template_id: template.id,
+      template_version: template.version,
+      event_source: source,
+      flows: JSON.stringify(flows),
+      status: 'queued',
+      matched: null,
+      sent: 0,
+      requested_by: requestedBy,
+      created: now,
+      finished: null,
+      error: null,
+      locked_by: null,
+      locked_until: null,
+    };
+    const accepted: SendJobAccepted = { flowInvocationId: row.flow_invocation_id, sendJobId: row.id, statusUrl: `/v1/send-jobs/${row.id}` };
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('send_jobs').values(row).execute();
+      await alsoRecord?.(tx, accepted);
+    });
+    this.kick();
+    return accepted;
+  }
+
+  async get(id: string): Promise<SendJob> {
+    const row = await this.db.selectFrom('send_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFound('send_job_not_found', `There is no send job ${id}.`);
+    return toJob(row);
+  }
+
+  /** `soleServer`: this process holds the store alone, so a running job's lease is a crashed process's. */
+  async start(soleServer = false): Promise<void> {
+    this.stopped = false;
+    if (soleServer) await this.db.updateTable('send_jobs').set({ locked_until: 0 }).where('status', '=', 'running').execute();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private kick(): void {
+    if (this.stopped || this.running) return;
+    clearTimeout(this.timer);
+    this.running = this.work()
+      .catch(this.onError)
+      .finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.timer = setTimeout(() => this.kick(), this.options.pollMs);
+      });
+  }
+
+  private async work(): Promise<void> {
+    for (let job = await this.claim(); job && !this.stopped; job = await this.claim()) {
+      try {
+        await this.run(job);
+      } catch (err) {
+        await this.finish(job.id, 'failed', err instanceof Error ? err.message : String(err));
+        throw err;
+      }
+    }
+  }
+
+  /** Takes the oldest job that is queued, or running under a lease that ran out. */
+  private async claim(): Promise<SendJobsTable | undefined> {
+    const now = Date.now();
+    const candidates = await this.db
+      .selectFrom('send_jobs')
+      .selectAll()
+      .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)])]))
+      .orderBy('created')
+      .limit(5)
+      .execute();
+    for (const candidate of candidates) {
+      // Guarded on what was read, so of several servers exactly one takes it.
+      const taken = await this.db
+        .updateTable('send_jobs')
+        .set({ status: 'running', locked_by: this.owner, locked_until: now + this.options.leaseMs })
+        .where('id', '=', candidate.id)
+        .where('status', '=', candidate.status)
+        .where((eb) => (candidate.locked_until === null ? eb('locked_until', 'is', null) : eb('locked_until', '=', candidate.locked_until)))
+        .returningAll()
+        .executeTakeFirst();
+      if (taken) return taken;
+    }
+    return undefined;
+  }
+
+  private async run(job: SendJobsTable): Promise<void> {
+    const flows = JSON.parse(job.flows) as Flow[];
+    if (job.matched === null) await this.snapshot(job, flows);
+    const template = await this.templates.versionAt(job.template_id, job.template_version);
+    let size = Math.min(100, this.options.pageSize);
+    while (!this.stopped) {
+      const started = performance.now();
+      const sent = await this.sendPage(job, template, flows, size);
+      size = nextPageSize(size, performance.now() - started, this.options);
+      if (sent === undefined) return; // the lease was lost: another server goes on
+      if (sent === 0) break;
+      // SQLite's calls are synchronous: without a turn of the event loop between pages no
+      // request would get in.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (this.stopped) {
+      await this.db.updateTable('send_jobs').set({ locked_until: 0 }).where('id', '=', job.id).where('locked_by', '=', this.owner).execute();
+      return;
+    }
+    await this.finish(job.id, 'completed', null);
+  }
+
+  /** Writes down the job's members as they are now, each with the first flow reaching them. */
+  private async snapshot(job: SendJobsTable, flows: Flow[]): Promise<void> {
+    // Read before the transaction: SQLite has one connection, which the transaction holds.
+    const selects = [];
+    for (const flow of flows) selects.push(await this.membersOf(flow));
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('send_job_members').where('job_id', '=', job.id).execute();
+      for (const [index, members] of selects.entries()) {
+        await sql`insert into send_job_members (job_id, user_id, flow, sent)
+          select ${job.id}, m.user_id, ${index}, 0 from (${members}) as m
+          where true on conflict do nothing`.execute(tx);
+      }
+      const row = await tx.selectFrom('send_job_members').select((eb) => eb.fn.countAll<number | string>().as('n')).where('job_id', '=', job.id).executeTakeFirstOrThrow();
+      await tx.updateTable('send_jobs').set({ matched: Number(row.n) }).where('id', '=', job.id).execute();
+    });
+  }
+
+  /** The user ids a flow's target reaches, as a select. */
+  private async membersOf(flow: Flow) {
+    const target = flow.target;
+    switch (target.type) {
+      case 'user':
+        return sql`select user_id from (${sql.join(target.targetUserIds.map((id) => sql`select ${id} as user_id`), sql` union `)}) as listed`;
+      case 'all':
+        return memberIds({}, this.kind);
+      case 'tag': {
+        const conditions = target.tags.map((tag) => ({ tag }));
+        const filter: AudienceFilter = target.match === 'all' ? { all: conditions } : { any: conditions };
+        return memberIds(filter, this.kind);
+      }
+      case 'segment':
+        return memberIds((await this.segments.get(target.segmentId)).filter, this.kind);
+      case 'filter':
+        return memberIds(target.filter, this.kind);
+    }
+  }
+
+  /** Sends the next `size` members their cards; how many it sent, or undefined when the lease was lost. */
+  private async sendPage(job: SendJobsTable, template: Awaited<ReturnType<TemplateRepository['versionAt']>>, flows: Flow[], size: number): Promise<number | undefined> {
+    const source = job.event_source as EventSource;
+    return this.cards.write(async (tx, record) => {
+      const kept = await tx
+        .updateTable('send_jobs')
+        .set({ locked_until: Date.now() + this.options.leaseMs })
+        .where('id', '=', job.id)
+        .where('locked_by', '=', this.owner)
+        .executeTakeFirst();
+      if (Number(kept.numUpdatedRows) === 0) return undefined;
+      // Claimed in this transaction: a page that does not commit claimed nobody.
+      const claimed = await tx
+        .updateTable('send_job_members')
+        .set({ sent: 1 })
+        .where('job_id', '=', job.id)
+        .where('user_id', 'in', (eb) =>
+          eb.selectFrom('send_job_members').select('user_id').where('job_id', '=', job.id).where('sent', '=', 0).orderBy('user_id').limit(size),
+        )
+        .where('sent', '=', 0)
+        .returning(['user_id', 'flow'])
+        .execute();
+      if (claimed.length === 0) return 0;
+      const now = Date.now();
+      const prepared = new Map<number, PreparedFlow>();
+      const rows = claimed.map(({ user_id, flow }) => {
+        let ready = prepared.get(flow);
+        if (!ready) prepared.set(flow, (ready = prepareFlow(template, flows[flow] as Flow, flow, now)));
+        return flowCard(ready, job.flow_invocation_id, source, user_id);
+      });
+      await this.cards.insertIn(tx, record, rows, rows.map((row) => platformEvent(row, (row.status as CardStatus) === 'active' ? 'card-published' : 'card-embargoed', now, 'customer')));
+      await tx
+        .updateTable('send_jobs')
+        .set((eb) => ({ sent: eb('sent', '+', claimed.length) }))
+        .where('id', '=', job.id)
+        .execute();
+      return claimed.length;
+    });
+  }
+
+  private async finish(id: string, status: SendJobStatus, error: string | null): Promise<void> {
+    await this.db
+      .updateTable('send_jobs')
+      .set({ status, error, finished: Date.now(), locked_by: null, locked_until: null })
+      .where('id', '=', id)
+      .where('locked_by', '=', this.owner)
+      .execute();
+  }
+}

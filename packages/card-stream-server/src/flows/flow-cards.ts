@@ -1,0 +1,85 @@
+// One flow of a send, made into cards (CONTRACT §5): the template's version with the flow's
+// variables filled, its card options resolved, and a card row per user. Shared by sends to
+// listed users (sender.ts) and to audiences (audiences/send-jobs.ts).
+import type { CardPayload, CardStatus, EventSource } from '../../../protocol/src/cards.js';
+import type { Flow } from '../../../protocol/src/flows.js';
+import { timeOrderedId } from '../ids.js';
+import { checkCardOptions, resolveCardOptions, type ResolvedOptions } from '../cards/card-options.js';
+import { nextDue, type CardRow } from '../cards/row.js';
+import type { TemplateVersion } from '../templates/repository.js';
+import { InvalidInput } from '../errors.js';
+import { fillPlaceholders, placeholdersIn } from './variables.js';
+
+/** A flow checked and filled, ready to make cards at `now`. */
+export interface PreparedFlow {
+  template: TemplateVersion;
+  eventName: string;
+  variables: Record<string, string>;
+  times: ResolvedOptions;
+  status: CardStatus;
+  definitionText: string;
+  runtimeVariablesText: string;
+  metadata: Record<string, unknown>;
+  now: number;
+}
+
+function stringVariables(variables: Record<string, string | number | boolean> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(variables ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+/** Checks flow `index` against the template (every `{{name}}` has a value, the options
+ * parse and fit) and fills it; a bad one is an InvalidInput naming the field. */
+export function prepareFlow(template: TemplateVersion, flow: Flow, index: number, now: number): PreparedFlow {
+  const variables = stringVariables(flow.payload?.variables);
+  const missing = [...placeholdersIn(template.definition)].filter((name) => !Object.hasOwn(variables, name));
+  if (missing.length) {
+    throw new InvalidInput('missing_variables', `flows[${index}] has no value for: ${missing.join(', ')}.`, `flows[${index}].payload.variables`);
+  }
+  checkCardOptions(flow.payload?.cardOptions, `flows[${index}].payload.cardOptions`);
+  const times = resolveCardOptions(template.cardOptions, template.definition.priority, flow.payload?.cardOptions, now);
+  return {
+    template,
+    eventName: flow.eventName ?? '',
+    variables,
+    times,
+    status: times.embargoUntil !== null ? 'embargoed' : 'active',
+    definitionText: JSON.stringify(fillPlaceholders(template.definition, variables)),
+    runtimeVariablesText: JSON.stringify(Object.fromEntries(template.runtimeVariables.map((v) => [v.name, v.defaultValue]))),
+    metadata: flow.payload?.metadata ?? {},
+    now,
+  };
+}
+
+/** The card of `flow` for `userId`. */
+export function flowCard(flow: PreparedFlow, flowInvocationId: string, source: EventSource, userId: string): CardRow {
+  const { template, times, status, now } = flow;
+  const payload: CardPayload = { detail: flow.variables, target: { usersById: [userId] }, cardOptions: times.options, metadata: flow.metadata };
+  const row: CardRow = {
+    card_instance_id: timeOrderedId(),
+    lifecycle_id: timeOrderedId(),
+    flow_instance_id: timeOrderedId(),
+    flow_invocation_id: flowInvocationId,
+    card_template_id: template.id,
+    card_template_name: template.name,
+    card_template_version: template.version,
+    event_name: flow.eventName,
+    event_source: source,
+    stream_id: template.streamId,
+    priority: times.priority,
+    definition: flow.definitionText,
+    payload: JSON.stringify(payload),
+    status,
+    user_id: userId,
+    created: now,
+    updated: now,
+    active_since: status === 'active' ? now : null,
+    embargo_until: times.embargoUntil,
+    expires_at: times.expiresAt,
+    snoozed_until: null,
+    completion: null,
+    next_due: null,
+    runtime_variables: flow.runtimeVariablesText,
+  };
+  row.next_due = nextDue(status, row);
+  return row;
+}

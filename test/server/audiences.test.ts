@@ -1,0 +1,244 @@
+// Audiences (CONTRACT §9): profiles, segments, sends to tags, segments, filters and everyone,
+// and the segment events a profile change records; on SQLite and PostgreSQL.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { AudienceFilter, Condition } from '../../packages/protocol/src/audiences.js';
+import { matches } from '../../packages/card-stream-server/src/audiences/filter.js';
+import { TestSocket } from './sockets.js';
+import { closeServer, endUserToken, openServer, publishedTemplate, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
+
+async function finishedJob(server: TestServer, statusUrl: string): Promise<any> {
+  for (let i = 0; i < 600; i++) {
+    const job = (await server.api('GET', statusUrl)).body;
+    if (job.status === 'completed' || job.status === 'failed') return job;
+    await sleep(50);
+  }
+  throw new Error('the send job did not finish');
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`audiences (${kind})`, () => {
+    let store: TestStore;
+    let server: TestServer;
+    let template: string;
+    before(async () => {
+      ({ store, server } = await openServer(kind, { sendJobs: { pollMs: 50 } }));
+      template = await publishedTemplate(server);
+    });
+    after(() => closeServer(server, store));
+
+    test('a profile: attributes merge and null removes one, tags replace; bad input is a clear 400', async () => {
+      const user = `p-${randomUUID()}`;
+      const made = await server.api('PUT', `/v1/users/${user}`, { attributes: { plan: 'pro', seats: 3, beta: true }, tags: ['a', 'b'] });
+      assert.equal(made.status, 200);
+      assert.deepEqual([made.body.attributes, made.body.tags], [{ plan: 'pro', seats: 3, beta: true }, ['a', 'b']]);
+      const changed = await server.api('PUT', `/v1/users/${user}`, { attributes: { seats: 5, beta: null, city: 'Oslo' } });
+      assert.deepEqual([changed.body.attributes, changed.body.tags], [{ plan: 'pro', seats: 5, city: 'Oslo' }, ['a', 'b']]);
+      assert.equal(changed.body.created, made.body.created);
+      assert.deepEqual((await server.api('PUT', `/v1/users/${user}`, { tags: ['c'] })).body.tags, ['c']);
+      for (const bad of [
+        { attributes: { 'bad name': 1 } },
+        { attributes: { nested: { a: 1 } } },
+        { attributes: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`a${i}`, i])) },
+        { tags: ['has space'] },
+        { tags: ['x', 'x'] },
+        { extra: 1 },
+      ]) {
+        const res = await server.api('PUT', `/v1/users/${user}`, bad);
+        assert.equal(res.status, 400, JSON.stringify(bad).slice(0, 80));
+        assert.equal(typeof res.body.error.message, 'string');
+      }
+      assert.deepEqual((await server.api('GET', `/v1/users/${user}`)).body.attributes, { plan: 'pro', seats: 5, city: 'Oslo' });
+      // Deleting the profile keeps the user's cards.
+      await server.api('POST', `/v1/action-flows/${template}/start`, { flows: [{ target: { type: 'user', targetUserIds: [user] }, payload: { variables: { name: 'A' } } }] });
+      assert.equal((await server.api('DELETE', `/v1/users/${user}`)).status, 204);
+      assert.equal((await server.api('GET', `/v1/users/${user}`)).status, 404);
+      assert.equal((await server.api('GET', `/v1/cards/count?userId=${user}`)).body.total, 1);
+    });
+
+    test('a batch of profiles; listing by tag and by segment, a page at a time', async () => {
+      const tag = `t${randomUUID().slice(0, 8)}`;
+      const users = Array.from({ length: 25 }, (_, i) => ({ userId: `b-${tag}-${String(i).padStart(2, '0')}`, attributes: { n: i }, tags: i % 2 ? [tag] : [] }));
+      assert.deepEqual((await server.api('POST', '/v1/users/batch', { users })).body, { updated: 25 });
+      const twice = await server.api('POST', '/v1/users/batch', { users: [users[0], users[0]] });
+      assert.equal(twice.status, 400);
+      const listed: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: any = (await server.api('GET', `/v1/users?tag=${tag}&limit=5${cursor ? `&cursor=${cursor}` : ''}`)).body;
+        listed.push(...page.data.map((p: { userId: string }) => p.userId));
+        cursor = page.nextCursor;
+      } while (cursor);
+      assert.deepEqual(listed, users.filter((_, i) => i % 2).map((u) => u.userId));
+      const segment = (await server.api('POST', '/v1/segments', { name: 'big n', filter: { all: [{ tag }, { attribute: 'n', op: 'gte', value: 20 }] } })).body;
+      const inSegment = (await server.api('GET', `/v1/users?segmentId=${segment.id}`)).body.data.map((p: { userId: string }) => p.userId);
+      assert.deepEqual(inSegment, [users[21], users[23]].map((u) => u?.userId));
+      assert.deepEqual((await server.api('GET', `/v1/segments/${segment.id}/count`)).body, { total: 2 });
+    });
+
+    test('segments: made, listed, changed, deleted; a bad filter is a 400 naming the condition', async () => {
+      const made = await server.api('POST', '/v1/segments', { name: 'Pro', filter: { all: [{ attribute: 'plan', op: 'eq', value: 'pro' }] } });
+      assert.equal(made.status, 201);
+      assert.ok((await server.api('GET', '/v1/segments')).body.data.some((s: { id: string }) => s.id === made.body.id));
+      const renamed = await server.api('PUT', `/v1/segments/${made.body.id}`, { name: 'Pro plan', filter: { any: [{ tag: 'pro' }] } });
+      assert.equal(renamed.body.name, 'Pro plan');
+      for (const [condition, text] of [
+        [{ attribute: 'plan', op: 'in', value: 'pro' }, 'filter.all[0]'],
+        [{ attribute: 'plan', op: 'exists', value: 1 }, 'filter.all[0]'],
+        [{ attribute: 'seats', op: 'gt', value: true }, 'filter.all[0]'],
+        [{ attribute: 'plan', op: 'eq' }, 'filter.all[0]'],
+      ] as const) {
+        const res = await server.api('POST', '/v1/segments', { name: 'bad', filter: { all: [condition] } });
+        assert.equal(res.status, 400, JSON.stringify(condition));
+        assert.equal(res.body.error.code, 'invalid_filter');
+        assert.ok(res.body.error.message.includes(text), res.body.error.message);
+      }
+      assert.equal((await server.api('POST', '/v1/segments', { name: 'bad', filter: { all: [{ attribute: 'plan', op: 'like', value: 'x' }] } })).status, 400);
+      assert.equal((await server.api('DELETE', `/v1/segments/${made.body.id}`)).status, 204);
+      assert.equal((await server.api('GET', `/v1/segments/${made.body.id}`)).status, 404);
+    });
+
+    test('a segment counts in the store exactly whom the same filter matches in memory', async () => {
+      const tag = `m${randomUUID().slice(0, 8)}`;
+      const plans = ['free', 'pro', 'team'];
+      const profiles = Array.from({ length: 60 }, (_, i) => {
+        const attributes: Record<string, string | number | boolean> = {};
+        if (i % 3) attributes.plan = plans[i % 3] as string;
+        if (i % 4) attributes.seats = i % 7;
+        if (i % 5 === 0) attributes.beta = i % 2 === 0;
+        attributes.scope = tag;
+        return { userId: `m-${tag}-${i}`, attributes, tags: [tag, ...(i % 2 ? ['odd'] : []), ...(i % 6 === 0 ? ['six'] : [])] };
+      });
+      await server.api('POST', '/v1/users/batch', { users: profiles });
+      const scope: Condition = { attribute: 'scope', op: 'eq', value: tag };
+      const conditions: Condition[] = [
+        { tag: 'odd' },
+        { tag: 'six' },
+        { attribute: 'plan', op: 'eq', value: 'pro' },
+        { attribute: 'plan', op: 'ne', value: 'pro' },
+        { attribute: 'plan', op: 'in', value: ['free', 'team'] },
+        { attribute: 'plan', op: 'notIn', value: ['free'] },
+        { attribute: 'plan', op: 'exists' },
+        { attribute: 'plan', op: 'notExists' },
+        { attribute: 'plan', op: 'contains', value: 'ea' },
+        { attribute: 'plan', op: 'gt', value: 'pro' },
+        { attribute: 'seats', op: 'gte', value: 3 },
+        { attribute: 'seats', op: 'lt', value: 2 },
+        { attribute: 'seats', op: 'lte', value: 4 },
+        { attribute: 'seats', op: 'eq', value: '3' },
+        { attribute: 'beta', op: 'eq', value: true },
+        { attribute: 'beta', op: 'ne', value: false },
+      ];
+      const filters: AudienceFilter[] = [
+        ...conditions.map((c) => ({ all: [scope, c] })),
+        { all: [scope, { tag: 'odd' }], any: [{ attribute: 'seats', op: 'gt', value: 4 }, { tag: 'six' }] },
+        { all: [scope], any: [{ attribute: 'plan', op: 'eq', value: 'team' }, { attribute: 'beta', op: 'exists' }] },
+      ];
+      for (const filter of filters) {
+        const expected = profiles.filter((p) => matches(filter, p)).length;
+        const segment = (await server.api('POST', '/v1/segments', { name: 'check', filter })).body;
+        assert.equal((await server.api('GET', `/v1/segments/${segment.id}/count`)).body.total, expected, JSON.stringify(filter));
+      }
+    });
+
+    test('a profile change that moves a user into or out of a segment records segment-entered / -exited, once', async () => {
+      const tag = `e${randomUUID().slice(0, 8)}`;
+      const segment = (await server.api('POST', '/v1/segments', { name: `Has ${tag}`, filter: { all: [{ tag }] } })).body;
+      const user = `e-${tag}`;
+      await server.api('PUT', `/v1/users/${user}`, { tags: [tag] });
+      await server.api('PUT', `/v1/users/${user}`, { tags: [tag], attributes: { x: 1 } }); // still in: nothing
+      await server.api('PUT', `/v1/users/${user}`, { tags: [] });
+      await server.api('POST', '/v1/users/batch', { users: [{ userId: user, tags: [tag] }] });
+      const events = (await server.api('GET', `/v1/analytics/events?endUserId=${user}`)).body.data.filter((e: { analyticsEvent: string }) => e.analyticsEvent.startsWith('segment-'));
+      assert.deepEqual(
+        events.map((e: any) => [e.analyticsEvent, e.properties.segmentId, e.properties.segmentName]),
+        [
+          ['segment-entered', segment.id, `Has ${tag}`],
+          ['segment-exited', segment.id, `Has ${tag}`],
+          ['segment-entered', segment.id, `Has ${tag}`],
+        ],
+      );
+      assert.equal((await server.api('GET', `/v1/analytics/events?analyticsEvent=segment-exited&endUserId=${user}`)).body.data.length, 1);
+    });
+
+    test('a send to a tag, a segment, a filter or everyone: 202, a job, one card per member, live to connected members', async () => {
+      const tag = `s${randomUUID().slice(0, 8)}`;
+      const members = Array.from({ length: 30 }, (_, i) => `s-${tag}-${i}`);
+      await server.api('POST', '/v1/users/batch', { users: members.map((userId, i) => ({ userId, tags: [tag], attributes: { i } })) });
+      await server.api('PUT', `/v1/users/outside-${tag}`, { tags: ['other'] });
+      const token = await endUserToken(server, members[0] as string);
+      const { socket } = await TestSocket.connect(server.url, token);
+      const res = await server.api('POST', `/v1/action-flows/${template}/start`, {
+        flows: [{ target: { type: 'tag', tags: [tag] }, payload: { variables: { name: 'Member' }, cardOptions: { priority: 2 } } }],
+      });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      assert.deepEqual(Object.keys(res.body).sort(), ['flowInvocationId', 'sendJobId', 'statusUrl']);
+      const job = await finishedJob(server, res.body.statusUrl);
+      assert.deepEqual([job.status, job.matched, job.sent], ['completed', 30, 30]);
+      const cards = (await server.api('GET', `/v1/cards?flowInvocationId=${res.body.flowInvocationId}&limit=1000`)).body.data;
+      assert.deepEqual(cards.map((c: { userId: string }) => c.userId).sort(), [...members].sort());
+      assert.ok(cards.every((c: any) => c.priority === 2 && c.definition.blocks[0].content === 'Hello Member' && c.status === 'active'));
+      const change = await socket.waitFor((m) => m.type === 'change');
+      assert.equal((change as any).card.definition.blocks[0].content, 'Hello Member');
+      socket.ws.close();
+      const published = (await server.api('GET', `/v1/analytics/events?analyticsEvent=card-published&endUserId=${members[5]}`)).body.data;
+      assert.equal(published.length, 1);
+      assert.equal(published[0].platformContext.flowInvocationId, res.body.flowInvocationId);
+
+      const segment = (await server.api('POST', '/v1/segments', { name: 'low i', filter: { all: [{ tag }, { attribute: 'i', op: 'lt', value: 10 }] } })).body;
+      for (const target of [{ type: 'segment', segmentId: segment.id }, { type: 'filter', filter: { all: [{ tag }, { attribute: 'i', op: 'lt', value: 10 }] } }]) {
+        const sent = await server.api('POST', `/v1/action-flows/${template}/test`, { flows: [{ target, payload: { variables: { name: 'Few' } } }] });
+        assert.equal(sent.status, 202);
+        const done = await finishedJob(server, sent.body.statusUrl);
+        assert.deepEqual([done.matched, done.sent], [10, 10]);
+        const theirs = (await server.api('GET', `/v1/cards?flowInvocationId=${sent.body.flowInvocationId}&limit=1000`)).body.data;
+        assert.equal(new Set(theirs.map((c: { userId: string }) => c.userId)).size, 10);
+        assert.ok(theirs.every((c: { eventSource: string }) => c.eventSource === 'test'));
+      }
+      const everyone = await server.api('POST', `/v1/action-flows/${template}/start`, { flows: [{ target: { type: 'all' }, payload: { variables: { name: 'All' } } }] });
+      const all = await finishedJob(server, everyone.body.statusUrl);
+      const profiles = Number((await server.platform.services.store.db.selectFrom('user_profiles').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      assert.deepEqual([all.matched, all.sent], [profiles, profiles]);
+    });
+
+    test('a send to an audience is checked before the job: variables, options, segment, filter', async () => {
+      const send = (flow: Record<string, unknown>) => server.api('POST', `/v1/action-flows/${template}/start`, { flows: [flow] });
+      assert.equal((await send({ target: { type: 'all' } })).body.error.code, 'missing_variables');
+      assert.equal((await send({ target: { type: 'segment', segmentId: 'nope' }, payload: { variables: { name: 'x' } } })).status, 404);
+      const bad = await send({ target: { type: 'filter', filter: { all: [{ attribute: 'a', op: 'in', value: 1 }] } }, payload: { variables: { name: 'x' } } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error.message, /flows\[0\]\.target\.filter\.all\[0\]/);
+      const wrongTarget = await send({ target: { type: 'tag' }, payload: { variables: { name: 'x' } } });
+      assert.equal(wrongTarget.status, 400);
+      assert.match(wrongTarget.body.error.message, /tags/);
+    });
+  });
+}
+
+if (STORE_KINDS.includes('postgres')) {
+  describe('two servers on one PostgreSQL', () => {
+    test('run a send job once: every member gets one card', async () => {
+      const { store, server: a } = await openServer('postgres', { sendJobs: { pollMs: 20, pageSize: 50 } });
+      const b = await startServer(store.options, { sendJobs: { pollMs: 20, pageSize: 50 } });
+      try {
+        const tag = `two${randomUUID().slice(0, 6)}`;
+        await a.api('POST', '/v1/users/batch', { users: Array.from({ length: 2000 }, (_, i) => ({ userId: `two-${tag}-${i}`, tags: [tag] })) });
+        const template = await publishedTemplate(a);
+        const res = await a.api('POST', `/v1/action-flows/${template}/start`, { flows: [{ target: { type: 'tag', tags: [tag] }, payload: { variables: { name: 'Both' } } }] });
+        const job = await finishedJob(b, res.body.statusUrl);
+        assert.deepEqual([job.matched, job.sent], [2000, 2000]);
+        const rows = await a.platform.services.store.db
+          .selectFrom('cards')
+          .select(['user_id'])
+          .where('flow_invocation_id', '=', res.body.flowInvocationId)
+          .execute();
+        assert.equal(rows.length, 2000);
+        assert.equal(new Set(rows.map((r) => r.user_id)).size, 2000);
+      } finally {
+        await b.close();
+        await closeServer(a, store);
+      }
+    });
+  });
+}
