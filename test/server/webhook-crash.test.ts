@@ -3,44 +3,17 @@
 // twice, and every event carries the stable id receivers de-duplicate on.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freshStore, sleep, STORE_KINDS } from './harness.js';
-
-const KEY = 'crash-test-bootstrap-key-of-32-characters';
-
-function startMain(env: Record<string, string>): { child: ChildProcess; url: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/card-stream-server/src/main.ts', '--port', '0', '--no-demo'], {
-    env: { ...process.env, DATABASE_URL: '', DATA_DIR: '', WEBHOOK_ALLOW_PRIVATE: '1', BOOTSTRAP_KEY: KEY, LOG_LEVEL: 'error', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
-  });
-  return { child, url };
-}
-
-async function api(url: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+import { killHard, processApi as api, startMain, stopGently, storeEnv } from './processes.js';
 
 for (const kind of STORE_KINDS) {
   describe(`webhooks after a crash (${kind})`, () => {
     test('kill -9 mid-delivery: a restart resumes within 5 s, sending at most the batch in flight twice', async () => {
       const store = await freshStore(kind);
-      const env: Record<string, string> = store.options.kind === 'postgres' ? { DATABASE_URL: store.options.url } : { DATA_DIR: (store.options as { dataDir: string }).dataDir };
+      const env = storeEnv(store);
       const received: { at: number; ids: string[] }[] = [];
       let inFlight = 0;
       const receiver = createServer((req, res) => {
@@ -73,8 +46,7 @@ for (const kind of STORE_KINDS) {
 
         for (let i = 0; i < 200 && inFlight === 0; i++) await sleep(25);
         assert.ok(inFlight > 0, 'a batch is being delivered');
-        first.kill('SIGKILL');
-        await new Promise((resolve) => first?.once('exit', resolve));
+        await killHard(first);
         const deliveredBefore = received.length;
 
         const b = startMain(env);
@@ -91,9 +63,8 @@ for (const kind of STORE_KINDS) {
         const repeats = all().length - new Set(all()).size;
         assert.ok(repeats <= 100, `${repeats} events arrived twice (at most the batch in flight)`);
       } finally {
-        first?.kill('SIGKILL');
-        second?.kill('SIGTERM');
-        if (second) await new Promise((resolve) => second?.once('exit', resolve));
+        await killHard(first);
+        await stopGently(second);
         receiver.close();
         await store.drop();
       }

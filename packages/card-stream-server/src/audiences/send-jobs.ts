@@ -175,12 +175,16 @@ export class SendJobs {
     if (job.matched === null) await this.snapshot(job, flows);
     const template = await this.templates.versionAt(job.template_id, job.template_version);
     let size = Math.min(100, this.options.pageSize);
+    // Members are claimed in user id order; remembering the last one keeps each page an index
+    // seek instead of a walk past every member already sent. After a restart it starts at the
+    // beginning again, and the claim's own `sent = 0` skips whom a page before the crash sent.
+    const cursor = { after: '' };
     while (!this.stopped) {
       const started = performance.now();
-      const sent = await this.sendPage(job, template, flows, size);
+      const passed = await this.sendPage(job, template, flows, size, cursor);
       size = nextPageSize(size, performance.now() - started, this.options);
-      if (sent === undefined) return; // the lease was lost: another server goes on
-      if (sent === 0) break;
+      if (passed === undefined) return; // the lease was lost: another server goes on
+      if (passed === 0) break;
       // SQLite's calls are synchronous: without a turn of the event loop between pages no
       // request would get in.
       await new Promise((resolve) => setImmediate(resolve));
@@ -229,10 +233,17 @@ export class SendJobs {
     }
   }
 
-  /** Sends the next `size` members their cards; how many it sent, or undefined when the lease was lost. */
-  private async sendPage(job: SendJobsTable, template: Awaited<ReturnType<TemplateRepository['versionAt']>>, flows: Flow[], size: number): Promise<number | undefined> {
+  /** Sends the next `size` members their cards; how many members it went past (0: none are left), or undefined when the lease was lost. */
+  private async sendPage(
+    job: SendJobsTable,
+    template: Awaited<ReturnType<TemplateRepository['versionAt']>>,
+    flows: Flow[],
+    size: number,
+    cursor: { after: string },
+  ): Promise<number | undefined> {
     const source = job.event_source as EventSource;
-    return this.cards.write(async (tx, record) => {
+    let pageEnd = cursor.after;
+    const passed = await this.cards.write(async (tx, record) => {
       const kept = await tx
         .updateTable('send_jobs')
         .set({ locked_until: Date.now() + this.options.leaseMs })
@@ -240,18 +251,31 @@ export class SendJobs {
         .where('locked_by', '=', this.owner)
         .executeTakeFirst();
       if (Number(kept.numUpdatedRows) === 0) return undefined;
+      // The page in the store's own order (its collation), so its last id is where the next begins.
+      const page = await tx
+        .selectFrom('send_job_members')
+        .select('user_id')
+        .where('job_id', '=', job.id)
+        .where('user_id', '>', cursor.after)
+        .where('sent', '=', 0)
+        .orderBy('user_id')
+        .limit(size)
+        .execute();
+      if (page.length === 0) return 0;
       // Claimed in this transaction: a page that does not commit claimed nobody.
       const claimed = await tx
         .updateTable('send_job_members')
         .set({ sent: 1 })
         .where('job_id', '=', job.id)
-        .where('user_id', 'in', (eb) =>
-          eb.selectFrom('send_job_members').select('user_id').where('job_id', '=', job.id).where('sent', '=', 0).orderBy('user_id').limit(size),
+        .where(
+          'user_id',
+          'in',
+          page.map((m) => m.user_id),
         )
         .where('sent', '=', 0)
         .returning(['user_id', 'flow'])
         .execute();
-      if (claimed.length === 0) return 0;
+      pageEnd = (page.at(-1) as { user_id: string }).user_id;
       const now = Date.now();
       const prepared = new Map<number, PreparedFlow>();
       const rows = claimed.map(({ user_id, flow }) => {
@@ -265,8 +289,11 @@ export class SendJobs {
         .set((eb) => ({ sent: eb('sent', '+', claimed.length) }))
         .where('id', '=', job.id)
         .execute();
-      return claimed.length;
+      return page.length;
     });
+    // Moved on only once the page committed.
+    cursor.after = pageEnd;
+    return passed;
   }
 
   private async finish(id: string, status: SendJobStatus, error: string | null): Promise<void> {
