@@ -7,12 +7,11 @@ import { performance } from 'node:perf_hooks';
 import { openStore } from '../packages/card-stream-server/src/store/database.js';
 import { freshStore, type StoreKind } from '../test/server/harness.js';
 import { fillCards } from '../test/server/fill.js';
-import { PLATFORM_MAIN, percentiles, probeApi, spawnServer, stallFigure } from './support.js';
+import { PLATFORM_MAIN, percentiles, probeApi, spawnServer, stallFigure, BENCH_KEY as KEY } from './support.js';
 import { record } from './results.js';
 
 const CARDS = Number(process.env.BENCH_CANCEL_CARDS ?? 1_000_000);
 const USERS = Math.max(1, Math.floor(CARDS / 10));
-const KEY = 'bench-bootstrap-key-at-least-32-characters';
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
 export async function run(kind: StoreKind): Promise<void> {

@@ -9,56 +9,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { PLATFORM_MAIN, percentiles, spawnServer } from './support.js';
+import { BENCH_KEY as KEY, BENCH_JWT_SECRET as JWT_SECRET, inBatches, opened, PLATFORM_MAIN, percentiles, sdkSocket, spawnServer } from './support.js';
 import { record, recordFailure } from './results.js';
 
 const OTHERS = Number(process.env.BENCH_OTHER_SOCKETS ?? 1000);
 const HOLD = Number(process.env.BENCH_HELD_SOCKETS ?? 10_000);
 const HOLD_RUNS = 3;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
-const KEY = 'bench-bootstrap-key-at-least-32-characters';
-const JWT_SECRET = 'bench-jwt-secret-bench-jwt-secret';
 // Every bench client comes from 127.0.0.1: the per-address cap (docs/security.md) goes up for them.
 const SERVER_ENV = { JWT_SECRET, SOCKETS_PER_ADDRESS: String(2 * (HOLD + OTHERS) + 100) };
-const jwtKey = new TextEncoder().encode(JWT_SECRET);
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 const area = 'realtime';
-
-const token = (userId: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt().setExpirationTime('2h').sign(jwtKey);
-
-/** Opens an SDK socket and authenticates; resolves once `ready` arrives, rejects if it closes first. */
-async function sdkSocket(url: string, userId: string, onMessage?: (data: string) => void, onClose?: (code: number) => void): Promise<WebSocket> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/sdk/socket`, { perMessageDeflate: false });
-  const jwt = await token(userId);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('error', reject);
-    ws.once('close', (code) => {
-      onClose?.(code);
-      reject(new Error(`socket closed with ${code}`));
-    });
-    ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token: jwt })));
-    ws.on('message', (data) => {
-      const text = data.toString();
-      if (text.startsWith('{"type":"ready"')) resolve();
-      // Answer heartbeats as the SDK does, or the server closes a socket silent for 60 s.
-      else if (text.startsWith('{"type":"ping"')) ws.send('{"type":"pong"}');
-      else onMessage?.(text);
-    });
-  });
-  return ws;
-}
-
-async function inBatches<T>(count: number, batch: number, open: (i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
-  const all: PromiseSettledResult<T>[] = [];
-  for (let i = 0; i < count; i += batch) {
-    all.push(...(await Promise.allSettled(Array.from({ length: Math.min(batch, count - i) }, (_, j) => open(i + j)))));
-  }
-  return all;
-}
-
-const opened = <T>(results: PromiseSettledResult<T>[]) => results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 
 /** Times from `trigger()` to the arrival `arrival()` waits for, SAMPLES times after 20 warm-ups. */
 async function measure(trigger: () => Promise<void>, arrival: () => Promise<number>): Promise<number[]> {

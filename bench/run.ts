@@ -13,9 +13,10 @@ const BENCHES: Record<string, (kind: StoreKind) => Promise<void>> = {
   cancel: async (kind) => (await import('./cancel.js')).run(kind),
   export: async () => (await import('./export.js')).run(),
   webhooks: async () => (await import('./webhooks.js')).run(),
+  audiences: async (kind) => (await import('./audiences.js')).run(kind),
 };
 /** The benches that take a store; the others run once. */
-const PER_STORE = new Set(['sends', 'cancel']);
+const PER_STORE = new Set(['sends', 'cancel', 'audiences']);
 
 const only = process.env.BENCH_ONLY?.split(',');
 for (const [name, bench] of Object.entries(BENCHES)) {

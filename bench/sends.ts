@@ -4,7 +4,7 @@
 // Goal: at least 0.6× the floor on SQLite; on PostgreSQL no worse than before group commit.
 import { performance } from 'node:perf_hooks';
 import { freshStore, type StoreKind } from '../test/server/harness.js';
-import { PLATFORM_MAIN, spawnServer } from './support.js';
+import { PLATFORM_MAIN, spawnServer, BENCH_KEY as KEY } from './support.js';
 import { record, recordFailure } from './results.js';
 
 const IN_FLIGHT = Number(process.env.BENCH_SENDS_IN_FLIGHT ?? 16);
@@ -12,7 +12,6 @@ const SECONDS = Number(process.env.BENCH_SENDS_SECONDS ?? 4);
 const ROUNDS = 3;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-const KEY = 'bench-bootstrap-key-at-least-32-characters';
 
 /** One POST with fetch, as an integrator's Node client would send it; resolves with the status. */
 async function post(url: URL, body: string, headers: Record<string, string> = {}): Promise<number> {

@@ -2,6 +2,14 @@
 // (so the clients' work does not count against it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+
+export const BENCH_KEY = 'bench-bootstrap-key-at-least-32-characters';
+/** Benched servers take this end-user secret, so the bench signs its users' tokens itself. */
+export const BENCH_JWT_SECRET = 'bench-jwt-secret-bench-jwt-secret';
+const jwtKey = new TextEncoder().encode(BENCH_JWT_SECRET);
+
 
 export function percentiles(samples: number[]): (p: number) => string {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -94,3 +102,38 @@ export function stallFigure(times: number[]): { value: string; met: boolean } {
   const p = percentiles(times);
   return { value: `p99 ${p(99)} ms, max ${p(100)} ms (${times.length} requests)`, met: Math.max(...times) <= 100 };
 }
+
+export const endUserJwt = (userId: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt().setExpirationTime('2h').sign(jwtKey);
+
+/** Opens an SDK socket and authenticates; resolves once `ready` arrives, rejects if it closes first. */
+export async function sdkSocket(url: string, userId: string, onMessage?: (data: string) => void, onClose?: (code: number) => void): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/sdk/socket`, { perMessageDeflate: false });
+  const jwt = await endUserJwt(userId);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('close', (code) => {
+      onClose?.(code);
+      reject(new Error(`socket closed with ${code}`));
+    });
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token: jwt })));
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith('{"type":"ready"')) resolve();
+      // Answer heartbeats as the SDK does, or the server closes a socket silent for 60 s.
+      else if (text.startsWith('{"type":"ping"')) ws.send('{"type":"pong"}');
+      else onMessage?.(text);
+    });
+  });
+  return ws;
+}
+
+export async function inBatches<T>(count: number, batch: number, open: (i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+  const all: PromiseSettledResult<T>[] = [];
+  for (let i = 0; i < count; i += batch) {
+    all.push(...(await Promise.allSettled(Array.from({ length: Math.min(batch, count - i) }, (_, j) => open(i + j)))));
+  }
+  return all;
+}
+
+export const opened = <T>(results: PromiseSettledResult<T>[]) => results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+

@@ -1,8 +1,13 @@
 // The composer: send a test card from a template, or from blocks built here, to the picked
-// user or a list of users — the demo's version of Atomic's Workbench test sends.
+// user, a list of users, a tag, a segment or everyone — the demo's version of Atomic's
+// Workbench test sends. A send to an audience runs as a send job; its progress shows here.
 import { html } from 'lit';
 import { api, errorText } from './api.js';
 import type { Template } from '../../packages/protocol/src/templates.js';
+import type { Segment, SendJob } from '../../packages/protocol/src/audiences.js';
+
+const AUDIENCES = { users: 'Users', tag: 'A tag', segment: 'A segment', all: 'Everyone with a profile' } as const;
+type Audience = keyof typeof AUDIENCES;
 
 const BLOCK_SAMPLES: Record<string, unknown> = {
   headline: { type: 'headline', content: 'A headline for {{name}}' },
@@ -43,6 +48,11 @@ export class Composer {
   embargo = '';
   expiresInterval = '';
   targets = '';
+  audience: Audience = 'users';
+  tag = '';
+  segmentId = '';
+  segments: Segment[] = [];
+  job: SendJob | undefined;
   result = '';
   sending = false;
 
@@ -55,6 +65,43 @@ export class Composer {
     const res = await api<{ data: Template[] }>('GET', '/v1/card-templates');
     this.templates = res.body.data ?? [];
     this.pickTemplate(this.templateId || (this.templates[0]?.id ?? ''));
+    await this.loadSegments();
+  }
+
+  async loadSegments(): Promise<void> {
+    const res = await api<{ data: Segment[] }>('GET', '/v1/segments');
+    this.segments = res.body.data ?? [];
+    if (!this.segments.some((s) => s.id === this.segmentId)) this.segmentId = this.segments[0]?.id ?? '';
+    this.update();
+  }
+
+  /** The flow's target for the audience picked. */
+  private target(): Record<string, unknown> {
+    switch (this.audience) {
+      case 'users':
+        return { type: 'user', targetUserIds: this.targets.trim() ? this.targets.split(',').map((u) => u.trim()).filter(Boolean) : [this.userId] };
+      case 'tag':
+        return { type: 'tag', tags: [this.tag.trim()] };
+      case 'segment':
+        return { type: 'segment', segmentId: this.segmentId };
+      case 'all':
+        return { type: 'all' };
+    }
+  }
+
+  /** Follows a send job until it ends. */
+  private async follow(statusUrl: string): Promise<void> {
+    for (;;) {
+      const status = await api<SendJob>('GET', statusUrl);
+      if (status.status !== 200) {
+        this.result = errorText(status);
+        return this.update();
+      }
+      this.job = status.body;
+      this.update();
+      if (status.body.status === 'completed' || status.body.status === 'failed') return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 
   /** Picks the template to send and prefills its variables. */
@@ -110,11 +157,12 @@ export class Composer {
       if (this.priority) cardOptions.priority = Number(this.priority);
       if (this.embargo) cardOptions.embargo = new Date(this.embargo).toISOString();
       if (this.expiresInterval) cardOptions.expiresInterval = this.expiresInterval;
-      const targets = this.targets.trim() ? this.targets.split(',').map((u) => u.trim()).filter(Boolean) : [this.userId];
+      this.job = undefined;
       const sent = await api('POST', `/v1/action-flows/${templateId}/test`, {
-        flows: [{ target: { type: 'user', targetUserIds: targets }, payload: { variables: lines(this.variables), cardOptions } }],
+        flows: [{ target: this.target(), payload: { variables: lines(this.variables), cardOptions } }],
       });
-      this.result = sent.status === 201 ? JSON.stringify(sent.body, null, 2) : errorText(sent);
+      this.result = sent.status === 201 || sent.status === 202 ? JSON.stringify(sent.body, null, 2) : errorText(sent);
+      if (sent.status === 202) await this.follow(sent.body.statusUrl);
     } catch (err) {
       this.result = err instanceof Error ? err.message : String(err);
     } finally {
@@ -167,9 +215,30 @@ export class Composer {
           <label>Expires after <input name="expiresInterval" placeholder="PT10S" .value=${this.expiresInterval} @change=${set('expiresInterval')}></label>
           <label>Embargo until <input name="embargo" type="datetime-local" .value=${this.embargo} @change=${set('embargo')}></label>
         </div>
-        <label>Send to (comma-separated user ids; empty: ${this.userId})
-          <input name="targets" .value=${this.targets} @change=${set('targets')}></label>
+        <label>Send to
+          <select name="audience" @change=${set('audience')}>
+            ${(Object.keys(AUDIENCES) as Audience[]).map((a) => html`<option value=${a} ?selected=${a === this.audience}>${AUDIENCES[a]}</option>`)}
+          </select></label>
+        ${this.audience === 'users'
+          ? html`<label>User ids (comma-separated; empty: ${this.userId})
+              <input name="targets" .value=${this.targets} @change=${set('targets')}></label>`
+          : this.audience === 'tag'
+            ? html`<label>Tag <input name="tag" required .value=${this.tag} @change=${set('tag')}></label>`
+            : this.audience === 'segment'
+              ? html`<label>Segment
+                  <select name="segment" required @change=${set('segmentId')}>
+                    ${this.segments.map((s) => html`<option value=${s.id} ?selected=${s.id === this.segmentId}>${s.name}</option>`)}
+                  </select></label>
+                  ${this.segments.length === 0 ? html`<p class="hint">No segments yet: make one in the Users tab.</p>` : ''}`
+              : ''}
         <button class="primary" type="submit" ?disabled=${this.sending || (this.mode === 'template' && !this.templateId)}>${this.sending ? 'Sending…' : 'Send test card'}</button>
+        ${this.job
+          ? html`<section class="job" aria-live="polite">
+              <h3>Send job ${this.job.status}</h3>
+              <progress max=${Math.max(this.job.matched, 1)} value=${this.job.sent}></progress>
+              <p class="sent">${this.job.sent} of ${this.job.matched} members sent</p>
+            </section>`
+          : ''}
         ${this.result ? html`<pre class="result" aria-live="polite">${this.result}</pre>` : ''}
       </form>
     `;

@@ -12,10 +12,11 @@ import { Debugger } from './debugger.js';
 import { CancelTool } from './cancel-tool.js';
 import { InsightsChart } from './insights.js';
 import { LauncherPage } from './launcher-page.js';
+import { UsersPanel } from './users-panel.js';
 import './demo.css';
 
 const USERS = ['ada', 'grace', 'alan', 'katherine'];
-const TABS = { composer: 'Composer', cards: 'Cards', analytics: 'Analytics', insights: 'Insights', cancel: 'Cancel cards' } as const;
+const TABS = { composer: 'Composer', cards: 'Cards', users: 'Users', analytics: 'Analytics', insights: 'Insights', cancel: 'Cancel cards' } as const;
 type Tab = keyof typeof TABS;
 
 const params = new URLSearchParams(location.search);
@@ -39,6 +40,7 @@ const cards = new CardsTable(userId, update);
 const events = new Debugger(userId, update);
 const cancel = new CancelTool(update);
 const insights = new InsightsChart(update);
+const users = new UsersPanel(userId, update, () => void composer.loadSegments());
 
 /** Moves to another user or theme: the page reloads so the SDK starts a fresh session. */
 function go(changes: Record<string, string>): void {
@@ -52,6 +54,8 @@ function panel() {
       return composer.render();
     case 'cards':
       return cards.render();
+    case 'users':
+      return users.render();
     case 'analytics':
       return events.render();
     case 'insights':
@@ -82,7 +86,7 @@ function view() {
       <section class="tools" aria-label="Tools">
         <nav class="tabs" role="tablist">
           ${(Object.keys(TABS) as Tab[]).map(
-            (key) => html`<button role="tab" data-tab=${key} aria-selected=${key === tab} @click=${() => ((tab = key), update())}>${TABS[key]}</button>`,
+            (key) => html`<button role="tab" data-tab=${key} aria-selected=${key === tab} @click=${() => ((tab = key), key === 'users' ? void users.refresh() : undefined, update())}>${TABS[key]}</button>`,
           )}
         </nav>
         <div class="panel" role="tabpanel">
@@ -99,6 +103,7 @@ if (!launcherPage) startTools();
 /** The composer, the table, the debugger and the insights follow the platform. */
 function startTools(): void {
   void composer.load();
+  if (tab === 'users') void users.refresh();
   void api<{ data: { id: string; name: string }[] }>('GET', '/v1/card-templates').then((res) => {
     cancel.templates = res.body.data ?? [];
     update();

@@ -198,6 +198,42 @@ describe('the demo, end to end', () => {
     await page.close();
   });
 
+  test('the users panel saves a profile and makes a segment; the composer sends to it as a job and the card arrives live', async () => {
+    const user = `e2e-${randomUUID().slice(0, 8)}`;
+    const tag = `t${randomUUID().slice(0, 6)}`;
+    const page = await newPage();
+    await page.goto(`${base}/?user=${user}&tab=users`);
+    await page.locator('input[name="userId"]').waitFor();
+    assert.equal(await page.locator('input[name="userId"]').inputValue(), user, 'the profile form starts at the test user');
+    await page.locator('textarea[name="attributes"]').fill('plan=pro\nseats=3');
+    await page.locator('textarea[name="attributes"]').dispatchEvent('change');
+    await page.locator('input[name="tags"]').fill(tag);
+    await page.locator('input[name="tags"]').dispatchEvent('change');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.locator('table.profiles td', { hasText: 'plan=pro, seats=3' }).first().waitFor({ timeout: 5000 });
+
+    await page.locator('input[name="segmentName"]').fill(`Has ${tag}`);
+    await page.locator('input[name="segmentName"]').dispatchEvent('change');
+    await page.locator('select[name="kind"]').selectOption('tag');
+    await page.locator('input[name="segmentTag"]').fill(tag);
+    await page.locator('input[name="segmentTag"]').dispatchEvent('change');
+    await page.getByRole('button', { name: 'Make segment' }).click();
+    await page.locator('ul.segments li', { hasText: `Has ${tag}: 1 members` }).waitFor({ timeout: 5000 });
+
+    await page.getByRole('tab', { name: 'Composer' }).click();
+    await page.locator('select[name="audience"]').selectOption('segment');
+    await page.locator('select[name="segment"]').selectOption({ label: `Has ${tag}` });
+    await page.getByRole('button', { name: 'Send test card' }).click();
+    await page.locator('section.job h3', { hasText: 'Send job completed' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('section.job p.sent').textContent(), '1 of 1 members sent');
+    await cardIn(page).first().waitFor({ timeout: 5000 });
+    const cards = (await api('GET', `/v1/cards?userId=${user}`)).data as { eventSource: string }[];
+    assert.deepEqual(cards.map((c) => c.eventSource), ['test']);
+    assert.deepEqual(violations.get(page), []);
+    await page.screenshot({ path: `${SHOTS}/demo-users-panel-send-job.png` });
+    await page.close();
+  });
+
   test('the launcher page at 360 px, light and dark, in both directions: screenshots; the launcher, the panel and the menu button mirror under dir=rtl', async () => {
     const user = `e2e-${randomUUID().slice(0, 8)}`;
     await sendWelcome(user);

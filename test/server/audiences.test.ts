@@ -99,7 +99,7 @@ for (const kind of STORE_KINDS) {
       assert.equal((await server.api('GET', `/v1/segments/${made.body.id}`)).status, 404);
     });
 
-    test('a segment counts in the store exactly whom the same filter matches in memory', async () => {
+    test('a segment counts and lists in the store exactly whom the same filter matches in memory', async () => {
       const tag = `m${randomUUID().slice(0, 8)}`;
       const plans = ['free', 'pro', 'team'];
       const profiles = Array.from({ length: 60 }, (_, i) => {
@@ -139,6 +139,9 @@ for (const kind of STORE_KINDS) {
         const expected = profiles.filter((p) => matches(filter, p)).length;
         const segment = (await server.api('POST', '/v1/segments', { name: 'check', filter })).body;
         assert.equal((await server.api('GET', `/v1/segments/${segment.id}/count`)).body.total, expected, JSON.stringify(filter));
+        // Listing asks each profile in turn (another reading of the filter): the same members.
+        const listed = (await server.api('GET', `/v1/users?segmentId=${segment.id}&limit=1000`)).body.data.map((p: { userId: string }) => p.userId);
+        assert.deepEqual(listed.sort(), profiles.filter((p) => matches(filter, p)).map((p) => p.userId).sort(), `listed: ${JSON.stringify(filter)}`);
       }
     });
 

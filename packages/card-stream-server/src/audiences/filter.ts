@@ -115,6 +115,51 @@ export function memberIds(filter: AudienceFilter, kind: StoreKind): RawBuilder<u
   return sql`select user_id from (${parts[0]}) as a intersect select user_id from (${parts[1]}) as b`;
 }
 
+// ---- SQL: whether one profile row matches, each condition a point lookup ----
+// Walking profiles in user id order and asking this of each finds a page of members without
+// building the whole set first: a page of a million-member segment costs a page, and a
+// send's snapshot can go a range of profiles at a time.
+
+function attributeHolds(c: AttributeCondition, userId: RawBuilder<unknown>, text: TextRules): RawBuilder<unknown> {
+  // `limit 1` keeps PostgreSQL from turning each lookup into a join over every profile
+  // holding the attribute (a million rows to hash for a page of 100).
+  const row = (where: RawBuilder<unknown>) => sql`exists (select 1 from user_attributes where name = ${c.attribute} and user_id = ${userId} and ${where} limit 1)`;
+  const equal = (value: AttributeValue) => {
+    const s = stored(value);
+    return sql`(kind = ${s.kind} and ${s.column} = ${s.value})`;
+  };
+  switch (c.op) {
+    case 'exists':
+      return row(sql`true`);
+    case 'notExists':
+      return sql`not ${row(sql`true`)}`;
+    case 'eq':
+      return row(equal(c.value as AttributeValue));
+    case 'ne':
+      return sql`not ${row(equal(c.value as AttributeValue))}`;
+    case 'in':
+      return row(sql`(${sql.join((c.value as AttributeValue[]).map(equal), sql` or `)})`);
+    case 'notIn':
+      return sql`not ${row(sql`(${sql.join((c.value as AttributeValue[]).map(equal), sql` or `)})`)}`;
+    case 'contains':
+      return row(sql`kind = 's' and ${text.contains(c.value as string)}`);
+    default: {
+      const s = stored(c.value as AttributeValue);
+      return row(sql`kind = ${s.kind} and ${s.kind === 's' ? text.column : s.column} ${OPERATOR[c.op]} ${s.value}`);
+    }
+  }
+}
+
+/** A condition on the profile whose user id is `userId` (a column), true when `filter` matches it. */
+export function profileMatches(filter: AudienceFilter, kind: StoreKind, userId: RawBuilder<unknown>): RawBuilder<unknown> {
+  const text = TEXT_RULES[kind];
+  const holdsSql = (c: Condition) => (isTag(c) ? sql`exists (select 1 from user_tags where tag = ${c.tag} and user_id = ${userId} limit 1)` : attributeHolds(c, userId, text));
+  const parts: RawBuilder<unknown>[] = [];
+  if (filter.all?.length) parts.push(sql`(${sql.join(filter.all.map(holdsSql), sql` and `)})`);
+  if (filter.any?.length) parts.push(sql`(${sql.join(filter.any.map(holdsSql), sql` or `)})`);
+  return parts.length === 0 ? sql`true` : sql.join(parts, sql` and `);
+}
+
 // ---- in memory: the same meaning, for one profile ----
 
 const sameValue = (a: AttributeValue | undefined, b: AttributeValue) => a !== undefined && typeof a === typeof b && a === b;

@@ -6,7 +6,7 @@
 // server taking it over) every member gets exactly one card. A job survives restarts: it is
 // held under a lease renewed every page, and claimed again when the lease runs out.
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AudienceFilter, AudienceTarget, SendJob, SendJobAccepted, SendJobStatus } from '../../../protocol/src/audiences.js';
 import type { CardStatus, EventSource } from '../../../protocol/src/cards.js';
 import type { Flow } from '../../../protocol/src/flows.js';
@@ -22,7 +22,7 @@ import { nextPageSize } from '../cancel-jobs/run.js';
 import type { FlowSender } from '../flows/sender.js';
 import { flowCard, prepareFlow, type PreparedFlow } from '../flows/flow-cards.js';
 import type { TemplateRepository } from '../templates/repository.js';
-import { checkFilter, memberIds } from './filter.js';
+import { checkFilter, profileMatches } from './filter.js';
 import type { SegmentRepository } from './segments.js';
 
 export interface SendJobOptions {
@@ -35,6 +35,9 @@ export interface SendJobOptions {
   /** How often idle servers look for jobs (other servers' too). */
   pollMs: number;
 }
+
+/** How many profiles one step of a snapshot looks at (one short transaction). */
+const SNAPSHOT_RANGE = 10_000;
 
 export const DEFAULT_SEND_JOB_OPTIONS: SendJobOptions = { pageSize: 5000, pageMs: 40, leaseMs: 15_000, pollMs: 1000 };
 
@@ -172,7 +175,7 @@ export class SendJobs {
 
   private async run(job: SendJobsTable): Promise<void> {
     const flows = JSON.parse(job.flows) as Flow[];
-    if (job.matched === null) await this.snapshot(job, flows);
+    if (job.matched === null && !(await this.snapshot(job, flows))) return this.release(job);
     const template = await this.templates.versionAt(job.template_id, job.template_version);
     let size = Math.min(100, this.options.pageSize);
     // Members are claimed in user id order; remembering the last one keeps each page an index
@@ -189,47 +192,84 @@ export class SendJobs {
       // request would get in.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    if (this.stopped) {
-      await this.db.updateTable('send_jobs').set({ locked_until: 0 }).where('id', '=', job.id).where('locked_by', '=', this.owner).execute();
-      return;
-    }
+    if (this.stopped) return this.release(job);
     await this.finish(job.id, 'completed', null);
   }
 
-  /** Writes down the job's members as they are now, each with the first flow reaching them. */
-  private async snapshot(job: SendJobsTable, flows: Flow[]): Promise<void> {
-    // Read before the transaction: SQLite has one connection, which the transaction holds.
-    const selects = [];
-    for (const flow of flows) selects.push(await this.membersOf(flow));
-    await this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom('send_job_members').where('job_id', '=', job.id).execute();
-      for (const [index, members] of selects.entries()) {
-        await sql`insert into send_job_members (job_id, user_id, flow, sent)
-          select ${job.id}, m.user_id, ${index}, 0 from (${members}) as m
-          where true on conflict do nothing`.execute(tx);
+  /** Lets another server (or this one, started again) take the job at once. */
+  private async release(job: SendJobsTable): Promise<void> {
+    await this.db.updateTable('send_jobs').set({ locked_until: 0 }).where('id', '=', job.id).where('locked_by', '=', this.owner).execute();
+  }
+
+  /**
+   * Writes down the job's members, each with the first flow reaching them: the profiles made
+   * before the job that its targets match. Audiences are walked a range of profiles at a time
+   * (SNAPSHOT_RANGE, each its own short transaction that also renews the lease), so a million
+   * members never hold the store's writer for long. A snapshot cut short (a crash, a stop) is
+   * done again from the start; what it already wrote stays and is not written twice.
+   * Returns false when it was cut short.
+   */
+  private async snapshot(job: SendJobsTable, flows: Flow[]): Promise<boolean> {
+    for (const [index, flow] of flows.entries()) {
+      const target = flow.target;
+      if (target.type === 'user') {
+        for (let from = 0; from < target.targetUserIds.length; from += 1000) {
+          const rows = target.targetUserIds.slice(from, from + 1000).map((userId) => ({ job_id: job.id, user_id: userId, flow: index, sent: 0 }));
+          if (!(await this.snapshotPart(job, (tx) => tx.insertInto('send_job_members').values(rows).onConflict((oc) => oc.doNothing()).execute()))) return false;
+        }
+        continue;
       }
+      const matches = profileMatches(await this.filterOf(target), this.kind, sql.ref('p.user_id'));
+      for (let after = ''; ; ) {
+        const bound = await sql<{ user_id: string }>`select user_id from user_profiles where user_id > ${after} order by user_id limit 1 offset ${SNAPSHOT_RANGE - 1}`.execute(this.db);
+        const upTo = bound.rows[0]?.user_id;
+        const range = upTo === undefined ? sql`p.user_id > ${after}` : sql`p.user_id > ${after} and p.user_id <= ${upTo}`;
+        const members = sql`select ${job.id}, p.user_id, ${index}, 0 from user_profiles p where ${range} and p.created <= ${job.created} and ${matches}`;
+        if (!(await this.snapshotPart(job, (tx) => sql`insert into send_job_members (job_id, user_id, flow, sent) ${members} on conflict do nothing`.execute(tx)))) return false;
+        if (upTo === undefined) break;
+        after = upTo;
+        await new Promise((resolve) => setImmediate(resolve)); // requests get in between ranges
+        if (this.stopped) return false;
+      }
+    }
+    // PostgreSQL plans the pages from the table's statistics: without fresh ones it takes a
+    // million new members for a handful and sorts them all for every page.
+    if (this.kind === 'postgres') await sql`analyze send_job_members`.execute(this.db);
+    await this.db.transaction().execute(async (tx) => {
       const row = await tx.selectFrom('send_job_members').select((eb) => eb.fn.countAll<number | string>().as('n')).where('job_id', '=', job.id).executeTakeFirstOrThrow();
       await tx.updateTable('send_jobs').set({ matched: Number(row.n) }).where('id', '=', job.id).execute();
     });
+    return true;
   }
 
-  /** The user ids a flow's target reaches, as a select. */
-  private async membersOf(flow: Flow) {
-    const target = flow.target;
+  /** Adds members to the snapshot (`insert`), renewing the lease in the same transaction; false once the lease is lost. */
+  private async snapshotPart(job: SendJobsTable, insert: (tx: Transaction<Database>) => Promise<unknown>): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const kept = await tx
+        .updateTable('send_jobs')
+        .set({ locked_until: Date.now() + this.options.leaseMs })
+        .where('id', '=', job.id)
+        .where('locked_by', '=', this.owner)
+        .executeTakeFirst();
+      if (Number(kept.numUpdatedRows) === 0) return false;
+      await insert(tx);
+      return true;
+    });
+  }
+
+  /** The filter an audience target stands for. */
+  private async filterOf(target: AudienceTarget): Promise<AudienceFilter> {
     switch (target.type) {
-      case 'user':
-        return sql`select user_id from (${sql.join(target.targetUserIds.map((id) => sql`select ${id} as user_id`), sql` union `)}) as listed`;
       case 'all':
-        return memberIds({}, this.kind);
+        return {};
       case 'tag': {
         const conditions = target.tags.map((tag) => ({ tag }));
-        const filter: AudienceFilter = target.match === 'all' ? { all: conditions } : { any: conditions };
-        return memberIds(filter, this.kind);
+        return target.match === 'all' ? { all: conditions } : { any: conditions };
       }
       case 'segment':
-        return memberIds((await this.segments.get(target.segmentId)).filter, this.kind);
+        return (await this.segments.get(target.segmentId)).filter;
       case 'filter':
-        return memberIds(target.filter, this.kind);
+        return target.filter;
     }
   }
 

@@ -49,6 +49,11 @@ const DEMO_API: [HTTPMethods, RegExp][] = [
   ['GET', /^\/v1\/analytics\/(events|insights)$/],
   ['POST', /^\/v1\/cancel-jobs(\/preview)?$/],
   ['GET', /^\/v1\/cancel-status\/[\w-]+$/],
+  ['GET', /^\/v1\/users$/],
+  ['PUT', /^\/v1\/users\/[\w.@:-]+$/],
+  ['GET', /^\/v1\/segments(\/[\w-]+\/count)?$/],
+  ['POST', /^\/v1\/segments$/],
+  ['GET', /^\/v1\/send-jobs\/[\w-]+$/],
 ];
 
 /** Refuses a caller that is not a page of this machine served by this server. */
