@@ -1,24 +1,29 @@
 // Connects an element to the page's shared client for its stream: waits for
-// `configure()` when the element has no platform or session of its own, re-subscribes when
-// the options that pick the client or the stream change, and lets go on disconnect.
+// `configure()` when the element has no platform or session of its own (and says so after
+// SESSION_WAIT_MS), re-subscribes when the options that pick the client or the stream
+// change, hands a new session delegate to the same client, and lets go on disconnect.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { AnalyticsEvent } from './client/analytics.js';
 import type { CardStreamClient, ConnectionState, StreamSubscriber, Transport } from './client/client.js';
-import { clientFor } from './client/registry.js';
+import { clientFor, clientKey, forgetClient } from './client/registry.js';
 import type { RuntimeVariablesResolver } from './client/vars.js';
-import { getConfig, onConfigure, type SessionDelegate } from './config.js';
+import { getConfig, onConfigure, sessionFromUrl, type SessionDelegate } from './config.js';
 
 export interface ClientHost extends ReactiveControllerHost {
   stream: string;
   channel?: string | undefined;
   apiBase: string | undefined;
   sessionDelegate: SessionDelegate | undefined;
+  sessionUrl?: string | undefined;
   transport?: Transport;
   pollInterval?: number;
   runtimeVariables?: RuntimeVariablesResolver | undefined;
   clientEvent?(event: AnalyticsEvent): void;
-  clientState?(state: ConnectionState): void;
+  clientState?(state: ConnectionState, reason?: string): void;
 }
+
+/** How long an element waits for a platform and a session before it says it is unauthorized. */
+export const SESSION_WAIT_MS = 5000;
 
 /** Channels are public: their client never asks for a token. */
 const ANONYMOUS: SessionDelegate = async () => '';
@@ -28,6 +33,11 @@ export class ClientController implements ReactiveController, StreamSubscriber {
   #stream = '';
   #unsubscribe?: () => void;
   #offConfigure?: () => void;
+  #waiting?: ReturnType<typeof setTimeout>;
+  /** The client's key (without the user) this element is subscribed under. */
+  #key?: string;
+  /** Counts requests for a client: an answer to an older one is dropped. */
+  #asked = 0;
 
   readonly #host: ClientHost;
 
@@ -46,10 +56,14 @@ export class ClientController implements ReactiveController, StreamSubscriber {
   }
 
   hostDisconnected(): void {
+    clearTimeout(this.#waiting);
+    this.#waiting = undefined;
     this.#offConfigure?.();
+    this.#asked++;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.client = undefined;
+    this.#key = undefined;
   }
 
   /** Subscribes to the right client and stream; call after the host's options change. */
@@ -58,34 +72,67 @@ export class ClientController implements ReactiveController, StreamSubscriber {
     const host = this.#host;
     const apiBase = host.apiBase ?? config.apiBase;
     const channel = host.channel || undefined;
-    const sessionDelegate = channel ? ANONYMOUS : (host.sessionDelegate ?? config.sessionDelegate);
-    if (!apiBase || !sessionDelegate) return; // waits for configure()
-    const client = clientFor({
+    // The element's own session (a delegate, else a session-url) before the page's.
+    const own = host.sessionDelegate ?? (host.sessionUrl ? sessionFromUrl(host.sessionUrl) : undefined);
+    const page = config.sessionDelegate ?? (config.sessionUrl ? sessionFromUrl(config.sessionUrl) : undefined);
+    const sessionDelegate = channel ? ANONYMOUS : (own ?? page);
+    if (!apiBase || !sessionDelegate) {
+      // Waits for configure(), but not silently: after a while the element says what it lacks.
+      this.#waiting ??= setTimeout(() => {
+        const reason = `no ${apiBase ? '' : 'apiBase and no '}sessionDelegate or session-url within ${SESSION_WAIT_MS / 1000} s: call CardStream.configure({ apiBase, sessionDelegate }) or set the element's api-base and session-url`;
+        console.warn(`card-stream: unauthorized: ${reason}`);
+        host.clientState?.('unauthorized', reason);
+      }, SESSION_WAIT_MS);
+      return;
+    }
+    clearTimeout(this.#waiting);
+    this.#waiting = undefined;
+    const options = {
       apiBase: apiBase.replace(/\/+$/, ''),
       sessionDelegate,
       transport: host.transport ?? 'auto',
       pollInterval: Math.max(1000, host.pollInterval || 15_000),
       channel,
-    });
+    };
     // A channel is the one "stream" of its client.
     const stream = channel ?? host.stream;
-    if (client === this.client && stream === this.#stream) return;
+    const key = clientKey(options);
+    if (this.client && key === this.#key) {
+      this.client.useDelegate(sessionDelegate);
+      if (stream !== this.#stream) this.#subscribe(this.client, key, stream);
+      return;
+    }
+    const asked = ++this.#asked;
+    void clientFor(options).then((client) => {
+      if (asked === this.#asked) this.#subscribe(client, key, stream);
+    });
+  }
+
+  #subscribe(client: CardStreamClient, key: string, stream: string): void {
+    const host = this.#host;
     // Subscribe before letting go, so a client shared with the old options is not stopped.
     const previous = this.#unsubscribe;
     this.client = client;
+    this.#key = key;
     this.#stream = stream;
     this.#unsubscribe = client.subscribe(stream, this);
     previous?.();
-    host.clientState?.(client.state);
+    host.clientState?.(client.state, client.reason);
     host.requestUpdate();
+  }
+
+  userChanged(): void {
+    if (this.client) forgetClient(this.client);
+    this.#key = undefined;
+    this.sync();
   }
 
   changed(): void {
     this.#host.requestUpdate();
   }
 
-  state(state: ConnectionState): void {
-    this.#host.clientState?.(state);
+  state(state: ConnectionState, reason?: string): void {
+    this.#host.clientState?.(state, reason);
   }
 
   event(event: AnalyticsEvent): void {

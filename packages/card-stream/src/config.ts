@@ -11,6 +11,8 @@ export interface CardStreamOptions {
   /** Platform origin, e.g. `http://127.0.0.1:8787`. */
   apiBase?: string;
   sessionDelegate?: SessionDelegate;
+  /** Instead of a delegate: the host backend's URL that answers `{ token }` (or the token as text) to a GET with the page's cookies. */
+  sessionUrl?: string;
   /** Fills `!{name}` runtime variables of arriving cards (CONTRACT §8). */
   runtimeVariables?: RuntimeVariablesResolver;
   /** UI text overrides. */
@@ -45,4 +47,21 @@ export function isConfigured(): boolean {
 export function onConfigure(listener: Listener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+const urlDelegates = new Map<string, SessionDelegate>();
+
+/** The delegate that fetches a token from `url` (the `session-url` of CONTRACT §8a); one per URL. */
+export function sessionFromUrl(url: string): SessionDelegate {
+  let delegate = urlDelegates.get(url);
+  if (!delegate) {
+    delegate = async () => {
+      const res = await fetch(url, { credentials: 'include', headers: { accept: 'application/json, text/plain' } });
+      if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+      const text = (await res.text()).trim();
+      return text.startsWith('{') ? (JSON.parse(text) as { token: string }).token : text;
+    };
+    urlDelegates.set(url, delegate);
+  }
+  return delegate;
 }

@@ -9,6 +9,9 @@
 //                                       (blackhole: connections stay open, nothing gets through)
 //   GET  /__cs/csp-host.html?api=URL    a host page with a strict Content-Security-Policy
 //   GET  /__cs/iife-host.html?api=URL&user=ID  the CONTRACT §8 snippet with packages/card-stream/dist/card-stream.iife.js
+//   GET  /__cs/session?user=ID          a host backend's token URL: { token } for ID (text with &as=text)
+//   GET  /__cs/no-script-host.html?api=URL&user=ID  the IIFE and a <card-stream session-url> under
+//                                       a strict CSP (script-src 'self'), with no script of its own
 //   GET  /__cs/media/silence.wav        0.3 s of silence, for video blocks (a <video> plays audio too)
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -83,6 +86,16 @@ function cspPage(api) {
 <script type="module" src="/test/sdk/support/csp-listen.ts"></script>
 <script type="module" src="/test/sdk/support/csp-host.ts"></script>
 </body></html>`;
+  return { policy, body };
+}
+
+/** The README's embed for a strict CSP: the script file and the element, no script of the page's own. */
+function noScriptPage(api, user) {
+  const policy = `default-src 'self'; connect-src 'self' ${api} ${api.replace(/^http/, 'ws')}; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'; object-src 'none'`;
+  const body = `<!doctype html>
+<html><head><meta charset="utf-8"><title>No-script host</title>
+<script src="/packages/card-stream/dist/card-stream.iife.js"></script></head>
+<body><card-stream stream="default" api-base="${api}" session-url="/__cs/session?user=${encodeURIComponent(user)}"></card-stream></body></html>`;
   return { policy, body };
 }
 
@@ -186,6 +199,27 @@ export function platformSupport() {
     if (ctx.path === '/__cs/media/silence.wav') {
       ctx.type = 'audio/wav';
       ctx.body = silenceWav(0.3);
+      return;
+    }
+    if (ctx.path === '/__cs/no-script-host.html') {
+      const { policy, body } = noScriptPage(ctx.query.api ?? '', ctx.query.user ?? '');
+      ctx.set('content-security-policy', policy);
+      ctx.type = 'html';
+      ctx.body = body;
+      return;
+    }
+    if (ctx.path === '/__cs/session') {
+      ctx.set('cache-control', 'no-store');
+      const res = await fetch(`${apiUrl}/v1/auth/token`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${BOOTSTRAP_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: ctx.query.user ?? '' }),
+      });
+      const { token } = await res.json();
+      if (ctx.query.as === 'text') {
+        ctx.type = 'text/plain';
+        ctx.body = token;
+      } else ctx.body = { token };
       return;
     }
     if (ctx.path === '/__cs/iife-host.html') {

@@ -16,11 +16,14 @@ export class CardCountElement extends LitElement {
     stream: { type: String, reflect: true },
     apiBase: { type: String, attribute: 'api-base' },
     sessionDelegate: { attribute: false },
+    sessionUrl: { type: String, attribute: 'session-url' },
   };
 
   declare stream: string;
   declare apiBase: string | undefined;
   declare sessionDelegate: SessionDelegate | undefined;
+  /** As on `<card-stream>`: the host backend's token URL instead of a delegate. */
+  declare sessionUrl: string | undefined;
   readonly #controller = new ClientController(this);
 
   constructor() {
@@ -34,7 +37,7 @@ export class CardCountElement extends LitElement {
   }
 
   protected override updated(changed: PropertyValues): void {
-    if (changed.has('stream') || changed.has('apiBase') || changed.has('sessionDelegate')) this.#controller.sync();
+    if (changed.has('stream') || changed.has('apiBase') || changed.has('sessionDelegate') || changed.has('sessionUrl')) this.#controller.sync();
   }
 
   protected override render(): TemplateResult {

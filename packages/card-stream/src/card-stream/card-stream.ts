@@ -38,6 +38,8 @@ export interface CsCountDetail {
 }
 export interface CsStateDetail {
   state: ConnectionState;
+  /** With `unauthorized`: why no session token came. */
+  reason?: string;
 }
 
 /**
@@ -46,7 +48,7 @@ export interface CsStateDetail {
  * @event cs-event - every SDK analytics event (detail: the event of CONTRACT §7)
  * @event cs-count - `{ visible, total }` when either changes
  * @event cs-action - a `custom` or `link` button was pressed; cancelable
- * @event cs-state - `{ state }`: connecting | live | polling | offline
+ * @event cs-state - `{ state, reason? }`: connecting | live | polling | offline | unauthorized (with the reason)
  * @csspart card - each card (`data-card-id`); menu-button, menu-item, snooze-option,
  *   snooze-date, vote-reason and button come from inside the cards
  * @csspart empty - the empty stream
@@ -85,6 +87,7 @@ export class CardStreamElement extends LitElement {
     headingLevel: { type: Number, attribute: 'heading-level' },
     locale: { type: String },
     sessionDelegate: { attribute: false },
+    sessionUrl: { type: String, attribute: 'session-url' },
     runtimeVariables: { attribute: false },
     strings: { attribute: false },
   };
@@ -107,6 +110,8 @@ export class CardStreamElement extends LitElement {
   declare locale: string | undefined;
   /** Overrides `configure({ sessionDelegate })` for this element. */
   declare sessionDelegate: SessionDelegate | undefined;
+  /** The host backend's token URL (`{ token }` or text, fetched with the page's cookies), instead of a delegate. */
+  declare sessionUrl: string | undefined;
   /** Overrides `configure({ runtimeVariables })`. */
   declare runtimeVariables: RuntimeVariablesResolver | undefined;
   /** UI text overrides. */
@@ -183,10 +188,10 @@ export class CardStreamElement extends LitElement {
   }
 
   /** @internal */
-  clientState(state: ConnectionState): void {
+  clientState(state: ConnectionState, reason?: string): void {
     if (state === this.#lastState) return;
     this.#lastState = state;
-    this.#emit('cs-state', { state });
+    this.#emit('cs-state', reason ? { state, reason } : { state });
   }
 
   #uiStrings(): Strings {
@@ -264,7 +269,7 @@ export class CardStreamElement extends LitElement {
   }
 
   protected override updated(changed: PropertyValues): void {
-    if (['stream', 'channel', 'apiBase', 'sessionDelegate', 'transport', 'pollInterval'].some((p) => changed.has(p))) {
+    if (['stream', 'channel', 'apiBase', 'sessionDelegate', 'sessionUrl', 'transport', 'pollInterval'].some((p) => changed.has(p))) {
       this.#controller.sync();
     }
     const client = this.#controller.client;

@@ -1,7 +1,7 @@
 // HTTP to the SDK API (docs/protocol.md): the token in `Authorization`, one retry with a
 // fresh token after a 401, and a clear split between "the network failed" (retry later)
 // and "the server answered" (a definite result).
-import type { Session } from './session.js';
+import { SessionError, type Session } from './session.js';
 
 export interface ApiResponse<T> {
   status: number;
@@ -27,6 +27,7 @@ export class Api {
     const session = this.#session;
     let res = await this.#send(method, path, body, headers, await session?.token());
     if (res.status === 401 && session) res = await this.#send(method, path, body, headers, await session.refresh());
+    if (res.status === 401 && session) throw new SessionError('the platform refused the session token (401)');
     const parsed = res.status === 304 ? undefined : ((await res.json().catch(() => undefined)) as T | undefined);
     return { status: res.status, body: parsed, etag: res.headers.get('etag') };
   }

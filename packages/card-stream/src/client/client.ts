@@ -9,7 +9,7 @@ import { REMOVING, actionEntry, channelCard, type ActionRequest } from './action
 import { buildEvent, uuid, type AnalyticsEvent, type EventScope } from './analytics.js';
 import { Api, NetworkError } from './api.js';
 import { Outbox, type OutboxEntry, type SendResult } from './outbox.js';
-import { Session } from './session.js';
+import { Session, SessionError } from './session.js';
 import { SocketSequence } from './sequence.js';
 import { SocketTransport } from './socket.js';
 import { CardStore } from './store.js';
@@ -17,7 +17,7 @@ import { EventBatcher } from './uploads.js';
 import { needsVars, resolveVars, type RuntimeVariablesResolver, type Vars } from './vars.js';
 
 export type Transport = 'auto' | 'websocket' | 'polling';
-export type ConnectionState = 'connecting' | 'live' | 'polling' | 'offline';
+export type ConnectionState = 'connecting' | 'live' | 'polling' | 'offline' | 'unauthorized';
 export type LoadStatus = 'loading' | 'ready' | 'error';
 export type { ActionRequest };
 
@@ -33,7 +33,10 @@ export interface ClientOptions {
 export interface StreamSubscriber {
   /** Cards or load status of the stream changed. */
   changed(): void;
-  state(state: ConnectionState): void;
+  /** `reason`: why, for `unauthorized`. */
+  state(state: ConnectionState, reason?: string): void;
+  /** The delegate now gives another user's tokens: subscribe to that user's client instead. */
+  userChanged?(): void;
   /** An SDK event not tied to one element (request-failed, runtime-vars-updated, …). */
   event(event: AnalyticsEvent): void;
   readonly resolver?: RuntimeVariablesResolver | undefined;
@@ -61,6 +64,10 @@ type SdkChange = Extract<ServerMessage, { type: 'change' }>;
 
 export class CardStreamClient {
   state: ConnectionState = 'connecting';
+  /** Why the state is `unauthorized`. */
+  reason: string | undefined;
+  #warned = false;
+  #userCheck?: ReturnType<typeof setTimeout>;
   userId = '';
   readonly #session: Session;
   readonly #api: Api;
@@ -93,14 +100,38 @@ export class CardStreamClient {
   constructor(
     readonly options: ClientOptions,
     onIdle: () => void = () => undefined,
+    /** A token the delegate just gave, if any: not asked for again. */
+    token?: string,
   ) {
     this.#onIdle = onIdle;
-    this.#session = new Session(options.sessionDelegate);
+    this.#session = new Session(options.sessionDelegate, token);
     this.#api = new Api(options.apiBase, options.channel ? undefined : this.#session);
     this.#ready = this.#initialise();
   }
 
   // ---- what elements use ----
+
+  /** Whether `delegate` is the one this client asks for tokens. */
+  holds(delegate: ClientOptions['sessionDelegate']): boolean {
+    return this.#session.delegate === delegate;
+  }
+
+  /**
+   * A new delegate (the host's function of this render) takes over the same session: nothing
+   * reconnects or reloads. Once the host stops handing over new ones (a second), it is asked
+   * for a token once; if that names another user, `userChanged` tells the elements to move.
+   */
+  useDelegate(delegate: ClientOptions['sessionDelegate']): void {
+    if (this.#session.delegate === delegate) return;
+    this.#session.delegate = delegate;
+    clearTimeout(this.#userCheck);
+    this.#userCheck = setTimeout(() => {
+      const before = this.#session.userId;
+      void this.#session.refresh().then(() => {
+        if (before && this.#session.userId !== before) for (const s of this.#streams.values()) for (const sub of [...s.subs]) sub.userChanged?.();
+      }, () => undefined);
+    }, 1000);
+  }
 
   subscribe(streamId: string, sub: StreamSubscriber): () => void {
     let stream = this.#streams.get(streamId);
@@ -208,6 +239,7 @@ export class CardStreamClient {
     this.#sequence.reset(undefined);
     this.#session.stop();
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#userCheck);
     void this.#uploads.drain();
     this.#onIdle();
   }
@@ -435,22 +467,29 @@ export class CardStreamClient {
   // ---- state ----
 
   #reachable(): void {
-    if (this.state === 'offline') {
+    if (this.state === 'offline' || this.state === 'unauthorized') {
       this.#setState(this.#socket?.live ? 'live' : this.#polling ? 'polling' : 'connecting');
       void this.#flush();
     }
   }
 
   #failed(err: unknown): void {
+    if (err instanceof SessionError) return this.#setState('unauthorized', err.message);
     if (this.state === 'offline') return;
     if (err instanceof NetworkError && !this.#socket?.live) this.#setState('offline');
     this.#broadcast(this.event('request-failed', { properties: { reason: err instanceof NetworkError ? 'network' : 'server', message: String(err) } }));
   }
 
-  #setState(state: ConnectionState): void {
+  #setState(state: ConnectionState, reason?: string): void {
     if (state === this.state) return;
     this.state = state;
-    for (const s of this.#streams.values()) for (const sub of [...s.subs]) sub.state(state);
+    this.reason = reason;
+    // Said once on the console too: an element that never loads should say why.
+    if (reason && !this.#warned) {
+      this.#warned = true;
+      console.warn(`card-stream: unauthorized: ${reason}`);
+    }
+    for (const s of this.#streams.values()) for (const sub of [...s.subs]) sub.state(state, reason);
   }
 
   /** Fires an event on every subscribed element (or those of one stream) and uploads it once. */

@@ -1,17 +1,31 @@
-// The page's shared clients: elements with the same platform, session delegate and
-// transport share one client (and so one socket). A client leaves when its last stream does.
+// The page's shared clients (CONTRACT §8a): elements with the same platform, transport and
+// user share one client, and so one socket, whatever the identity of their session
+// delegate. The user is the `sub` of the first token a new element's delegate gives (a
+// delegate some client already holds is not asked again). A client leaves when its last
+// stream does.
 import { CardStreamClient, type ClientOptions } from './client.js';
+import { decodeClaims } from './session.js';
 
-const clients = new WeakMap<ClientOptions['sessionDelegate'], Map<string, CardStreamClient>>();
+const clients = new Map<string, CardStreamClient>();
 
-export function clientFor(options: ClientOptions): CardStreamClient {
-  let mine = clients.get(options.sessionDelegate);
-  if (!mine) clients.set(options.sessionDelegate, (mine = new Map()));
-  const key = `${options.apiBase} ${options.transport} ${options.pollInterval} ${options.channel ?? ''}`;
-  let client = mine.get(key);
+/** What picks a client besides the user. */
+export const clientKey = (options: ClientOptions) => `${options.apiBase} ${options.transport} ${options.pollInterval} ${options.channel ?? ''}`;
+
+export async function clientFor(options: ClientOptions): Promise<CardStreamClient> {
+  const base = clientKey(options);
+  for (const [key, client] of clients) if (key.startsWith(`${base}|`) && client.holds(options.sessionDelegate)) return client;
+  // A channel has no user; a delegate that fails gets a client of its own, which says why.
+  const token = options.channel ? undefined : await options.sessionDelegate().catch(() => undefined);
+  const key = `${base}|${(token && decodeClaims(token).sub) || (options.channel ? '' : `?${Math.random()}`)}`;
+  let client = clients.get(key);
   if (!client) {
-    client = new CardStreamClient(options, () => mine.delete(key));
-    mine.set(key, client);
+    const made: CardStreamClient = new CardStreamClient(options, () => clients.get(key) === made && clients.delete(key), token);
+    clients.set(key, (client = made));
   }
   return client;
+}
+
+/** Forgets `client` (its user changed under it): the next element to ask gets a new one. */
+export function forgetClient(client: CardStreamClient): void {
+  for (const [key, held] of clients) if (held === client) clients.delete(key);
 }

@@ -26,6 +26,9 @@ export function decodeClaims(token: string): Claims {
   }
 }
 
+/** No token came: the delegate threw or gave nothing, or the platform refused what it gave. */
+export class SessionError extends Error {}
+
 export class Session {
   #current?: { token: string; claims: Claims };
   #pending?: Promise<string>;
@@ -33,10 +36,13 @@ export class Session {
   #listener?: ((token: string) => void) | undefined;
   #stopped = false;
 
-  readonly #delegate: SessionDelegate;
+  /** Replaceable: a host that passes a new function each render keeps this session. */
+  delegate: SessionDelegate;
 
-  constructor(delegate: SessionDelegate) {
-    this.#delegate = delegate;
+  /** `token`: one the delegate just gave (the page's registry asked it, to learn the user). */
+  constructor(delegate: SessionDelegate, token?: string) {
+    this.delegate = delegate;
+    if (token) this.#current = { token, claims: decodeClaims(token) };
   }
 
   get userId(): string | undefined {
@@ -54,9 +60,16 @@ export class Session {
 
   /** Asks the delegate again (after a 401 or an auth close); concurrent callers share one call. */
   refresh(): Promise<string> {
-    this.#pending ??= this.#delegate()
+    this.#pending ??= Promise.resolve()
+      .then(() => this.delegate())
+      .then(
+        (token) => token,
+        (err: unknown) => {
+          throw new SessionError(`the session delegate failed: ${err instanceof Error ? err.message : String(err)}`);
+        },
+      )
       .then((token) => {
-        if (typeof token !== 'string' || !token) throw new Error('sessionDelegate returned no token');
+        if (typeof token !== 'string' || !token) throw new SessionError('the session delegate gave no token');
         const changed = token !== this.#current?.token;
         this.#current = { token, claims: decodeClaims(token) };
         this.#schedule();
