@@ -74,6 +74,14 @@ async function main() {
   console.log(
     `IIFE gzip: ${formatSize(iifeGzip)} of the ${formatSize(IIFE_GZIP_BUDGET)} budget (${pct}%): ${verdict}`,
   );
+  // What each package entry costs an app that imports only it (scripts/entry-sizes.mjs).
+  const { entrySizes } = await import('./entry-sizes.mjs');
+  console.log('\nSDK entries, as an app bundles them (gzip -9)');
+  for (const { entry, gzip, budget, lit } of await entrySizes(root)) {
+    const over = budget !== undefined && gzip > budget;
+    if (over || (entry === 'card-stream/client' && lit)) process.exitCode = 1;
+    console.log(`  ${entry.padEnd(22)}${formatSize(gzip).padStart(9)}${budget ? ` of ${formatSize(budget)}` : ''}${lit ? '' : ', no Lit'}${over ? '  OVER BUDGET' : ''}`);
+  }
   console.log(`build: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (iifeGzip > IIFE_GZIP_BUDGET) {
     console.error('build: card-stream.iife.js is over its 24 KB gzip budget');

@@ -8,6 +8,13 @@ import { defineConfig, type Plugin } from 'vite';
 
 const packageDir = fileURLToPath(new URL('.', import.meta.url));
 export const SDK_ENTRY = `${packageDir}src/register.ts`;
+/** The package's ES entries (CONTRACT §0), built together so they share chunks. */
+export const ES_ENTRIES = {
+  'card-stream': SDK_ENTRY,
+  elements: `${packageDir}src/index.ts`,
+  client: `${packageDir}src/client/headless.ts`,
+  react: `${packageDir}src/react.ts`,
+};
 
 export const VARIANTS = {
   es: { format: 'es', fileName: 'card-stream.js', external: true },
@@ -17,9 +24,11 @@ export const VARIANTS = {
 
 export type Variant = keyof typeof VARIANTS;
 
-// Left to the host's bundler in dist/card-stream.js (package dependencies).
-const EXTERNAL =
-  /^(?:lit|lit-html|lit-element|@lit\/[^/]+|@lit-labs\/[^/]+|reconnecting-websocket|idb-keyval)(?:\/|$)/;
+// Left to the host's bundler in the ES entries: the package's dependencies, and React (an
+// optional peer of card-stream/react). Bundled in: @lit/react (not a dependency; only
+// dist/react.js uses it) and reconnecting-websocket, whose debug logging the SDK never turns
+// on and drops (dropSocketDebugLogging), a kilobyte an app's bundler would keep.
+const EXTERNAL = /^(?:lit|lit-html|lit-element|@lit\/(?!react)[^/]+|@lit-labs\/[^/]+|idb-keyval|react|react-dom)(?:\/|$)/;
 
 // The SDK may import only types from packages/protocol; a runtime import there would pull
 // the server's schema library into the browser bundle.
@@ -131,10 +140,10 @@ export default defineConfig(({ mode }) => {
       sourcemap: true,
       reportCompressedSize: false, // scripts/build.mjs prints sizes
       lib: {
-        entry: SDK_ENTRY,
+        entry: variant === 'es' ? ES_ENTRIES : SDK_ENTRY,
         formats: [format],
         name: 'CardStream',
-        fileName: () => fileName,
+        fileName: (_format, entry) => (variant === 'es' ? `${entry}.js` : fileName),
       },
       rolldownOptions: {
         external: external ? (id: string) => EXTERNAL.test(id) : [],
