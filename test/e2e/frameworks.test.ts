@@ -1,0 +1,221 @@
+// The SDK as integrators get it (CONTRACT §0, §8a): `npm pack` of packages/card-stream,
+// installed into empty projects. It brings its four runtime libraries and nothing else (no
+// server code, no native module); every entry imports in Node (server-side rendering);
+// and small React 18, React 19 and Vue 3 apps built with vite run in Chromium against the
+// real platform: a card sent through the API shows, dismiss reaches the server, and an
+// inline-arrow delegate over 20 re-renders costs one feed request and one socket.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, extname } from 'node:path';
+import { promisify } from 'node:util';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+
+const run = promisify(execFile);
+const KEY = 'frameworks-bootstrap-key-of-32-characters';
+const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+const SDK_RUNTIME = ['@lit/context', 'idb-keyval', 'lit', 'reconnecting-websocket'];
+
+const work = mkdtempSync(join(tmpdir(), 'cs-frameworks-'));
+let tarball = '';
+let platform: ChildProcess;
+let apiUrl = '';
+let browser: Browser;
+
+async function api(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(apiUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return res.json();
+}
+
+/** An empty project with the packed SDK and `extra` dependencies installed. */
+async function project(name: string, extra: Record<string, string>): Promise<string> {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module', dependencies: { 'card-stream': `file:${tarball}`, ...extra } }));
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, timeout: 240_000 });
+  return dir;
+}
+
+/** Serves `dir` (a vite build) and answers GET /token?user= with an end-user token, as a host backend would. */
+async function host(dir: string): Promise<{ url: string; server: Server }> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/token') {
+      const { token } = await api('POST', '/v1/auth/token', { userId: url.searchParams.get('user') });
+      res.setHeader('content-type', 'application/json');
+      return res.end(JSON.stringify({ token }));
+    }
+    const file = join(dir, url.pathname === '/' ? 'index.html' : url.pathname);
+    try {
+      res.setHeader('content-type', types[extname(file)] ?? 'application/octet-stream');
+      res.end(readFileSync(file));
+    } catch {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** Builds `main.js` (with an index.html around it) in `dir` with vite. */
+async function viteBuild(dir: string, main: string): Promise<string> {
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><title>app</title></head><body><div id="root"></div><script type="module" src="./main.js"></script></body></html>');
+  writeFileSync(join(dir, 'main.js'), main);
+  const { build } = await import('vite');
+  await build({ root: dir, logLevel: 'silent', configFile: false, build: { outDir: join(dir, 'dist'), emptyOutDir: true } });
+  return join(dir, 'dist');
+}
+
+const REACT_APP = `
+import { createElement as h, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { CardStream } from 'card-stream/react';
+const params = new URLSearchParams(location.search);
+const token = () => fetch('/token?user=' + params.get('user')).then((r) => r.json()).then((b) => b.token);
+function App() {
+  const [renders, setRenders] = useState(0);
+  useEffect(() => {
+    if (renders < 20) {
+      const t = setTimeout(() => setRenders(renders + 1), 25);
+      return () => clearTimeout(t);
+    }
+    window.renders = renders;
+  }, [renders]);
+  // A new arrow on every render, as React tutorials write it.
+  return h('div', null, h(CardStream, { apiBase: params.get('api'), sessionDelegate: () => token(), onCsState: (e) => (window.states ??= []).push(e.detail.state) }));
+}
+createRoot(document.getElementById('root')).render(h(App));
+`;
+
+const VUE_APP = `
+import { createApp, h, ref, onMounted } from 'vue';
+import 'card-stream';
+const params = new URLSearchParams(location.search);
+const token = () => fetch('/token?user=' + params.get('user')).then((r) => r.json()).then((b) => b.token);
+createApp({
+  setup() {
+    const renders = ref(0);
+    onMounted(() => {
+      const tick = () => (renders.value < 20 ? setTimeout(() => (renders.value++, tick()), 25) : (window.renders = renders.value));
+      tick();
+    });
+    return () => h('div', { 'data-renders': renders.value }, [
+      h('card-stream', { 'api-base': params.get('api'), sessionDelegate: () => token(), onCsState: (e) => (window.states ??= []).push(e.detail.state) }),
+    ]);
+  },
+}).mount('#root');
+`;
+
+const APPS: { name: string; deps: Record<string, string>; main: string }[] = [
+  { name: 'react18', deps: { react: '^18.3.1', 'react-dom': '^18.3.1' }, main: REACT_APP },
+  { name: 'react19', deps: { react: '^19', 'react-dom': '^19' }, main: REACT_APP },
+  { name: 'vue3', deps: { vue: '^3.5' }, main: VUE_APP },
+];
+
+describe('the SDK package in apps', { timeout: 600_000 }, () => {
+  before(async () => {
+    const sdk = join(process.cwd(), 'packages/card-stream');
+    assert.ok(statSync(join(sdk, 'dist/client.js')).isFile(), 'the SDK is built (npm run build)');
+    const { stdout } = await run('npm', ['pack', '--pack-destination', work, '--loglevel=error'], { cwd: sdk });
+    tarball = join(work, stdout.trim().split('\n').at(-1) as string);
+    platform = spawn(process.execPath, ['--import', 'tsx', 'packages/card-stream-server/src/main.ts', '--memory', '--port', '0', '--no-demo', '--bootstrap-key', KEY], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'error' },
+    });
+    apiUrl = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      platform.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1] as string);
+      });
+      platform.once('exit', (code) => reject(new Error(`the platform exited with ${code}`)));
+    });
+    browser = await chromium.launch({ executablePath: CHROME, args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--no-first-run'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    platform?.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('npm pack installs into an empty project with the four runtime libraries only: no server code, no native module; every entry imports in Node', async () => {
+    const dir = await project('plain', { react: '^19' });
+    const manifest = JSON.parse(readFileSync(join(dir, 'node_modules/card-stream/package.json'), 'utf8'));
+    assert.deepEqual(Object.keys(manifest.dependencies).sort(), SDK_RUNTIME);
+    const installed = readdirSync(join(dir, 'node_modules')).flatMap((n) => (n.startsWith('@') ? readdirSync(join(dir, 'node_modules', n)).map((m) => `${n}/${m}`) : [n]));
+    for (const banned of ['fastify', 'pg', 'better-sqlite3', 'kysely', 'tsx', '@sinclair/typebox', 'card-stream-server']) assert.ok(!installed.includes(banned), `${banned} is not installed`);
+    const { stdout: natives } = await run('find', [join(dir, 'node_modules'), '-name', '*.node']);
+    assert.equal(natives.trim(), '', 'no native module');
+    const { stdout: size } = await run('du', ['-sk', join(dir, 'node_modules/card-stream')]);
+    console.log(`# card-stream installed: ${size.split('\t')[0]} KB; node_modules: ${installed.filter((n) => n !== '.package-lock.json').join(', ')}`);
+    // Server-side rendering imports every entry with no window or document.
+    const script = "for (const e of ['card-stream', 'card-stream/elements', 'card-stream/client', 'card-stream/react']) { const m = await import(e); if (!Object.keys(m).length) throw new Error(e + ' exports nothing'); }";
+    await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });
+  });
+
+  for (const app of APPS) {
+    test(`${app.name}: a card shows and dismisses; 20 re-renders with an inline-arrow delegate make one feed request and one socket`, async () => {
+      const dir = await project(app.name, app.deps);
+      const site = await host(await viteBuild(dir, app.main));
+      const user = `${app.name}-${Math.random().toString(36).slice(2, 8)}`;
+      const template = await api('POST', '/v1/card-templates', { name: `${app.name} card`, definition: { blocks: [{ type: 'headline', content: `Hello from ${app.name}` }] } });
+      await api('POST', `/v1/card-templates/${template.id}/publish`);
+      const sent = await api('POST', `/v1/action-flows/${template.id}/start`, { flows: [{ target: { type: 'user', targetUserIds: [user] } }] });
+      const cardId = sent.cards[0].cardInstanceId as string;
+      const page = await browser.newPage();
+      page.on('pageerror', (err) => console.log(`# ${app.name} page error: ${err.message}`));
+      await page.addInitScript(() => {
+        const w = window as unknown as { feeds: number; sockets: number };
+        w.feeds = 0;
+        w.sockets = 0;
+        const realFetch = window.fetch;
+        window.fetch = (input, init) => {
+          if (String(input instanceof Request ? input.url : input).includes('/v1/sdk/streams/')) w.feeds++;
+          return realFetch(input, init);
+        };
+        const Real = window.WebSocket;
+        window.WebSocket = class extends Real {
+          constructor(url: string | URL, protocols?: string | string[]) {
+            super(url, protocols);
+            w.sockets++;
+          }
+        };
+      });
+      try {
+        await page.goto(`${site.url}/?api=${encodeURIComponent(apiUrl)}&user=${user}`);
+        const card = page.locator(`card-stream [data-card-id="${cardId}"]`);
+        await card.locator('.headline', { hasText: `Hello from ${app.name}` }).waitFor({ timeout: 10_000 });
+        await page.waitForFunction(() => (window as unknown as { renders?: number }).renders === 20, undefined, { timeout: 10_000 });
+        await page.waitForTimeout(1500);
+        const counts = await page.evaluate(() => ({ feeds: (window as any).feeds, sockets: (window as any).sockets, states: (window as any).states }));
+        assert.equal(counts.feeds, 1, `${app.name}: feed requests`);
+        assert.equal(counts.sockets, 1, `${app.name}: sockets`);
+        assert.equal(counts.states.at(-1), 'live');
+        await card.locator('[part~="menu-button"]').click();
+        await page.locator('card-stream [part~="menu-item"][data-action="dismiss"]').click();
+        await card.waitFor({ state: 'detached', timeout: 5000 });
+        for (let i = 0; i < 50; i++) {
+          const status = (await api('GET', `/v1/cards?userId=${user}`)).data[0].status;
+          if (status === 'dismissed') break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.equal((await api('GET', `/v1/cards?userId=${user}`)).data[0].status, 'dismissed');
+      } finally {
+        await page.close();
+        site.server.close();
+      }
+    });
+  }
+});
