@@ -1,0 +1,22 @@
+// React 18 or 19 (README "React"): `card-stream/react` wraps the elements with typed props
+// and `onCs…` callbacks. An inline arrow as `sessionDelegate` is fine: the page keeps one
+// client per platform and user. Type-checked by `npm test`; test/e2e/frameworks.test.ts
+// runs the same in React 18 and 19 apps.
+import { CardStream, CardCount } from 'card-stream/react';
+
+export function Inbox({ getToken }: { getToken: () => Promise<string> }) {
+  return (
+    <section>
+      <h2>
+        Inbox <CardCount apiBase="https://cards.example.com" sessionDelegate={() => getToken()} />
+      </h2>
+      <CardStream
+        apiBase="https://cards.example.com"
+        mode="launcher"
+        sessionDelegate={() => getToken()}
+        onCsState={(e) => console.log('feed is', e.detail.state, e.detail.reason ?? '')}
+        onCsAction={(e) => console.log('button', e.detail.buttonId)}
+      />
+    </section>
+  );
+}
