@@ -20,3 +20,8 @@ export function Inbox({ getToken }: { getToken: () => Promise<string> }) {
     </section>
   );
 }
+
+/** The elements written directly in React 19 JSX (React 19 sets their properties). */
+export function Banner({ getToken }: { getToken: () => Promise<string> }) {
+  return <card-stream api-base="https://cards.example.com" mode="single" stream="promos" sessionDelegate={() => getToken()} />;
+}

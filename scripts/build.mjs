@@ -5,6 +5,7 @@
 //   packages/card-stream/dist/card-stream.iife.js     classic <script>, registers the elements, window.CardStream
 //   packages/card-stream/dist/card-stream.bundle.js   ES module with everything bundled (<script type="module">)
 //   packages/card-stream/dist/types/                  declarations (packages/card-stream/tsconfig.build.json)
+//   packages/card-stream/custom-elements.json         the elements' manifest (@custom-elements-manifest/analyzer)
 //   packages/card-stream-server/dist/node/            the server (packages/card-stream-server/tsconfig.build.json)
 //   packages/card-stream-server/dist/demo/            the demo pages (vite.demo.config.ts), served with --demo
 import { spawn } from 'node:child_process';
@@ -26,9 +27,12 @@ const SDK_FILES = ['card-stream.js', 'card-stream.iife.js', 'card-stream.bundle.
 const tsPackageJson = createRequire(import.meta.url).resolve('typescript/package.json');
 const tscBin = join(dirname(tsPackageJson), JSON.parse(readFileSync(tsPackageJson, 'utf8')).bin.tsc);
 
-function run(label, args) {
+/** custom-elements.json (packages/card-stream/custom-elements-manifest.config.mjs). */
+const cemBin = createRequire(import.meta.url).resolve('@custom-elements-manifest/analyzer/cem.js');
+
+function run(label, args, { bin = tscBin, cwd = root } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tscBin, ...args], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'], cwd });
     child.on('error', reject);
     child.on('exit', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`${label} failed (${signal ?? `exit ${code}`})`)),
@@ -56,6 +60,7 @@ async function main() {
     buildSdk(),
     run('SDK types (tsc -p packages/card-stream/tsconfig.build.json)', ['-p', 'packages/card-stream/tsconfig.build.json']),
     run('server (tsc -p packages/card-stream-server/tsconfig.build.json)', ['-p', 'packages/card-stream-server/tsconfig.build.json']),
+    run('custom-elements.json (cem analyze)', ['analyze'], { bin: cemBin, cwd: join(root, 'packages/card-stream') }),
   ]);
   // The demo bundles the SDK's ES module for its npm example, so it comes after it.
   const { build } = await import('vite');

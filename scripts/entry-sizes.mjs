@@ -29,6 +29,8 @@ export async function entrySizes(cwd) {
       conditions: ['production'],
       logLevel: 'silent',
       metafile: true,
+      // As an app resolves the package (its exports, dist/), not through this repository's tsconfig paths.
+      tsconfigRaw: {},
     });
     const code = result.outputFiles[0].contents;
     const inputs = Object.keys(result.metafile.inputs);

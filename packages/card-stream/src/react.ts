@@ -33,4 +33,26 @@ export const CardCount = createComponent({
 });
 
 export { configure, type CardStreamOptions, type SessionDelegate } from './config.js';
+
+/** What `<card-stream>` takes in JSX: its attributes, and its properties (React 19 sets those as properties). */
+type CardStreamJsx = React.DetailedHTMLProps<React.HTMLAttributes<CardStreamElement>, CardStreamElement> &
+  Partial<Pick<CardStreamElement, 'stream' | 'channel' | 'mode' | 'transport' | 'theme' | 'locale' | 'sessionDelegate' | 'runtimeVariables' | 'strings'>> & {
+    'api-base'?: string;
+    'session-url'?: string;
+    'poll-interval'?: number | string;
+    'heading-level'?: number | string;
+  };
+type CardCountJsx = React.DetailedHTMLProps<React.HTMLAttributes<CardCountElement>, CardCountElement> &
+  Partial<Pick<CardCountElement, 'stream' | 'sessionDelegate'>> & { 'api-base'?: string; 'session-url'?: string };
+
+// `<card-stream>` and `<card-count>` written directly in React 19 JSX type-check too.
+declare module 'react' {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace JSX {
+    interface IntrinsicElements {
+      'card-stream': CardStreamJsx;
+      'card-count': CardCountJsx;
+    }
+  }
+}
 export type { CsActionDetail, CsCountDetail, CsStateDetail };

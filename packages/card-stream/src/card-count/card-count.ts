@@ -7,6 +7,7 @@ import { cardCountStyles } from './card-count.styles.js';
  * `<card-count stream="…">`: the number of active cards in a stream (CONTRACT §8). It
  * shares the page's client (and socket) with the `<card-stream>` elements.
  *
+ * @tagname card-count
  * @csspart count - the number
  */
 export class CardCountElement extends LitElement {

@@ -45,12 +45,18 @@ export interface CsStateDetail {
 /**
  * `<card-stream>`: a user's card stream (CONTRACT §8).
  *
- * @event cs-event - every SDK analytics event (detail: the event of CONTRACT §7)
- * @event cs-count - `{ visible, total }` when either changes
- * @event cs-action - a `custom` or `link` button was pressed; cancelable
- * @event cs-state - `{ state, reason? }`: connecting | live | polling | offline | unauthorized (with the reason)
- * @csspart card - each card (`data-card-id`); menu-button, menu-item, snooze-option,
- *   snooze-date, vote-reason and button come from inside the cards
+ * @tagname card-stream
+ * @fires {CustomEvent<AnalyticsEvent>} cs-event - every SDK analytics event (detail: the event of CONTRACT §7)
+ * @fires {CustomEvent<CsCountDetail>} cs-count - `{ visible, total }` when either changes
+ * @fires {CustomEvent<CsActionDetail>} cs-action - a `custom` or `link` button was pressed; cancelable
+ * @fires {CustomEvent<CsStateDetail>} cs-state - `{ state, reason? }`: connecting | live | polling | offline | unauthorized (with the reason)
+ * @csspart card - each card (`data-card-id`)
+ * @csspart menu-button - a card's ⋯ button (from inside the card)
+ * @csspart menu-item - an item of an open card menu, `data-action` dismiss | snooze | vote-up | vote-down
+ * @csspart snooze-option - a snooze choice, `data-interval` (ISO 8601)
+ * @csspart snooze-date - the snooze date and time field
+ * @csspart vote-reason - a vote-down reason, `data-reason`
+ * @csspart button - a block button, `data-button-id`
  * @csspart empty - the empty stream
  * @csspart loading - shown until the first cards (or none) arrive
  * @csspart error - shown when the stream could not be loaded

@@ -31,6 +31,7 @@ const MESSAGE_MAX = 280;
  * its first item (ArrowUp: the last); arrow keys, Home and End move; Escape closes it and
  * returns focus to the button; Tab or a click outside closes it.
  *
+ * @tagname cs-card
  * @csspart menu-button - the card's menu toggle
  * @csspart menu-item - a menu entry; `data-action` is dismiss | snooze | vote-up | vote-down
  * @csspart snooze-option - a snooze choice; `data-interval` is an ISO 8601 duration
