@@ -12,6 +12,7 @@ import { Outbox, type OutboxEntry, type SendResult } from './outbox.js';
 import { Session, SessionError } from './session.js';
 import { SocketSequence } from './sequence.js';
 import { SocketTransport } from './socket.js';
+import { TabGroup, type TabMessage } from './tabs.js';
 import { CardStore } from './store.js';
 import { EventBatcher } from './uploads.js';
 import { needsVars, resolveVars, type RuntimeVariablesResolver, type Vars } from './vars.js';
@@ -79,6 +80,10 @@ export class CardStreamClient {
   /** Cards removed by an action the server has not confirmed yet. */
   readonly #hidden = new Set<string>();
   #socket?: SocketTransport;
+  /** The tabs sharing one socket; undefined where the browser cannot (each tab its own). */
+  #tabs?: TabGroup;
+  /** In a tab that does not hold the socket: the holder's connection state. */
+  #leaderState?: ConnectionState;
   /** The socket's place in the change sequence: where it resumes. */
   readonly #sequence = new SocketSequence();
   #outbox?: Outbox;
@@ -224,6 +229,7 @@ export class CardStreamClient {
       await Promise.all([...this.#streams.values()].map((s) => this.#loadStream(s)));
       if (!this.#running) return;
       if (this.options.transport === 'polling') this.#startPolling(false);
+      else if (!this.options.channel && this.userId && TabGroup.supported()) this.#joinTabs();
       else this.#openSocket();
     });
   }
@@ -234,6 +240,9 @@ export class CardStreamClient {
     removeEventListener('offline', this.#onOffline);
     document.removeEventListener('visibilitychange', this.#onVisible);
     this.#stopPolling();
+    this.#tabs?.close();
+    this.#tabs = undefined;
+    this.#leaderState = undefined;
     this.#socket?.dispose();
     this.#socket = undefined;
     this.#sequence.reset(undefined);
@@ -302,7 +311,7 @@ export class CardStreamClient {
     const tick = async (fetch: boolean) => {
       if (!this.#polling) return;
       if (fetch) await Promise.all([...this.#streams.values()].map((s) => this.#fetchFeed(s)));
-      if (this.state !== 'offline' && !this.#socket?.live) this.#setState('polling');
+      if (this.state !== 'offline' && !this.#live()) this.#setState('polling');
       void this.#flush();
       if (this.#polling) this.#pollTimer = setTimeout(() => tick(true), Math.max(1000, this.options.pollInterval));
     };
@@ -342,6 +351,41 @@ export class CardStreamClient {
     for (const sub of [...s.subs]) sub.changed();
   }
 
+  // ---- one socket per browser ----
+
+  #joinTabs(): void {
+    this.#tabs = new TabGroup(`card-stream:${this.options.apiBase}|${this.userId}|${this.options.transport}`, {
+      lead: () => {
+        this.#leaderState = undefined;
+        if (this.#running) this.#openSocket();
+      },
+      message: (m) => this.#fromTab(m),
+    });
+    this.#tabs.post({ kind: 'hello' });
+  }
+
+  #fromTab(m: TabMessage): void {
+    const tabs = this.#tabs;
+    if (!tabs) return;
+    if (tabs.leading) {
+      if (m.kind === 'hello') tabs.post({ kind: 'state', state: this.state });
+      return;
+    }
+    if (m.kind === 'msg') this.#onMessage(m.msg);
+    else if (m.kind === 'state') {
+      this.#leaderState = m.state;
+      // The holder polls without a socket: so must this tab, the holder relays nothing.
+      if (m.state === 'polling') this.#startPolling();
+      else this.#stopPolling();
+      if (m.state !== 'unauthorized') this.#setState(m.state);
+    }
+  }
+
+  /** Live through this tab's socket or the holder's. */
+  #live(): boolean {
+    return !!this.#socket?.live || this.#leaderState === 'live';
+  }
+
   // ---- socket ----
 
   #openSocket(): void {
@@ -370,6 +414,7 @@ export class CardStreamClient {
   }
 
   #onMessage(msg: ServerMessage): void {
+    if (this.#tabs?.leading) this.#tabs.post({ kind: 'msg', msg });
     if (msg.type === 'channel-ready') {
       this.#stopPolling();
       this.#setState('live');
@@ -395,6 +440,11 @@ export class CardStreamClient {
     } else if (msg.type === 'change') {
       const verdict = this.#sequence.accept(msg.seq);
       // A gap: ask for the missing changes again; later ones are dropped until they come.
+      if (verdict === 'gap' && !this.#socket) {
+        // A tab without the socket cannot ask for a resume: it reads its feeds again.
+        this.#sequence.reset(msg.seq);
+        return this.#reload();
+      }
       if (verdict === 'gap') this.#socket?.send({ type: 'resume', since: this.#sequence.last ?? 0 });
       if (verdict !== 'apply') return;
       const s = this.#streams.get(msg.streamId);
@@ -403,10 +453,15 @@ export class CardStreamClient {
       else if (s) this.#apply(s, msg);
     } else if (msg.type === 'reload') {
       this.#sequence.reset(msg.seq);
-      for (const s of this.#streams.values()) {
-        delete s.etag;
-        void this.#fetchFeed(s);
-      }
+      this.#reload();
+    }
+  }
+
+  /** Reads every feed again, whole (without the ETag). */
+  #reload(): void {
+    for (const s of this.#streams.values()) {
+      delete s.etag;
+      void this.#fetchFeed(s);
     }
   }
 
@@ -442,12 +497,7 @@ export class CardStreamClient {
         this.#hidden.delete(entry.hides);
         // Refused (bad input, wrong state): the feed says whether the card is still there.
         // Without the ETag, so an unchanged feed comes back whole, not as a 304.
-        if (res.status >= 400) {
-          for (const s of this.#streams.values()) {
-            delete s.etag;
-            void this.#fetchFeed(s);
-          }
-        }
+        if (res.status >= 400) this.#reload();
       }
       return 'sent';
     } catch (err) {
@@ -468,7 +518,7 @@ export class CardStreamClient {
 
   #reachable(): void {
     if (this.state === 'offline' || this.state === 'unauthorized') {
-      this.#setState(this.#socket?.live ? 'live' : this.#polling ? 'polling' : 'connecting');
+      this.#setState(this.#live() ? 'live' : this.#polling ? 'polling' : 'connecting');
       void this.#flush();
     }
   }
@@ -476,13 +526,14 @@ export class CardStreamClient {
   #failed(err: unknown): void {
     if (err instanceof SessionError) return this.#setState('unauthorized', err.message);
     if (this.state === 'offline') return;
-    if (err instanceof NetworkError && !this.#socket?.live) this.#setState('offline');
+    if (err instanceof NetworkError && !this.#live()) this.#setState('offline');
     this.#broadcast(this.event('request-failed', { properties: { reason: err instanceof NetworkError ? 'network' : 'server', message: String(err) } }));
   }
 
   #setState(state: ConnectionState, reason?: string): void {
     if (state === this.state) return;
     this.state = state;
+    if (this.#tabs?.leading) this.#tabs.post({ kind: 'state', state });
     this.reason = reason;
     // Said once on the console too: an element that never loads should say why.
     if (reason && !this.#warned) {
