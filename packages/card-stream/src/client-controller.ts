@@ -7,7 +7,7 @@ import type { AnalyticsEvent } from './client/analytics.js';
 import type { CardStreamClient, ConnectionState, StreamSubscriber, Transport } from './client/client.js';
 import { clientFor, clientKey, forgetClient } from './client/registry.js';
 import type { RuntimeVariablesResolver } from './client/vars.js';
-import { getConfig, onConfigure, sessionFromUrl, type SessionDelegate } from './config.js';
+import { getConfig, onConfigure, sessionFromUrl, warnUnauthorized, type SessionDelegate } from './config.js';
 
 export interface ClientHost extends ReactiveControllerHost {
   stream: string;
@@ -79,8 +79,8 @@ export class ClientController implements ReactiveController, StreamSubscriber {
     if (!apiBase || !sessionDelegate) {
       // Waits for configure(), but not silently: after a while the element says what it lacks.
       this.#waiting ??= setTimeout(() => {
-        const reason = `no ${apiBase ? '' : 'apiBase and no '}sessionDelegate or session-url within ${SESSION_WAIT_MS / 1000} s: call CardStream.configure({ apiBase, sessionDelegate }) or set the element's api-base and session-url`;
-        console.warn(`card-stream: unauthorized: ${reason}`);
+        const reason = `no ${apiBase ? '' : 'apiBase, '}sessionDelegate or session-url in 5 s`;
+        warnUnauthorized(reason);
         host.clientState?.('unauthorized', reason);
       }, SESSION_WAIT_MS);
       return;

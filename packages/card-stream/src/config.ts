@@ -65,3 +65,6 @@ export function sessionFromUrl(url: string): SessionDelegate {
   }
   return delegate;
 }
+
+/** Says once on the console why an element shows nothing (the `unauthorized` state). */
+export const warnUnauthorized = (reason: string): void => console.warn(`card-stream: unauthorized: ${reason}`);

@@ -11,6 +11,7 @@ export const DEFAULT_STRINGS = {
   loading: 'Loading cards…',
   error: 'Cards could not be loaded.',
   retry: 'Try again',
+  more: 'Show more',
   menu: 'Card options',
   dismiss: 'Dismiss',
   snooze: 'Snooze',

@@ -28,11 +28,27 @@ export const SdkCardSchema = Type.Object({
 export type SdkCard = Static<typeof SdkCardSchema>;
 
 /** `GET /v1/sdk/streams/{streamId}/cards` → 200 with `ETag`, or 304. */
+/** The most cards one feed page holds. */
+export const FEED_MAX_LIMIT = 5000;
+/** Cards in a feed page unless `limit` says otherwise. */
+export const FEED_DEFAULT_LIMIT = 500;
+
+/** `GET /v1/sdk/streams/{streamId}/cards?limit&after`: a page of the stream in display order. */
+export const SdkFeedQuerySchema = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: `0 to ${FEED_MAX_LIMIT} cards, default ${FEED_DEFAULT_LIMIT}; 0 answers the total and seq alone` })),
+    after: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a cardInstanceId of yours (the last card you hold): the page of the cards that come after it' })),
+  },
+  { additionalProperties: false },
+);
+
 export const SdkFeedSchema = Type.Object({
   userId: Type.String(),
   streamId: Type.String(),
   seq: Type.Integer({ description: "the user's sequence number the feed is current to: resume the socket from here" }),
   cards: Type.Array(SdkCardSchema, { description: 'active cards in display order' }),
+  total: Type.Integer({ description: 'every active card of the stream, however many this page holds' }),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as `after` for the next page; null when this page ends the stream' }),
 });
 export type SdkFeed = Static<typeof SdkFeedSchema>;
 

@@ -2,11 +2,10 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import type { SdkFeed } from '../../../protocol/src/sdk.js';
+import { FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, type SdkFeed } from '../../../protocol/src/sdk.js';
+import { InvalidInput } from '../errors.js';
 import type { ChangeLog } from '../cards/change-log.js';
 import { sdkCard } from './sdk-card.js';
-
-export const FEED_LIMIT = 500;
 
 export class FeedReader {
   constructor(
@@ -17,29 +16,59 @@ export class FeedReader {
 
   /**
    * The tag of the feed as it is now. Any change to the user's cards moves their sequence,
-   * so the sequence is the version; the user and stream are hashed in so a tag kept across
-   * a change of user or stream never matches by accident.
+   * so the sequence is the version; the user, stream and page are hashed in so a tag kept
+   * across a change of user, stream or page never matches by accident.
    */
-  async etag(userId: string, streamId: string): Promise<{ seq: number; etag: string }> {
+  async etag(userId: string, streamId: string, page: FeedPage): Promise<{ seq: number; etag: string }> {
     const seq = await this.log.latest(userId);
-    const scope = createHash('sha256').update(`${userId}\n${streamId}`).digest('base64url').slice(0, 12);
+    const scope = createHash('sha256').update(`${userId}\n${streamId}\n${page.limit}\n${page.after ?? ''}`).digest('base64url').slice(0, 12);
     return { seq, etag: `"${seq}-${scope}"` };
   }
 
-  /** The stream's active cards in display order (CONTRACT §6). `seq` is read first, so the
-   * cards are at least that current: a socket resuming from it may repeat, never miss. */
-  async feed(userId: string, streamId: string, seq: number): Promise<SdkFeed> {
-    const rows = await this.db
-      .selectFrom('cards')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('stream_id', '=', streamId)
-      .where('status', '=', 'active')
-      .orderBy('priority')
-      .orderBy('active_since', 'desc')
-      .orderBy('card_instance_id')
-      .limit(FEED_LIMIT)
-      .execute();
-    return { userId, streamId, seq, cards: rows.map((row) => sdkCard(row)) };
+  /**
+   * A page of the stream's active cards in display order (CONTRACT §6): priority, then the
+   * newest active first, then id. `after` names a card of the user's (any status: the SDK
+   * pages on from the last card it holds, which may have left meanwhile) and the page
+   * starts after its place. `seq` is read first, so the cards are at least that current: a
+   * socket resuming from it may repeat, never miss.
+   */
+  async feed(userId: string, streamId: string, seq: number, page: FeedPage): Promise<SdkFeed> {
+    const active = this.db.selectFrom('cards').where('user_id', '=', userId).where('stream_id', '=', streamId).where('status', '=', 'active');
+    let query = active.selectAll().orderBy('priority').orderBy('active_since', 'desc').orderBy('card_instance_id').limit(page.limit + 1);
+    if (page.after !== undefined) {
+      const from = await this.db
+        .selectFrom('cards')
+        .select(['priority', 'active_since', 'card_instance_id'])
+        .where('card_instance_id', '=', page.after)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (!from) throw new InvalidInput('invalid_cursor', `after: ${page.after} is not one of your cards.`, 'after');
+      const since = Number(from.active_since ?? 0);
+      query = query.where((eb) =>
+        eb.or([
+          eb('priority', '>', from.priority),
+          eb.and([eb('priority', '=', from.priority), eb.or([eb('active_since', '<', since), eb.and([eb('active_since', '=', since), eb('card_instance_id', '>', from.card_instance_id)])])]),
+        ]),
+      );
+    }
+    const [rows, counted] = await Promise.all([
+      page.limit === 0 ? Promise.resolve([]) : query.execute(),
+      active.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    const cards = rows.slice(0, page.limit).map((row) => sdkCard(row));
+    const nextCursor = rows.length > page.limit ? (cards.at(-1)?.cardInstanceId ?? null) : null;
+    return { userId, streamId, seq, cards, total: Number(counted.n), nextCursor };
   }
+}
+
+export interface FeedPage {
+  limit: number;
+  after?: string | undefined;
+}
+
+/** The page a feed request asks for, checked. */
+export function feedPage(query: { limit?: string | undefined; after?: string | undefined }): FeedPage {
+  const limit = query.limit === undefined ? FEED_DEFAULT_LIMIT : Number(query.limit);
+  if (limit > FEED_MAX_LIMIT) throw new InvalidInput('invalid_limit', `limit must be from 0 to ${FEED_MAX_LIMIT}; it was ${query.limit}.`, 'limit');
+  return { limit, after: query.after };
 }

@@ -7,8 +7,10 @@ import {
   SdkActionResultSchema,
   SdkEventsRequestSchema,
   SdkEventsResultSchema,
+  SdkFeedQuerySchema,
   SdkFeedSchema,
 } from '../../../protocol/src/sdk.js';
+import { feedPage } from '../end-user/feed.js';
 import { endUserOf } from '../http/end-user-guard.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import { endUserErrors, errors } from './responses.js';
@@ -29,16 +31,18 @@ export function endUserRoutes(app: App, { feed, endUserActions, endUserEvents }:
         summary: "The stream's active cards for the token's user; 304 when If-None-Match holds the current ETag",
         tags,
         params: Type.Object({ streamId: Type.String({ minLength: 1, maxLength: 200 }) }),
+        querystring: SdkFeedQuerySchema,
         response: { 200: SdkFeedSchema, 304: Type.Null({ description: 'Not modified' }), ...endUserErrors },
       },
     },
     async (request, reply) => {
       const { userId } = endUserOf(request);
       const { streamId } = request.params;
-      const { seq, etag } = await feed.etag(userId, streamId);
+      const page = feedPage(request.query);
+      const { seq, etag } = await feed.etag(userId, streamId, page);
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
-      return feed.feed(userId, streamId, seq);
+      return feed.feed(userId, streamId, seq, page);
     },
   );
 

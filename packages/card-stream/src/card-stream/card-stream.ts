@@ -66,6 +66,7 @@ export interface CsStateDetail {
  * @csspart position - `mode="single"`: "1 of N"
  * @csspart scroll-prev - `mode="horizontal"`: scrolls back one card
  * @csspart scroll-next - `mode="horizontal"`: scrolls on one card
+ * @csspart load-more - "Show more": the next page of cards (it also loads as it nears the view)
  * @cssprop --cs-accent - buttons, links, focus rings
  * @cssprop --cs-fg - text colour
  * @cssprop --cs-card-bg - card background
@@ -91,6 +92,7 @@ export class CardStreamElement extends LitElement {
     pollInterval: { type: Number, attribute: 'poll-interval' },
     theme: { type: String, reflect: true },
     headingLevel: { type: Number, attribute: 'heading-level' },
+    pageSize: { type: Number, attribute: 'page-size' },
     locale: { type: String },
     sessionDelegate: { attribute: false },
     sessionUrl: { type: String, attribute: 'session-url' },
@@ -110,6 +112,8 @@ export class CardStreamElement extends LitElement {
   /** Polling interval in ms (at least 1000). */
   declare pollInterval: number;
   declare theme: Theme;
+  /** Cards shown at first and added by each "Show more" (`page-size`, default 50). */
+  declare pageSize: number;
   /** Level of each card's headline (`heading-level`, 1–6): 2 unless set, for a page whose own heading is an h1. */
   declare headingLevel: number;
   /** BCP 47 locale of the dates and times shown; else `configure({ locale })`, the nearest `lang`, the browser's. */
@@ -150,6 +154,7 @@ export class CardStreamElement extends LitElement {
     this.pollInterval = DEFAULT_POLL_INTERVAL;
     this.theme = 'auto';
     this.headingLevel = 2;
+    this.pageSize = 50;
     // The provider side of the @lit/context protocol, answered directly (a ContextProvider
     // costs 0.4 KB more gzip than the bundle budget has): each card asks with subscribe.
     this.addEventListener('context-request', (e) => {
@@ -167,6 +172,8 @@ export class CardStreamElement extends LitElement {
     super.disconnectedCallback();
     this.#observer?.disconnect();
     this.#observer = undefined;
+    this.#nearEnd?.disconnect();
+    this.#watched = null;
     this.#onScreen.clear();
     this.#streamDisplayed = false;
     this.#lastState = undefined;
@@ -282,6 +289,14 @@ export class CardStreamElement extends LitElement {
     if (!client) return;
     const shown = this.#syncCards();
     this.#edges();
+    const more = this.renderRoot.querySelector('[part=load-more]');
+    this.#nearEnd ??= new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && this.#showMore(), { rootMargin: '400px' });
+    // Watched from when it appears: it fires as the button comes near the view, not on every render.
+    if (more !== this.#watched) {
+      this.#nearEnd.disconnect();
+      if (more) this.#nearEnd.observe(more);
+      this.#watched = more;
+    }
     this.#announceArrivals(client.status(this.#streamKey) !== 'loading');
     // A closed launcher shows no card; each opening displays the stream again.
     const closed = this.mode === 'launcher' && !this.#launcher.open;
@@ -383,10 +398,29 @@ export class CardStreamElement extends LitElement {
     return cards.length;
   }
 
-  /** The cards on screen: all of them, or the first in `mode="single"`. */
+  /** Cards on screen beyond the first page: each "Show more" adds a page. */
+  #pages = 1;
+
+  /** The cards on screen: the pages shown so far, or the first card in `mode="single"`. */
   #shown(): SdkCard[] {
-    return this.mode === 'single' ? this.cards.slice(0, 1) : this.cards;
+    return this.cards.slice(0, this.mode === 'single' ? 1 : this.#pages * Math.max(1, this.pageSize || 50));
   }
+
+  /** Whether "Show more" has anything to show: the stream's total is more than is on screen. */
+  #hasMore(): boolean {
+    return this.mode !== 'single' && this.#shown().length < (this.#controller.client?.total(this.#streamKey) ?? 0);
+  }
+
+  #showMore(): void {
+    this.#pages++;
+    // Pages come from the platform once the held cards run out (the client asks once at a time).
+    if (this.#shown().length >= this.cards.length) void this.#controller.client?.loadMore(this.#streamKey);
+    this.requestUpdate();
+  }
+
+  #watched: Element | null = null;
+  /** Loads on before the reader reaches the end: the "Show more" button coming near the view. */
+  #nearEnd?: IntersectionObserver;
 
   /** "1 of N" in `mode="single"`, previous/next in `mode="horizontal"`. */
   #controls(s: Strings, shown: number, total: number): TemplateResult | typeof nothing {
@@ -425,7 +459,8 @@ export class CardStreamElement extends LitElement {
         aria-busy=${feed ? String(busy) : nothing}
         @scroll=${this.#edges}
       ></div>
-      ${state}`;
+      ${state}
+      ${this.#hasMore() ? html`<button type="button" part="load-more" class="state" @click=${this.#showMore}>${s.more}</button>` : nothing}`;
     return html`${this.mode === 'launcher' ? this.#launcher.render(s.feed, total, content) : content}
       <div class="live sr" role="status"></div>`;
   }

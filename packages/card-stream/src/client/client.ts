@@ -4,7 +4,7 @@
 import { get, set } from 'idb-keyval';
 import type { SdkCard, SdkEventName, SdkFeed, ServerMessage } from '../../../protocol/src/sdk.js';
 import type { ChannelFeed } from '../../../protocol/src/channels.js';
-import type { SessionDelegate } from '../config.js';
+import { warnUnauthorized, type SessionDelegate } from '../config.js';
 import { REMOVING, actionEntry, channelCard, type ActionRequest } from './actions.js';
 import { buildEvent, uuid, type AnalyticsEvent, type EventScope } from './analytics.js';
 import { Api, NetworkError } from './api.js';
@@ -13,7 +13,7 @@ import { Session, SessionError } from './session.js';
 import { SocketSequence } from './sequence.js';
 import { SocketTransport } from './socket.js';
 import { TabGroup, type TabMessage } from './tabs.js';
-import { CardStore } from './store.js';
+import { CardStore, compareCards } from './store.js';
 import { EventBatcher } from './uploads.js';
 import { needsVars, resolveVars, type RuntimeVariablesResolver, type Vars } from './vars.js';
 
@@ -57,7 +57,17 @@ interface StreamState {
   fetching?: Promise<void>;
   /** Socket changes that came before the stream's first feed. */
   early?: SdkChange[];
+  /** The server's count of the stream's active cards, when it holds more than were loaded. */
+  total?: number | undefined;
+  /** Where the next page starts (the last loaded card); null or undefined: all are loaded. */
+  next?: string | null | undefined;
+  more?: Promise<void> | undefined;
+  recount?: ReturnType<typeof setTimeout>;
 }
+
+/** The most cards a feed page brings (the platform's FEED_MAX_LIMIT) and the usual page. */
+const FEED_MAX = 5000;
+const FEED_PAGE = 500;
 
 type SdkChange = Extract<ServerMessage, { type: 'change' }>;
 
@@ -166,9 +176,33 @@ export class CardStreamClient {
     return s ? s.store.list((c) => !this.#hidden.has(c.cardInstanceId) && !this.#waiting.has(c.cardInstanceId)) : [];
   }
 
-  /** Active cards of the stream, shown or still waiting for runtime variables. */
+  /**
+   * Active cards of the stream, shown or still waiting for runtime variables: counted here
+   * when every card is loaded, else the platform's count (kept current after each change).
+   */
   total(streamId: string): number {
-    return this.#streams.get(streamId)?.store.list((c) => !this.#hidden.has(c.cardInstanceId)).length ?? 0;
+    const s = this.#streams.get(streamId);
+    const held = s?.store.list((c) => !this.#hidden.has(c.cardInstanceId)).length ?? 0;
+    return s?.next ? Math.max(held, s.total ?? 0) : held;
+  }
+
+  /** Loads the next page of the stream (the cards after the last one held). */
+  loadMore(streamId: string): Promise<void> {
+    const s = this.#streams.get(streamId);
+    if (!s?.next) return Promise.resolve();
+    s.more ??= (async () => {
+      try {
+        const res = await this.#page(s, `?limit=${FEED_PAGE}&after=${encodeURIComponent(s.store.list().at(-1)?.cardInstanceId ?? s.next!)}`);
+        // Older than changes already applied: those would be undone; the next call asks again.
+        if (res.status !== 200 || !res.body || res.body.seq < s.floor || this.#streams.get(s.id) !== s) return;
+        s.total = res.body.total;
+        s.next = res.body.nextCursor;
+        this.#ingest(s, res.body.cards.filter((c) => !this.#hidden.has(c.cardInstanceId)), false);
+      } catch (err) {
+        this.#failed(err);
+      }
+    })().finally(() => (s.more = undefined));
+    return s.more;
   }
 
   vars(card: SdkCard): Vars {
@@ -179,7 +213,12 @@ export class CardStreamClient {
   async act(card: SdkCard, request: ActionRequest, id = uuid()): Promise<void> {
     if (REMOVING.has(request.type)) {
       this.#hidden.add(card.cardInstanceId);
-      for (const s of this.#streams.values()) if (s.store.remove(card.cardInstanceId)) this.#changed(s);
+      for (const s of this.#streams.values()) {
+        if (!s.store.remove(card.cardInstanceId)) continue;
+        // The platform's count still holds it until the change comes back and is recounted.
+        if (s.total) s.total--;
+        this.#changed(s);
+      }
     }
     await this.#ready;
     await this.#outbox!.add(actionEntry(card, request, id, this.options.channel));
@@ -279,8 +318,9 @@ export class CardStreamClient {
     s.fetching ??= (async () => {
       try {
         const headers: Record<string, string> = s.etag ? { 'if-none-match': s.etag } : {};
-        const kind = this.options.channel ? 'channels' : 'streams';
-        const res = await this.#api.request<SdkFeed & ChannelFeed>('GET', `/v1/sdk/${kind}/${encodeURIComponent(s.id)}/cards`, undefined, headers);
+        const channel = this.options.channel;
+        // As many cards as are held (pages loaded since), so a poll keeps them.
+        const res = await this.#page(s, channel ? '' : `?limit=${Math.min(FEED_MAX, Math.max(FEED_PAGE, s.store.list().length))}`, headers);
         this.#reachable();
         if (res.status === 304) return;
         if (res.status !== 200 || !res.body) throw new Error(`The feed answered ${res.status}.`);
@@ -291,7 +331,9 @@ export class CardStreamClient {
         s.etag = res.etag ?? undefined;
         s.floor = seq;
         s.status = 'ready';
-        this.#ingest(s, kind === 'channels' ? cards.map(channelCard) : cards, true);
+        s.total = res.body.total;
+        s.next = res.body.nextCursor;
+        this.#ingest(s, channel ? cards.map(channelCard) : cards, true);
         for (const change of s.early?.splice(0) ?? []) this.#apply(s, change);
       } catch (err) {
         this.#failed(err);
@@ -302,6 +344,11 @@ export class CardStreamClient {
       }
     })().finally(() => (s.fetching = undefined));
     return s.fetching;
+  }
+
+  /** A page of the stream's feed (the channel's, for a channel). */
+  #page(s: StreamState, query: string, headers?: Record<string, string>) {
+    return this.#api.request<SdkFeed & ChannelFeed>('GET', `/v1/sdk/${this.options.channel ? 'channels' : 'streams'}/${encodeURIComponent(s.id)}/cards${query}`, undefined, headers);
   }
 
   /** `fetchNow` false: the feeds were just read (at start), the first poll waits a period. */
@@ -377,7 +424,7 @@ export class CardStreamClient {
       // The holder polls without a socket: so must this tab, the holder relays nothing.
       if (m.state === 'polling') this.#startPolling();
       else this.#stopPolling();
-      if (m.state !== 'unauthorized') this.#setState(m.state);
+      this.#setState(m.state);
     }
   }
 
@@ -468,8 +515,17 @@ export class CardStreamClient {
   #apply(s: StreamState, change: SdkChange): void {
     if (change.seq <= s.floor) return;
     s.floor = change.seq;
-    if (change.card && !this.#hidden.has(change.cardInstanceId)) this.#ingest(s, [change.card], false);
+    const card = change.card && !this.#hidden.has(change.cardInstanceId) ? change.card : undefined;
+    // With pages still to load, the held cards are the first of the stream: a card that
+    // sorts after the last held one belongs to a page not loaded yet.
+    const last = s.next ? s.store.list((c) => c.cardInstanceId !== change.cardInstanceId).at(-1) : undefined;
+    if (card && !(last && compareCards(card, last) > 0)) this.#ingest(s, [card], false);
     else if (s.store.remove(change.cardInstanceId)) this.#changed(s);
+    // The platform's count (and the held cards) read again once a burst of changes settles.
+    if (s.next) {
+      clearTimeout(s.recount);
+      s.recount = setTimeout(() => this.#fetchFeed(s), 150);
+    }
   }
 
   #socketDown(): void {
@@ -538,7 +594,7 @@ export class CardStreamClient {
     // Said once on the console too: an element that never loads should say why.
     if (reason && !this.#warned) {
       this.#warned = true;
-      console.warn(`card-stream: unauthorized: ${reason}`);
+      warnUnauthorized(reason);
     }
     for (const s of this.#streams.values()) for (const sub of [...s.subs]) sub.state(state, reason);
   }

@@ -43,7 +43,7 @@ export interface HeadlessSnapshot {
 export interface HeadlessClient extends Readonly<HeadlessSnapshot> {
   /** Calls `listener` now and after every change; returns the function that stops it. */
   subscribe(listener: (snapshot: HeadlessSnapshot) => void): () => void;
-  /** Loads the next page of the stream (every active card is loaded today: resolves at once). */
+  /** Loads the next page of the stream (500 cards after the last one held); `total` counts them all. */
   loadMore(): Promise<void>;
   dismiss(cardInstanceId: string): Promise<void>;
   snooze(cardInstanceId: string, when: { interval: string } | { until: string | Date }): Promise<void>;
@@ -55,33 +55,16 @@ export interface HeadlessClient extends Readonly<HeadlessSnapshot> {
   close(): void;
 }
 
-const compare = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)));
-
-function fieldOf(card: SdkCard, field: StreamFilterCondition['field']): unknown {
-  if (field.startsWith('variables.')) return (card as SdkCard & { variables?: Record<string, unknown> }).variables?.[field.slice(10)];
-  return card[field as 'priority' | 'cardTemplateId' | 'cardTemplateName' | 'created'];
-}
+/** -1, 0 or 1 (numbers as numbers, text by code unit), or NaN when `a` is missing. */
+const compare = (a: unknown, b: unknown): number => (a === undefined ? NaN : a === b ? 0 : (a as number) < (b as number) ? -1 : 1);
 
 function holds(card: SdkCard, { field, op, value }: StreamFilterCondition): boolean {
-  const v = fieldOf(card, field);
+  const v = field.startsWith('variables.') ? (card as SdkCard & { variables?: Record<string, unknown> }).variables?.[field.slice(10)] : card[field as 'priority'];
   const list = Array.isArray(value) ? value : [value];
-  switch (op) {
-    case 'eq':
-      return v === value;
-    case 'ne':
-      return v !== value;
-    case 'in':
-      return list.includes(v);
-    case 'notIn':
-      return !list.includes(v);
-    case 'between':
-      return v !== undefined && compare(v, list[0]) >= 0 && compare(v, list[1]) <= 0;
-    default: {
-      if (v === undefined) return false;
-      const c = compare(v, value);
-      return op === 'gt' ? c > 0 : op === 'gte' ? c >= 0 : op === 'lt' ? c < 0 : c <= 0;
-    }
-  }
+  const c = compare(v, value);
+  return op === 'eq' ? c === 0 : op === 'ne' ? c !== 0 : op === 'in' ? list.includes(v) : op === 'notIn' ? !list.includes(v)
+    : op === 'between' ? compare(v, list[0]) >= 0 && compare(v, list[1]) <= 0
+    : op === 'gt' ? c > 0 : op === 'gte' ? c >= 0 : op === 'lt' ? c < 0 : c <= 0;
 }
 
 export function createClient(options: HeadlessClientOptions): HeadlessClient {
@@ -96,10 +79,9 @@ export function createClient(options: HeadlessClientOptions): HeadlessClient {
   let reason: string | undefined;
 
   const cards = () => (client?.cards(streamId) ?? []).filter((card) => (options.filter ?? []).every((c) => holds(card, c)));
-  const snapshot = (): HeadlessSnapshot => {
-    const shown = cards();
-    return { state, reason, cards: shown, total: shown.length };
-  };
+  // With a filter (applied here) the count is of the cards held that pass it; else the stream's true total.
+  const total = () => (options.filter ? cards().length : (client?.total(streamId) ?? 0));
+  const snapshot = (): HeadlessSnapshot => ({ state, reason, cards: cards(), total: total() });
   const notify = () => {
     const now = snapshot();
     for (const listener of [...listeners]) listener(now);
@@ -132,11 +114,11 @@ export function createClient(options: HeadlessClientOptions): HeadlessClient {
   const find = async (id: string): Promise<[CardStreamClient, SdkCard]> => {
     const c = await ready;
     const card = c.cards(streamId).find((x) => x.cardInstanceId === id);
-    if (!card) throw new Error(`card-stream: no card ${id} in the stream "${streamId}"`);
+    if (!card) throw new Error(`card-stream: no card ${id}`);
     return [c, card];
   };
   const trackFor = (c: CardStreamClient, name: SdkEventName, card: SdkCard | undefined, properties: Record<string, unknown>, id?: string): AnalyticsEvent => {
-    const event = c.event(name, { streamId, displayMode: 'stream', cards: cards(), ...(card ? { card } : {}), properties, ...(id ? { id } : {}) });
+    const event = c.event(name, { streamId, displayMode: 'stream', cards: cards(), card, properties, id });
     c.track(event);
     return event;
   };
@@ -152,16 +134,14 @@ export function createClient(options: HeadlessClientOptions): HeadlessClient {
       return cards();
     },
     get total() {
-      return cards().length;
+      return total();
     },
     subscribe(listener) {
       listeners.add(listener);
       listener(snapshot());
       return () => listeners.delete(listener);
     },
-    loadMore: async () => {
-      await ready;
-    },
+    loadMore: () => ready.then((c) => c.loadMore(streamId)),
     async dismiss(id) {
       const [c, card] = await find(id);
       await c.act(card, { type: 'dismiss' });
@@ -180,8 +160,8 @@ export function createClient(options: HeadlessClientOptions): HeadlessClient {
     async submit(id, buttonId, values) {
       const [c, card] = await find(id);
       const button = card.definition.blocks.flatMap((b) => ('buttons' in b ? b.buttons : [])).find((b) => b.id === buttonId);
-      const payload = button?.action && 'payload' in button.action ? button.action.payload : undefined;
-      await c.act(card, { type: 'complete', values, buttonId, ...(payload ? { payload } : {}) });
+      // A submit button's payload goes with the values (undefined fields are left out of the JSON).
+      await c.act(card, { type: 'complete', values, buttonId, payload: (button?.action as { payload?: Record<string, unknown> } | undefined)?.payload });
     },
     track(eventName, properties = {}) {
       const { cardInstanceId, ...rest } = properties;
