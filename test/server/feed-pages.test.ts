@@ -81,6 +81,35 @@ for (const kind of STORE_KINDS) {
       assert.equal((await feed('?limit=10', { 'if-none-match': a.headers.get('etag') as string })).status, 304);
     });
 
+    test('a filter is applied by the platform: its pages and total are the filtered stream\'s', async () => {
+      const q = (filter: unknown, extra = '') => feed(`?filter=${encodeURIComponent(JSON.stringify(filter))}${extra}`);
+      const all = (await (await feed('?limit=5000')).json()) as { cards: (FeedCard & { cardTemplateName: string; created: string })[] };
+      const urgent = all.cards.filter((c) => c.priority <= 3);
+      const filtered = (await (await q([{ field: 'priority', op: 'lte', value: 3 }], '&limit=100')).json()) as { cards: FeedCard[]; total: number; nextCursor: string | null };
+      assert.equal(filtered.total, urgent.length);
+      assert.deepEqual(filtered.cards.map((c) => c.cardInstanceId), urgent.slice(0, 100).map((c) => c.cardInstanceId));
+      const next = (await (await q([{ field: 'priority', op: 'lte', value: 3 }], `&limit=100&after=${filtered.nextCursor}`)).json()) as { cards: FeedCard[] };
+      assert.deepEqual(next.cards.map((c) => c.cardInstanceId), urgent.slice(100, 200).map((c) => c.cardInstanceId));
+      const byVariable = (await (await q([{ field: 'variables.name', op: 'in', value: ['#5', '#15', '#nope'] }])).json()) as { total: number };
+      assert.equal(byVariable.total, 2);
+      const between = (await (await q([{ field: 'priority', op: 'between', value: [2, 3] }, { field: 'cardTemplateName', op: 'eq', value: 'Greeting' }])).json()) as { total: number };
+      assert.equal(between.total, all.cards.filter((c) => c.priority === 2 || c.priority === 3).length);
+      const none = (await (await q([{ field: 'created', op: 'lt', value: '2001-01-01T00:00:00Z' }])).json()) as { total: number; cards: unknown[] };
+      assert.deepEqual([none.total, none.cards.length], [0, 0]);
+      for (const [filter, named] of [
+        [[{ field: 'colour', op: 'eq', value: 'red' }], /filter\[0\]: field/],
+        [[{ field: 'priority', op: 'eq', value: 'high' }], /filter\[0\]: value must be a whole number/],
+        [[{ field: 'priority', op: 'lte', value: 3 }, { field: 'priority', op: 'between', value: [1] }], /filter\[1\]: "between"/],
+        ['not json', /JSON list/],
+      ] as const) {
+        const res = await feed(`?filter=${encodeURIComponent(typeof filter === 'string' ? filter : JSON.stringify(filter))}`);
+        assert.equal(res.status, 400);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, 'invalid_filter');
+        assert.match(body.error.message, named);
+      }
+    });
+
     test('bad pages are 400s that name the field', async () => {
       for (const [query, code] of [
         ['?limit=5001', 'invalid_limit'],

@@ -149,7 +149,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     bus,
     changeLog,
     hub,
-    feed: new FeedReader(store.readDb, changeLog),
+    feed: new FeedReader(store.readDb, changeLog, store.kind),
     endUserActions: new EndUserActions(cards),
     endUserEvents: new EndUserEventIntake(db, store.insertMany),
     analyticsEvents: new EventReader(db),

@@ -4,13 +4,15 @@
 // change, hands a new session delegate to the same client, and lets go on disconnect.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { AnalyticsEvent } from './client/analytics.js';
-import type { CardStreamClient, ConnectionState, StreamSubscriber, Transport } from './client/client.js';
-import { clientFor, clientKey, forgetClient } from './client/registry.js';
+import { viewKey, type CardStreamClient, type ConnectionState, type StreamSubscriber, type Transport } from './client/client.js';
+import type { StreamFilterCondition } from '../../protocol/src/sdk.js';
+import { clientFor, clientKey } from './client/registry.js';
 import type { RuntimeVariablesResolver } from './client/vars.js';
 import { getConfig, onConfigure, sessionFromUrl, warnUnauthorized, type SessionDelegate } from './config.js';
 
 export interface ClientHost extends ReactiveControllerHost {
   stream: string;
+  filter?: StreamFilterCondition[] | undefined;
   channel?: string | undefined;
   apiBase: string | undefined;
   sessionDelegate: SessionDelegate | undefined;
@@ -95,7 +97,7 @@ export class ClientController implements ReactiveController, StreamSubscriber {
       channel,
     };
     // A channel is the one "stream" of its client.
-    const stream = channel ?? host.stream;
+    const stream = channel ?? viewKey(host.stream, host.filter);
     const key = clientKey(options);
     if (this.client && key === this.#key) {
       this.client.useDelegate(sessionDelegate);
@@ -119,12 +121,6 @@ export class ClientController implements ReactiveController, StreamSubscriber {
     previous?.();
     host.clientState?.(client.state, client.reason);
     host.requestUpdate();
-  }
-
-  userChanged(): void {
-    if (this.client) forgetClient(this.client);
-    this.#key = undefined;
-    this.sync();
   }
 
   changed(): void {

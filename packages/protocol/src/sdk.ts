@@ -33,11 +33,22 @@ export const FEED_MAX_LIMIT = 5000;
 /** Cards in a feed page unless `limit` says otherwise. */
 export const FEED_DEFAULT_LIMIT = 500;
 
-/** `GET /v1/sdk/streams/{streamId}/cards?limit&after`: a page of the stream in display order. */
+/** What a stream filter (CONTRACT §8a) may test, besides `variables.<name>`, and how. */
+export const STREAM_FILTER_FIELDS = ['priority', 'cardTemplateId', 'cardTemplateName', 'created'] as const;
+export const STREAM_FILTER_OPS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'notIn', 'between'] as const;
+/** One condition of a stream filter; all of a filter's conditions hold. */
+export interface StreamFilterCondition {
+  field: (typeof STREAM_FILTER_FIELDS)[number] | `variables.${string}`;
+  op: (typeof STREAM_FILTER_OPS)[number];
+  value: unknown;
+}
+
+/** `GET /v1/sdk/streams/{streamId}/cards?limit&after&filter`: a page of the stream in display order. */
 export const SdkFeedQuerySchema = Type.Object(
   {
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: `0 to ${FEED_MAX_LIMIT} cards, default ${FEED_DEFAULT_LIMIT}; 0 answers the total and seq alone` })),
     after: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'a cardInstanceId of yours (the last card you hold): the page of the cards that come after it' })),
+    filter: Type.Optional(Type.String({ maxLength: 4000, description: 'JSON list of { field, op, value } conditions that all hold (CONTRACT §8a); the page and total are those of the filtered stream' })),
   },
   { additionalProperties: false },
 );

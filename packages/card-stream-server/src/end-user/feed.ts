@@ -2,7 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, type SdkFeed } from '../../../protocol/src/sdk.js';
+import { FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, type SdkFeed, type StreamFilterCondition } from '../../../protocol/src/sdk.js';
+import type { StoreKind } from '../store/database.js';
+import { parseStreamFilter, streamFilterSql } from './stream-filter.js';
 import { InvalidInput } from '../errors.js';
 import type { ChangeLog } from '../cards/change-log.js';
 import { sdkCard } from './sdk-card.js';
@@ -12,6 +14,7 @@ export class FeedReader {
     /** Store.readDb: polling never waits for a write in progress. */
     private readonly db: Kysely<Database>,
     private readonly log: ChangeLog,
+    private readonly kind: StoreKind,
   ) {}
 
   /**
@@ -21,7 +24,10 @@ export class FeedReader {
    */
   async etag(userId: string, streamId: string, page: FeedPage): Promise<{ seq: number; etag: string }> {
     const seq = await this.log.latest(userId);
-    const scope = createHash('sha256').update(`${userId}\n${streamId}\n${page.limit}\n${page.after ?? ''}`).digest('base64url').slice(0, 12);
+    const scope = createHash('sha256')
+      .update(`${userId}\n${streamId}\n${page.limit}\n${page.after ?? ''}\n${JSON.stringify(page.filter ?? null)}`)
+      .digest('base64url')
+      .slice(0, 12);
     return { seq, etag: `"${seq}-${scope}"` };
   }
 
@@ -33,7 +39,8 @@ export class FeedReader {
    * socket resuming from it may repeat, never miss.
    */
   async feed(userId: string, streamId: string, seq: number, page: FeedPage): Promise<SdkFeed> {
-    const active = this.db.selectFrom('cards').where('user_id', '=', userId).where('stream_id', '=', streamId).where('status', '=', 'active');
+    let active = this.db.selectFrom('cards').where('user_id', '=', userId).where('stream_id', '=', streamId).where('status', '=', 'active');
+    if (page.filter?.length) active = active.where(streamFilterSql(page.filter, this.kind));
     let query = active.selectAll().orderBy('priority').orderBy('active_since', 'desc').orderBy('card_instance_id').limit(page.limit + 1);
     if (page.after !== undefined) {
       const from = await this.db
@@ -64,11 +71,12 @@ export class FeedReader {
 export interface FeedPage {
   limit: number;
   after?: string | undefined;
+  filter?: StreamFilterCondition[] | undefined;
 }
 
 /** The page a feed request asks for, checked. */
-export function feedPage(query: { limit?: string | undefined; after?: string | undefined }): FeedPage {
+export function feedPage(query: { limit?: string | undefined; after?: string | undefined; filter?: string | undefined }): FeedPage {
   const limit = query.limit === undefined ? FEED_DEFAULT_LIMIT : Number(query.limit);
   if (limit > FEED_MAX_LIMIT) throw new InvalidInput('invalid_limit', `limit must be from 0 to ${FEED_MAX_LIMIT}; it was ${query.limit}.`, 'limit');
-  return { limit, after: query.after };
+  return { limit, after: query.after, filter: parseStreamFilter(query.filter) };
 }

@@ -2,10 +2,10 @@ import type { ContextCallback } from '@lit/context';
 import { LitElement, html, nothing, type PropertyDeclarations, type PropertyValues, type TemplateResult } from 'lit';
 import type { CardElement } from '../card/card.js';
 import type { ButtonAction } from '../../../protocol/src/definition.js';
-import type { SdkCard, SdkEventName } from '../../../protocol/src/sdk.js';
+import type { SdkCard, SdkEventName, StreamFilterCondition } from '../../../protocol/src/sdk.js';
 import type { AnalyticsEvent, DisplayMode, EventScope } from '../client/analytics.js';
 import { REMOVING, type ActionRequest } from '../client/actions.js';
-import type { ConnectionState, Transport } from '../client/client.js';
+import { viewKey, type ConnectionState, type Transport } from '../client/client.js';
 import type { RuntimeVariablesResolver } from '../client/vars.js';
 import { ClientController } from '../client-controller.js';
 import { getConfig, type SessionDelegate } from '../config.js';
@@ -93,6 +93,7 @@ export class CardStreamElement extends LitElement {
     theme: { type: String, reflect: true },
     headingLevel: { type: Number, attribute: 'heading-level' },
     pageSize: { type: Number, attribute: 'page-size' },
+    filter: { type: Array },
     locale: { type: String },
     sessionDelegate: { attribute: false },
     sessionUrl: { type: String, attribute: 'session-url' },
@@ -112,6 +113,8 @@ export class CardStreamElement extends LitElement {
   /** Polling interval in ms (at least 1000). */
   declare pollInterval: number;
   declare theme: Theme;
+  /** Conditions that all hold (CONTRACT §8a), applied by the platform; attribute `filter` as JSON. */
+  declare filter: StreamFilterCondition[] | undefined;
   /** Cards shown at first and added by each "Show more" (`page-size`, default 50). */
   declare pageSize: number;
   /** Level of each card's headline (`heading-level`, 1–6): 2 unless set, for a page whose own heading is an h1. */
@@ -187,7 +190,7 @@ export class CardStreamElement extends LitElement {
 
   /** The client's key for what this element shows: the channel, else the stream. */
   get #streamKey(): string {
-    return this.channel || this.stream;
+    return this.channel || viewKey(this.stream, this.filter);
   }
 
   /** The connection state last announced with `cs-state`. */
@@ -231,7 +234,7 @@ export class CardStreamElement extends LitElement {
   #track(name: SdkEventName, scope: EventScope = {}): void {
     const client = this.#controller.client;
     if (!client) return;
-    const event = client.event(name, { streamId: this.#streamKey, displayMode: this.mode, cards: this.cards, ...scope });
+    const event = client.event(name, { streamId: this.channel || this.stream, displayMode: this.mode, cards: this.cards, ...scope });
     this.#emit('cs-event', event);
     client.track(event);
   }
@@ -282,7 +285,7 @@ export class CardStreamElement extends LitElement {
   }
 
   protected override updated(changed: PropertyValues): void {
-    if (['stream', 'channel', 'apiBase', 'sessionDelegate', 'sessionUrl', 'transport', 'pollInterval'].some((p) => changed.has(p))) {
+    if (['stream', 'filter', 'channel', 'apiBase', 'sessionDelegate', 'sessionUrl', 'transport', 'pollInterval'].some((p) => changed.has(p))) {
       this.#controller.sync();
     }
     const client = this.#controller.client;

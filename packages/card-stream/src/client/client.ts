@@ -2,7 +2,7 @@
 // many elements. It keeps each subscribed stream's cards, chooses the transport (socket,
 // falling back to polling), caches cards and queues actions and analytics for offline use.
 import { get, set } from 'idb-keyval';
-import type { SdkCard, SdkEventName, SdkFeed, ServerMessage } from '../../../protocol/src/sdk.js';
+import type { SdkCard, SdkEventName, SdkFeed, ServerMessage, StreamFilterCondition } from '../../../protocol/src/sdk.js';
 import type { ChannelFeed } from '../../../protocol/src/channels.js';
 import { warnUnauthorized, type SessionDelegate } from '../config.js';
 import { REMOVING, actionEntry, channelCard, type ActionRequest } from './actions.js';
@@ -36,15 +36,25 @@ export interface StreamSubscriber {
   changed(): void;
   /** `reason`: why, for `unauthorized`. */
   state(state: ConnectionState, reason?: string): void;
-  /** The delegate now gives another user's tokens: subscribe to that user's client instead. */
-  userChanged?(): void;
   /** An SDK event not tied to one element (request-failed, runtime-vars-updated, …). */
   event(event: AnalyticsEvent): void;
   readonly resolver?: RuntimeVariablesResolver | undefined;
 }
 
+/**
+ * The client's key for a view of a stream: the stream id, with its filter (CONTRACT §8a) when
+ * it has one. Elements with different filters share the client; each view has its own pages
+ * and total, which the platform filters.
+ */
+export const viewKey = (streamId: string, filter?: readonly StreamFilterCondition[]): string =>
+  filter?.length ? `${streamId}\n${JSON.stringify(filter)}` : streamId;
+
 interface StreamState {
+  /** The view's key (viewKey). */
   id: string;
+  /** The stream it shows, and its filter as the feed's `filter` text. */
+  stream: string;
+  filter?: string | undefined;
   store: CardStore;
   etag?: string;
   /**
@@ -78,7 +88,6 @@ export class CardStreamClient {
   /** Why the state is `unauthorized`. */
   reason: string | undefined;
   #warned = false;
-  #userCheck?: ReturnType<typeof setTimeout>;
   userId = '';
   readonly #session: Session;
   readonly #api: Api;
@@ -133,25 +142,19 @@ export class CardStreamClient {
 
   /**
    * A new delegate (the host's function of this render) takes over the same session: nothing
-   * reconnects or reloads. Once the host stops handing over new ones (a second), it is asked
-   * for a token once; if that names another user, `userChanged` tells the elements to move.
+   * reconnects or reloads. It is taken to be the same user's; an element removed and added
+   * again (a React `key`) asks its delegate afresh, and so reaches another user's client.
    */
   useDelegate(delegate: ClientOptions['sessionDelegate']): void {
-    if (this.#session.delegate === delegate) return;
     this.#session.delegate = delegate;
-    clearTimeout(this.#userCheck);
-    this.#userCheck = setTimeout(() => {
-      const before = this.#session.userId;
-      void this.#session.refresh().then(() => {
-        if (before && this.#session.userId !== before) for (const s of this.#streams.values()) for (const sub of [...s.subs]) sub.userChanged?.();
-      }, () => undefined);
-    }, 1000);
   }
 
+  /** `streamId`: a view's key (viewKey): the stream, and after a line break its filter's JSON. */
   subscribe(streamId: string, sub: StreamSubscriber): () => void {
     let stream = this.#streams.get(streamId);
     if (!stream) {
-      stream = { id: streamId, store: new CardStore(), floor: -1, status: 'loading', subs: new Set() };
+      const [id, filter] = streamId.split('\n') as [string, string?];
+      stream = { id: streamId, stream: id, filter, store: new CardStore(), floor: -1, status: 'loading', subs: new Set() };
       this.#streams.set(streamId, stream);
       if (this.#running) void this.#loadStream(stream);
     }
@@ -287,7 +290,6 @@ export class CardStreamClient {
     this.#sequence.reset(undefined);
     this.#session.stop();
     clearTimeout(this.#retryTimer);
-    clearTimeout(this.#userCheck);
     void this.#uploads.drain();
     this.#onIdle();
   }
@@ -348,7 +350,8 @@ export class CardStreamClient {
 
   /** A page of the stream's feed (the channel's, for a channel). */
   #page(s: StreamState, query: string, headers?: Record<string, string>) {
-    return this.#api.request<SdkFeed & ChannelFeed>('GET', `/v1/sdk/${this.options.channel ? 'channels' : 'streams'}/${encodeURIComponent(s.id)}/cards${query}`, undefined, headers);
+    const filter = s.filter ? `${query ? '&' : '?'}filter=${encodeURIComponent(s.filter)}` : '';
+    return this.#api.request<SdkFeed & ChannelFeed>('GET', `/v1/sdk/${this.options.channel ? 'channels' : 'streams'}/${encodeURIComponent(s.stream)}/cards${query}${filter}`, undefined, headers);
   }
 
   /** `fetchNow` false: the feeds were just read (at start), the first poll waits a period. */
@@ -494,10 +497,12 @@ export class CardStreamClient {
       }
       if (verdict === 'gap') this.#socket?.send({ type: 'resume', since: this.#sequence.last ?? 0 });
       if (verdict !== 'apply') return;
-      const s = this.#streams.get(msg.streamId);
-      // A stream still waiting for its first feed keeps the change: the feed may predate it.
-      if (s && s.floor < 0) (s.early ??= []).push(msg);
-      else if (s) this.#apply(s, msg);
+      for (const s of this.#streams.values()) {
+        // A stream still waiting for its first feed keeps the change: the feed may predate it.
+        if (s.stream !== msg.streamId) continue;
+        if (s.floor < 0) (s.early ??= []).push(msg);
+        else this.#apply(s, msg);
+      }
     } else if (msg.type === 'reload') {
       this.#sequence.reset(msg.seq);
       this.#reload();
@@ -515,17 +520,21 @@ export class CardStreamClient {
   #apply(s: StreamState, change: SdkChange): void {
     if (change.seq <= s.floor) return;
     s.floor = change.seq;
+    // Whether a card belongs to a filtered view is the platform's to say: read it again.
+    if (s.filter) return this.#later(s);
     const card = change.card && !this.#hidden.has(change.cardInstanceId) ? change.card : undefined;
     // With pages still to load, the held cards are the first of the stream: a card that
     // sorts after the last held one belongs to a page not loaded yet.
     const last = s.next ? s.store.list((c) => c.cardInstanceId !== change.cardInstanceId).at(-1) : undefined;
     if (card && !(last && compareCards(card, last) > 0)) this.#ingest(s, [card], false);
     else if (s.store.remove(change.cardInstanceId)) this.#changed(s);
-    // The platform's count (and the held cards) read again once a burst of changes settles.
-    if (s.next) {
-      clearTimeout(s.recount);
-      s.recount = setTimeout(() => this.#fetchFeed(s), 150);
-    }
+    if (s.next) this.#later(s);
+  }
+
+  /** The platform's count (and the held cards) read again once a burst of changes settles. */
+  #later(s: StreamState): void {
+    clearTimeout(s.recount);
+    s.recount = setTimeout(() => this.#fetchFeed(s), 150);
   }
 
   #socketDown(): void {

@@ -2,20 +2,13 @@
 // for teams that draw their own UI. No Lit, no elements, no DOM of its own. It shares the
 // page's client (and so its socket, cache and outbox) with any element of the same
 // platform and user.
-import type { SdkCard, SdkEventName, VoteReason } from '../../../protocol/src/sdk.js';
+import type { SdkCard, SdkEventName, StreamFilterCondition, VoteReason } from '../../../protocol/src/sdk.js';
 import { sessionFromUrl, type SessionDelegate } from '../config.js';
 import type { AnalyticsEvent } from './analytics.js';
 import { uuid } from './analytics.js';
-import type { CardStreamClient, ConnectionState, StreamSubscriber, Transport } from './client.js';
+import { viewKey, type CardStreamClient, type ConnectionState, type StreamSubscriber, type Transport } from './client.js';
 import { clientFor } from './registry.js';
 import type { RuntimeVariablesResolver } from './vars.js';
-
-/** One condition of a stream filter (CONTRACT §8a); all of a filter's conditions hold. */
-export interface StreamFilterCondition {
-  field: 'priority' | 'cardTemplateId' | 'cardTemplateName' | 'created' | `variables.${string}`;
-  op: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'notIn' | 'between';
-  value: unknown;
-}
 
 export interface HeadlessClientOptions {
   apiBase: string;
@@ -55,20 +48,10 @@ export interface HeadlessClient extends Readonly<HeadlessSnapshot> {
   close(): void;
 }
 
-/** -1, 0 or 1 (numbers as numbers, text by code unit), or NaN when `a` is missing. */
-const compare = (a: unknown, b: unknown): number => (a === undefined ? NaN : a === b ? 0 : (a as number) < (b as number) ? -1 : 1);
-
-function holds(card: SdkCard, { field, op, value }: StreamFilterCondition): boolean {
-  const v = field.startsWith('variables.') ? (card as SdkCard & { variables?: Record<string, unknown> }).variables?.[field.slice(10)] : card[field as 'priority'];
-  const list = Array.isArray(value) ? value : [value];
-  const c = compare(v, value);
-  return op === 'eq' ? c === 0 : op === 'ne' ? c !== 0 : op === 'in' ? list.includes(v) : op === 'notIn' ? !list.includes(v)
-    : op === 'between' ? compare(v, list[0]) >= 0 && compare(v, list[1]) <= 0
-    : op === 'gt' ? c > 0 : op === 'gte' ? c >= 0 : op === 'lt' ? c < 0 : c <= 0;
-}
-
 export function createClient(options: HeadlessClientOptions): HeadlessClient {
   const streamId = options.streamId ?? 'default';
+  // The platform applies the filter: this view's pages and total are the filtered stream's.
+  const key = viewKey(streamId, options.filter);
   const sessionDelegate = options.sessionDelegate ?? (options.sessionUrl ? sessionFromUrl(options.sessionUrl) : undefined);
   if (!options.apiBase || !sessionDelegate) throw new TypeError('createClient needs apiBase and a sessionDelegate or sessionUrl');
   const listeners = new Set<(snapshot: HeadlessSnapshot) => void>();
@@ -78,9 +61,8 @@ export function createClient(options: HeadlessClientOptions): HeadlessClient {
   let state: ConnectionState | 'connecting' = 'connecting';
   let reason: string | undefined;
 
-  const cards = () => (client?.cards(streamId) ?? []).filter((card) => (options.filter ?? []).every((c) => holds(card, c)));
-  // With a filter (applied here) the count is of the cards held that pass it; else the stream's true total.
-  const total = () => (options.filter ? cards().length : (client?.total(streamId) ?? 0));
+  const cards = () => client?.cards(key) ?? [];
+  const total = () => client?.total(key) ?? 0;
   const snapshot = (): HeadlessSnapshot => ({ state, reason, cards: cards(), total: total() });
   const notify = () => {
     const now = snapshot();
@@ -106,14 +88,14 @@ export function createClient(options: HeadlessClientOptions): HeadlessClient {
     client = c;
     state = c.state;
     reason = c.reason;
-    unsubscribe = c.subscribe(streamId, subscriber);
+    unsubscribe = c.subscribe(key, subscriber);
     notify();
     return c;
   });
 
   const find = async (id: string): Promise<[CardStreamClient, SdkCard]> => {
     const c = await ready;
-    const card = c.cards(streamId).find((x) => x.cardInstanceId === id);
+    const card = c.cards(key).find((x) => x.cardInstanceId === id);
     if (!card) throw new Error(`card-stream: no card ${id}`);
     return [c, card];
   };
@@ -141,7 +123,7 @@ export function createClient(options: HeadlessClientOptions): HeadlessClient {
       listener(snapshot());
       return () => listeners.delete(listener);
     },
-    loadMore: () => ready.then((c) => c.loadMore(streamId)),
+    loadMore: () => ready.then((c) => c.loadMore(key)),
     async dismiss(id) {
       const [c, card] = await find(id);
       await c.act(card, { type: 'dismiss' });
@@ -165,7 +147,7 @@ export function createClient(options: HeadlessClientOptions): HeadlessClient {
     },
     track(eventName, properties = {}) {
       const { cardInstanceId, ...rest } = properties;
-      void ready.then((c) => trackFor(c, eventName, cardInstanceId ? c.cards(streamId).find((x) => x.cardInstanceId === cardInstanceId) : undefined, rest));
+      void ready.then((c) => trackFor(c, eventName, cardInstanceId ? c.cards(key).find((x) => x.cardInstanceId === cardInstanceId) : undefined, rest));
     },
     close() {
       closed = true;
@@ -176,4 +158,4 @@ export function createClient(options: HeadlessClientOptions): HeadlessClient {
   };
 }
 
-export type { SdkCard, ConnectionState, Transport, AnalyticsEvent, RuntimeVariablesResolver, SessionDelegate };
+export type { SdkCard, ConnectionState, Transport, AnalyticsEvent, RuntimeVariablesResolver, SessionDelegate, StreamFilterCondition };

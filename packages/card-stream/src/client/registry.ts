@@ -24,8 +24,3 @@ export async function clientFor(options: ClientOptions): Promise<CardStreamClien
   }
   return client;
 }
-
-/** Forgets `client` (its user changed under it): the next element to ask gets a new one. */
-export function forgetClient(client: CardStreamClient): void {
-  for (const [key, held] of clients) if (held === client) clients.delete(key);
-}
