@@ -16,6 +16,14 @@ import { UsersPanel } from './users-panel.js';
 import './demo.css';
 
 const USERS = ['ada', 'grace', 'alan', 'katherine'];
+// The stream's tabs: the platform filters the stream (CONTRACT §8a); the element keeps the
+// page's one client and socket whichever tab shows.
+const VIEWS = {
+  all: { label: 'All', filter: undefined },
+  urgent: { label: 'Priority ≤ 3', filter: [{ field: 'priority' as const, op: 'lte' as const, value: 3 }] },
+};
+type View = keyof typeof VIEWS;
+let streamView: View = 'all';
 const TABS = { composer: 'Composer', cards: 'Cards', users: 'Users', analytics: 'Analytics', insights: 'Insights', cancel: 'Cancel cards' } as const;
 type Tab = keyof typeof TABS;
 
@@ -81,7 +89,12 @@ function view() {
     <main class="layout">
       <section class="stream-panel" aria-label="Live stream">
         <h2>${userId}'s stream <card-count stream="default" class="count-badge"></card-count></h2>
-        <card-stream stream="default" theme=${theme}></card-stream>
+        <div class="stream-tabs" role="tablist" aria-label="Filter">
+          ${(Object.keys(VIEWS) as View[]).map(
+            (key) => html`<button role="tab" data-view=${key} aria-selected=${key === streamView} @click=${() => ((streamView = key), update())}>${VIEWS[key].label}</button>`,
+          )}
+        </div>
+        <card-stream stream="default" theme=${theme} .filter=${VIEWS[streamView].filter}></card-stream>
       </section>
       <section class="tools" aria-label="Tools">
         <nav class="tabs" role="tablist">

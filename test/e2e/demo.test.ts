@@ -198,6 +198,26 @@ describe('the demo, end to end', () => {
     await page.close();
   });
 
+  test('the stream tabs: "Priority ≤ 3" shows the cards the platform filters, "All" every one', async () => {
+    const user = `e2e-${randomUUID().slice(0, 8)}`;
+    const templates = (await api('GET', '/v1/card-templates')).data as { id: string; name: string }[];
+    const welcome = templates.find((t) => t.name === 'Welcome') as { id: string };
+    const sendAt = async (priority: number) =>
+      (await api('POST', `/v1/action-flows/${welcome.id}/start`, { flows: [{ target: { type: 'user', targetUserIds: [user] }, payload: { variables: { name: `P${priority}` }, cardOptions: { priority } } }] })).cards[0]
+        .cardInstanceId as string;
+    const [high, low] = [await sendAt(2), await sendAt(8)];
+    const page = await newPage();
+    await page.goto(`${base}/?user=${user}`);
+    await cardIn(page, low).waitFor({ timeout: 8000 });
+    await page.locator('.stream-tabs [data-view="urgent"]').click();
+    await cardIn(page, low).waitFor({ state: 'detached', timeout: 5000 });
+    await cardIn(page, high).waitFor();
+    await page.locator('.stream-tabs [data-view="all"]').click();
+    await cardIn(page, low).waitFor({ timeout: 5000 });
+    assert.deepEqual(violations.get(page), []);
+    await page.close();
+  });
+
   test('the users panel saves a profile and makes a segment; the composer sends to it as a job and the card arrives live', async () => {
     const user = `e2e-${randomUUID().slice(0, 8)}`;
     const tag = `t${randomUUID().slice(0, 6)}`;
