@@ -4,7 +4,8 @@
 //   packages/card-stream/dist/card-stream.js          ES module, lit & co. external (for bundlers)
 //   packages/card-stream/dist/card-stream.iife.js     classic <script>, registers the elements, window.CardStream
 //   packages/card-stream/dist/card-stream.bundle.js   ES module with everything bundled (<script type="module">)
-//   packages/card-stream/dist/types/                  declarations (packages/card-stream/tsconfig.build.json)
+//   packages/card-stream/dist/types/                  declarations (packages/card-stream/tsconfig.build.json; the
+//                                                     wire types spelled out by scripts/plain-protocol-types.ts)
 //   packages/card-stream/custom-elements.json         the elements' manifest (@custom-elements-manifest/analyzer)
 //   packages/card-stream-server/dist/node/            the server (packages/card-stream-server/tsconfig.build.json)
 //   packages/card-stream-server/dist/demo/            the demo pages (vite.demo.config.ts), served with --demo
@@ -62,6 +63,11 @@ async function main() {
     run('server (tsc -p packages/card-stream-server/tsconfig.build.json)', ['-p', 'packages/card-stream-server/tsconfig.build.json']),
     run('custom-elements.json (cem analyze)', ['analyze'], { bin: cemBin, cwd: join(root, 'packages/card-stream') }),
   ]);
+  // The SDK's declarations with the wire types spelled out, so an app needs no TypeBox.
+  await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/plain-protocol-types.ts'], { stdio: 'inherit', cwd: root });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`plain-protocol-types failed (exit ${code})`))));
+  });
   // The demo bundles the SDK's ES module for its npm example, so it comes after it.
   const { build } = await import('vite');
   await build({ configFile: join(root, 'vite.demo.config.ts'), logLevel: 'warn' });

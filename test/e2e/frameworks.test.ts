@@ -155,11 +155,33 @@ describe('the SDK package in apps', { timeout: 600_000 }, () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'node_modules/card-stream/package.json'), 'utf8'));
     assert.deepEqual(Object.keys(manifest.dependencies).sort(), SDK_RUNTIME);
     const installed = readdirSync(join(dir, 'node_modules')).flatMap((n) => (n.startsWith('@') ? readdirSync(join(dir, 'node_modules', n)).map((m) => `${n}/${m}`) : [n]));
-    for (const banned of ['fastify', 'pg', 'better-sqlite3', 'kysely', 'tsx', '@sinclair/typebox', 'card-stream-server']) assert.ok(!installed.includes(banned), `${banned} is not installed`);
+    for (const banned of ['fastify', 'pg', 'better-sqlite3', 'kysely', 'tsx', '@sinclair/typebox', 'card-stream-server', 'typescript']) assert.ok(!installed.includes(banned), `${banned} is not installed`);
     const { stdout: natives } = await run('find', [join(dir, 'node_modules'), '-name', '*.node']);
     assert.equal(natives.trim(), '', 'no native module');
     const { stdout: size } = await run('du', ['-sk', join(dir, 'node_modules/card-stream')]);
     console.log(`# card-stream installed: ${size.split('\t')[0]} KB; node_modules: ${installed.filter((n) => n !== '.package-lock.json').join(', ')}`);
+    // Its declarations type-check in a strict app with no TypeBox installed (skipLibCheck off).
+    writeFileSync(
+      join(dir, 'consumer.ts'),
+      [
+        "import { configure, type CardStreamElement, type CsCountDetail } from 'card-stream';",
+        "import { defineElements } from 'card-stream/elements';",
+        "import { createClient, type HeadlessSnapshot, type SdkCard } from 'card-stream/client';",
+        "const feed = createClient({ apiBase: 'https://cards.example.com', sessionDelegate: async () => 'token', filter: [{ field: 'priority', op: 'lte', value: 3 }] });",
+        "feed.subscribe((s: HeadlessSnapshot) => { const first: SdkCard | undefined = s.cards[0]; const kinds: string[] = first ? first.definition.blocks.map((b) => b.type) : []; console.log(kinds, s.total); });",
+        'configure({ sessionUrl: "/token" });',
+        'defineElements();',
+        "const el: CardStreamElement = document.createElement('card-stream');",
+        "el.mode = 'launcher';",
+        "el.addEventListener('cs-count', (e) => { const d: CsCountDetail = e.detail; console.log(d.total); });",
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [] }, files: ['consumer.ts'] }),
+    );
+    const tsc = join(process.cwd(), 'node_modules/typescript/bin/tsc');
+    await run(process.execPath, [tsc, '-p', dir]).catch((err: { stdout?: string }) => assert.fail(`the app does not type-check against the package:\n${err.stdout ?? err}`));
     // Server-side rendering imports every entry with no window or document.
     const script = "for (const e of ['card-stream', 'card-stream/elements', 'card-stream/client', 'card-stream/react']) { const m = await import(e); if (!Object.keys(m).length) throw new Error(e + ' exports nothing'); }";
     await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });

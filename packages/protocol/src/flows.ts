@@ -24,7 +24,7 @@ export const FlowPayloadSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const TARGETS = [UserTargetSchema, TagTargetSchema, SegmentTargetSchema, FilterTargetSchema, AllTargetSchema];
+export const TARGETS = [UserTargetSchema, TagTargetSchema, SegmentTargetSchema, FilterTargetSchema, AllTargetSchema];
 export type Target = Static<(typeof TARGETS)[number]>;
 /** One of the targets, told apart by `type` (so a bad target's error names its own field). */
 export const TargetSchema = Type.Unsafe<Target>({ type: 'object', oneOf: TARGETS, discriminator: { propertyName: 'type' } });
