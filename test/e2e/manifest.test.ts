@@ -19,19 +19,18 @@ const manifest = JSON.parse(readFileSync('packages/card-stream/custom-elements.j
 const elements = new Map(manifest.modules.flatMap((m) => m.declarations ?? []).filter((d) => d.customElement).map((d) => [d.tagName, d]));
 const names = (list: { name: string }[] | undefined) => new Set((list ?? []).map((x) => x.name));
 
-// The contract's lists. §8a parts and attributes of pages, filters and unseen (load-more,
-// page-size, filter, unseen) are not built yet and so not listed here.
-const STREAM_ATTRIBUTES = ['api-base', 'stream', 'channel', 'mode', 'transport', 'poll-interval', 'theme', 'session-url', 'locale'];
-const STREAM_PROPERTIES = ['sessionDelegate', 'runtimeVariables', 'strings'];
+// The contract's lists (§8, §8a).
+const STREAM_ATTRIBUTES = ['api-base', 'stream', 'channel', 'mode', 'transport', 'poll-interval', 'theme', 'session-url', 'locale', 'page-size', 'filter'];
+const STREAM_PROPERTIES = ['sessionDelegate', 'runtimeVariables', 'strings', 'filter'];
 const STREAM_EVENTS: Record<string, string> = { 'cs-event': 'AnalyticsEvent', 'cs-count': 'CsCountDetail', 'cs-action': 'CsActionDetail', 'cs-state': 'CsStateDetail' };
-const STREAM_PARTS = ['card', 'menu-button', 'menu-item', 'snooze-option', 'vote-reason', 'button', 'empty', 'launcher', 'launcher-count', 'panel', 'position', 'scroll-prev', 'scroll-next'];
+const STREAM_PARTS = ['card', 'menu-button', 'menu-item', 'snooze-option', 'vote-reason', 'button', 'empty', 'launcher', 'launcher-count', 'panel', 'position', 'scroll-prev', 'scroll-next', 'load-more'];
 
 test('custom-elements.json names both tags and the contract\'s attributes, properties, events, parts and CSS properties', () => {
   const stream = elements.get('card-stream');
   const count = elements.get('card-count');
   assert.ok(stream && count, `tags: ${[...elements.keys()].join(', ')}`);
   for (const attribute of STREAM_ATTRIBUTES) assert.ok(names(stream.attributes).has(attribute), `<card-stream ${attribute}>`);
-  for (const attribute of ['stream', 'api-base', 'session-url']) assert.ok(names(count.attributes).has(attribute), `<card-count ${attribute}>`);
+  for (const attribute of ['stream', 'api-base', 'session-url', 'unseen']) assert.ok(names(count.attributes).has(attribute), `<card-count ${attribute}>`);
   const fields = new Set((stream.members ?? []).filter((m) => m.kind === 'field').map((m) => m.name));
   for (const property of STREAM_PROPERTIES) assert.ok(fields.has(property), `card-stream.${property}`);
   assert.deepEqual(

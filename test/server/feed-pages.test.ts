@@ -110,6 +110,21 @@ for (const kind of STORE_KINDS) {
       }
     });
 
+    test('unseen: the active cards no card-displayed has recorded for the user; each card says whether it was seen', async () => {
+      const before = (await (await feed('?limit=3')).json()) as { cards: (FeedCard & { seen?: boolean })[]; total: number; unseen: number };
+      assert.equal(before.unseen, before.total, 'nothing displayed yet');
+      const [a, b] = before.cards as [FeedCard, FeedCard];
+      const events = [a, b, a].map((card) => ({ id: randomUUID(), analyticsEvent: 'card-displayed', timestamp: new Date().toISOString(), cardContext: { cardInstanceId: card.cardInstanceId } }));
+      const uploaded = await fetch(`${server.url}/v1/sdk/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+      const answer = (await uploaded.json()) as { accepted: number };
+      assert.equal(answer.accepted, 3, JSON.stringify(answer));
+      const after = (await (await feed('?limit=3')).json()) as typeof before;
+      assert.equal(after.unseen, before.total - 2, 'two cards displayed (one of them twice)');
+      assert.deepEqual(after.cards.map((c) => c.seen ?? false), [true, true, false]);
+      const filtered = (await (await feed(`?filter=${encodeURIComponent(JSON.stringify([{ field: 'priority', op: 'eq', value: a.priority }]))}&limit=0`)).json()) as { total: number; unseen: number };
+      assert.equal(filtered.unseen, filtered.total - (a.priority === b.priority ? 2 : 1), 'per filter');
+    });
+
     test('bad pages are 400s that name the field', async () => {
       for (const [query, code] of [
         ['?limit=5001', 'invalid_limit'],

@@ -144,7 +144,7 @@ for (const kind of STORE_KINDS) {
       const path = '/v1/sdk/streams/default/cards';
       const empty = await server.api('GET', path, undefined, token);
       assert.equal(empty.status, 200);
-      assert.deepEqual(empty.body, { userId: ada, streamId: 'default', seq: 0, cards: [] });
+      assert.deepEqual(empty.body, { userId: ada, streamId: 'default', seq: 0, cards: [], total: 0, unseen: 0, nextCursor: null });
       const etag = empty.headers.get('etag') as string;
       assert.ok(etag);
       const unchanged = await server.api('GET', path, undefined, token, { 'if-none-match': etag });

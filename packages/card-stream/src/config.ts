@@ -56,8 +56,8 @@ export function sessionFromUrl(url: string): SessionDelegate {
   let delegate = urlDelegates.get(url);
   if (!delegate) {
     delegate = async () => {
-      const res = await fetch(url, { credentials: 'include', headers: { accept: 'application/json, text/plain' } });
-      if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+      const res = await fetch(url, { credentials: 'include' });
+      if (!res.ok) throw new Error(`${url}: ${res.status}`);
       const text = (await res.text()).trim();
       return text.startsWith('{') ? (JSON.parse(text) as { token: string }).token : text;
     };

@@ -23,6 +23,7 @@ export const SdkCardSchema = Type.Object({
   created: Type.String(),
   updated: Type.String(),
   activeSince: Type.Union([Type.String(), Type.Null()], { description: 'when the card last became active: the second sort key of a stream' }),
+  seen: Type.Optional(Type.Boolean({ description: 'in a feed: a card-displayed of this card is recorded for the user (on any device)' })),
   expiresAt: Type.Optional(Type.String()),
 });
 export type SdkCard = Static<typeof SdkCardSchema>;
@@ -59,6 +60,7 @@ export const SdkFeedSchema = Type.Object({
   seq: Type.Integer({ description: "the user's sequence number the feed is current to: resume the socket from here" }),
   cards: Type.Array(SdkCardSchema, { description: 'active cards in display order' }),
   total: Type.Integer({ description: 'every active card of the stream, however many this page holds' }),
+  unseen: Type.Integer({ description: 'the active cards of the stream that no card-displayed has recorded for the user yet' }),
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as `after` for the next page; null when this page ends the stream' }),
 });
 export type SdkFeed = Static<typeof SdkFeedSchema>;

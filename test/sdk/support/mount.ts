@@ -7,7 +7,7 @@ export interface Mounted {
   el: CardStreamElement;
   events: AnalyticsEvent[];
   states: string[];
-  counts: { visible: number; total: number }[];
+  counts: { visible: number; total: number; unseen?: number }[];
   actions: CustomEvent[];
   delegate: ReturnType<typeof delegateFor>;
   ids(): string[];

@@ -1,6 +1,6 @@
 // A user's stream as the SDK loads and polls it (docs/protocol.md, "The feed").
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, type SdkFeed, type StreamFilterCondition } from '../../../protocol/src/sdk.js';
 import type { StoreKind } from '../store/database.js';
@@ -19,16 +19,21 @@ export class FeedReader {
 
   /**
    * The tag of the feed as it is now. Any change to the user's cards moves their sequence,
-   * so the sequence is the version; the user, stream and page are hashed in so a tag kept
+   * so the sequence is the version (with the user's last event, for what is unseen); the
+   * user, stream and page are hashed in so a tag kept
    * across a change of user, stream or page never matches by accident.
    */
   async etag(userId: string, streamId: string, page: FeedPage): Promise<{ seq: number; etag: string }> {
-    const seq = await this.log.latest(userId);
+    // The user's last analytics event too: a card-displayed changes what is unseen, not the cards.
+    const [seq, events] = await Promise.all([
+      this.log.latest(userId),
+      this.db.selectFrom('analytics_events').select((eb) => eb.fn.max('seq').as('last')).where('end_user_id', '=', userId).executeTakeFirst(),
+    ]);
     const scope = createHash('sha256')
       .update(`${userId}\n${streamId}\n${page.limit}\n${page.after ?? ''}\n${JSON.stringify(page.filter ?? null)}`)
       .digest('base64url')
       .slice(0, 12);
-    return { seq, etag: `"${seq}-${scope}"` };
+    return { seq, etag: `"${seq}-${Number(events?.last ?? 0)}-${scope}"` };
   }
 
   /**
@@ -58,13 +63,18 @@ export class FeedReader {
         ]),
       );
     }
+    // Seen: a card-displayed of the card is recorded (the SDK records it for the card's user only).
+    const displayed = (eb: ExpressionBuilder<Database, 'cards'>) =>
+      eb.exists(eb.selectFrom('analytics_events').select('seq').whereRef('analytics_events.card_instance_id', '=', 'cards.card_instance_id').where('analytics_event', '=', 'card-displayed'));
     const [rows, counted] = await Promise.all([
-      page.limit === 0 ? Promise.resolve([]) : query.execute(),
-      active.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+      page.limit === 0 ? Promise.resolve([]) : query.select((eb) => displayed(eb).as('seen')).execute(),
+      active
+        .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.sum<number | string | null>(eb.case().when(displayed(eb)).then(0).else(1).end()).as('unseen')])
+        .executeTakeFirstOrThrow(),
     ]);
-    const cards = rows.slice(0, page.limit).map((row) => sdkCard(row));
+    const cards = rows.slice(0, page.limit).map((row) => (row.seen && Number(row.seen) ? { ...sdkCard(row), seen: true } : sdkCard(row)));
     const nextCursor = rows.length > page.limit ? (cards.at(-1)?.cardInstanceId ?? null) : null;
-    return { userId, streamId, seq, cards, total: Number(counted.n), nextCursor };
+    return { userId, streamId, seq, cards, total: Number(counted.n), unseen: Number(counted.unseen ?? 0), nextCursor };
   }
 }
 

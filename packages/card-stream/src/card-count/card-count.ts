@@ -18,6 +18,7 @@ export class CardCountElement extends LitElement {
     apiBase: { type: String, attribute: 'api-base' },
     sessionDelegate: { attribute: false },
     sessionUrl: { type: String, attribute: 'session-url' },
+    unseen: { type: Boolean },
   };
 
   declare stream: string;
@@ -25,6 +26,8 @@ export class CardCountElement extends LitElement {
   declare sessionDelegate: SessionDelegate | undefined;
   /** As on `<card-stream>`: the host backend's token URL instead of a delegate. */
   declare sessionUrl: string | undefined;
+  /** Shows the unseen cards (no card-displayed recorded for the user yet) instead of the total. */
+  declare unseen: boolean;
   readonly #controller = new ClientController(this);
 
   constructor() {
@@ -42,7 +45,7 @@ export class CardCountElement extends LitElement {
   }
 
   protected override render(): TemplateResult {
-    return html`<span part="count">${this.total}</span>`;
+    return html`<span part="count">${this.unseen ? (this.#controller.client?.unseen(this.stream) ?? 0) : this.total}</span>`;
   }
 }
 

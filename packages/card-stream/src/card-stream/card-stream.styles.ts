@@ -157,17 +157,6 @@ export const cardStreamStyles = css`
   [part~='panel'][hidden] {
     display: none;
   }
-  @media (prefers-reduced-motion: no-preference) {
-    [part~='panel'] {
-      animation: cs-rise 150ms ease-out;
-    }
-  }
-  @keyframes cs-rise {
-    from {
-      opacity: 0;
-      transform: translateY(8px);
-    }
-  }
   .sr {
     position: absolute;
     width: 1px;

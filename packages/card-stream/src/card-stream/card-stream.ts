@@ -35,6 +35,8 @@ export interface CsActionDetail {
 export interface CsCountDetail {
   visible: number;
   total: number;
+  /** Active cards no card-displayed has recorded for the user yet (on any device). */
+  unseen: number;
 }
 export interface CsStateDetail {
   state: ConnectionState;
@@ -47,7 +49,7 @@ export interface CsStateDetail {
  *
  * @tagname card-stream
  * @fires {CustomEvent<AnalyticsEvent>} cs-event - every SDK analytics event (detail: the event of CONTRACT §7)
- * @fires {CustomEvent<CsCountDetail>} cs-count - `{ visible, total }` when either changes
+ * @fires {CustomEvent<CsCountDetail>} cs-count - `{ visible, total, unseen }` when any changes
  * @fires {CustomEvent<CsActionDetail>} cs-action - a `custom` or `link` button was pressed; cancelable
  * @fires {CustomEvent<CsStateDetail>} cs-state - `{ state, reason? }`: connecting | live | polling | offline | unauthorized (with the reason)
  * @csspart card - each card (`data-card-id`)
@@ -176,7 +178,6 @@ export class CardStreamElement extends LitElement {
     this.#observer?.disconnect();
     this.#observer = undefined;
     this.#nearEnd?.disconnect();
-    this.#watched = null;
     this.#onScreen.clear();
     this.#streamDisplayed = false;
     this.#lastState = undefined;
@@ -293,17 +294,12 @@ export class CardStreamElement extends LitElement {
     const shown = this.#syncCards();
     this.#edges();
     const more = this.renderRoot.querySelector('[part=load-more]');
-    this.#nearEnd ??= new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && this.#showMore(), { rootMargin: '400px' });
-    // Watched from when it appears: it fires as the button comes near the view, not on every render.
-    if (more !== this.#watched) {
-      this.#nearEnd.disconnect();
-      if (more) this.#nearEnd.observe(more);
-      this.#watched = more;
-    }
+    // Observing a button already observed does nothing: it fires as the button comes near the view, not on every render.
+    if (more) (this.#nearEnd ??= new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && this.#showMore(), { rootMargin: '400px' })).observe(more);
     this.#announceArrivals(client.status(this.#streamKey) !== 'loading');
     // A closed launcher shows no card; each opening displays the stream again.
     const closed = this.mode === 'launcher' && !this.#launcher.open;
-    const count = JSON.stringify({ visible: closed ? 0 : shown, total: client.total(this.#streamKey) } satisfies CsCountDetail);
+    const count = JSON.stringify({ visible: closed ? 0 : shown, total: client.total(this.#streamKey), unseen: client.unseen(this.#streamKey) } satisfies CsCountDetail);
     if (count !== this.#lastCount) {
       this.#lastCount = count;
       this.#emit('cs-count', JSON.parse(count));
@@ -421,7 +417,6 @@ export class CardStreamElement extends LitElement {
     this.requestUpdate();
   }
 
-  #watched: Element | null = null;
   /** Loads on before the reader reaches the end: the "Show more" button coming near the view. */
   #nearEnd?: IntersectionObserver;
 

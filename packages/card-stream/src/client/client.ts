@@ -67,8 +67,9 @@ interface StreamState {
   fetching?: Promise<void>;
   /** Socket changes that came before the stream's first feed. */
   early?: SdkChange[];
-  /** The server's count of the stream's active cards, when it holds more than were loaded. */
+  /** The server's count of the stream's active cards, when it holds more than were loaded; and of the unseen ones. */
   total?: number | undefined;
+  unseen?: number | undefined;
   /** Where the next page starts (the last loaded card); null or undefined: all are loaded. */
   next?: string | null | undefined;
   more?: Promise<void> | undefined;
@@ -98,6 +99,8 @@ export class CardStreamClient {
   readonly #waiting = new Set<string>();
   /** Cards removed by an action the server has not confirmed yet. */
   readonly #hidden = new Set<string>();
+  /** Cards displayed on this page (card-displayed tracked). */
+  readonly #seen = new Set<string>();
   #socket?: SocketTransport;
   /** The tabs sharing one socket; undefined where the browser cannot (each tab its own). */
   #tabs?: TabGroup;
@@ -199,6 +202,7 @@ export class CardStreamClient {
         // Older than changes already applied: those would be undone; the next call asks again.
         if (res.status !== 200 || !res.body || res.body.seq < s.floor || this.#streams.get(s.id) !== s) return;
         s.total = res.body.total;
+        s.unseen = res.body.unseen;
         s.next = res.body.nextCursor;
         this.#ingest(s, res.body.cards.filter((c) => !this.#hidden.has(c.cardInstanceId)), false);
       } catch (err) {
@@ -236,7 +240,23 @@ export class CardStreamClient {
   /** Queues an event for upload (batches of at most 100, kept offline). */
   track(event: AnalyticsEvent): void {
     // A channel viewer has no token, and the platform takes SDK events only with one.
-    if (!this.options.channel) this.#uploads.push(event);
+    if (this.options.channel) return;
+    this.#uploads.push(event);
+    const id = event.cardContext.cardInstanceId as string | undefined;
+    // Displayed here: no longer unseen, before the platform hears of it.
+    if (event.analyticsEvent === 'card-displayed' && id && !this.#seen.has(id)) {
+      this.#seen.add(id);
+      for (const s of this.#streams.values()) for (const sub of [...s.subs]) sub.changed();
+    }
+  }
+
+  /** Active cards of the stream that no card-displayed has recorded for the user (CONTRACT §8a). */
+  unseen(streamId: string): number {
+    const s = this.#streams.get(streamId);
+    const held = s?.store.list((c) => !c.seen && !this.#hidden.has(c.cardInstanceId)) ?? [];
+    const here = held.filter((c) => this.#seen.has(c.cardInstanceId)).length;
+    // With pages left unloaded the platform counts; the cards displayed here since come off.
+    return (s?.next ? (s.unseen ?? 0) : held.length) - here;
   }
 
   /** Fetches again now (the error state's retry, a page coming back). */
@@ -334,6 +354,7 @@ export class CardStreamClient {
         s.floor = seq;
         s.status = 'ready';
         s.total = res.body.total;
+        s.unseen = res.body.unseen;
         s.next = res.body.nextCursor;
         this.#ingest(s, channel ? cards.map(channelCard) : cards, true);
         for (const change of s.early?.splice(0) ?? []) this.#apply(s, change);
@@ -388,7 +409,7 @@ export class CardStreamClient {
           const vars = values.get(card.cardInstanceId) ?? {};
           this.#vars.set(card.cardInstanceId, vars);
           this.#waiting.delete(card.cardInstanceId);
-          if (resolver) this.#broadcast(this.event('runtime-vars-updated', { streamId: s.id, card, properties: { resolvedVariables: vars } }), s);
+          if (resolver) this.#broadcast(this.event('runtime-vars-updated', { streamId: s.stream, card, properties: { resolvedVariables: vars } }), s);
         }
         this.#changed(s);
       });

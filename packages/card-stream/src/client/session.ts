@@ -62,12 +62,9 @@ export class Session {
   refresh(): Promise<string> {
     this.#pending ??= Promise.resolve()
       .then(() => this.delegate())
-      .then(
-        (token) => token,
-        (err: unknown) => {
-          throw new SessionError(`the session delegate failed: ${err instanceof Error ? err.message : String(err)}`);
-        },
-      )
+      .catch((err: Error) => {
+        throw new SessionError(`the session delegate failed: ${err?.message ?? err}`);
+      })
       .then((token) => {
         if (typeof token !== 'string' || !token) throw new SessionError('the session delegate gave no token');
         const changed = token !== this.#current?.token;

@@ -24,7 +24,7 @@ export interface TabEvents {
 export class TabGroup {
   leading = false;
   readonly #channel: BroadcastChannel;
-  readonly #abort = new AbortController();
+  #closed = false;
   #release?: () => void;
 
   static supported(): boolean {
@@ -34,14 +34,14 @@ export class TabGroup {
   constructor(name: string, events: TabEvents) {
     this.#channel = new BroadcastChannel(name);
     this.#channel.onmessage = (e: MessageEvent<TabMessage>) => events.message(e.data);
-    // Held until close(): the lock's callback returns a promise that only release() ends.
-    navigator.locks
-      .request(name, { signal: this.#abort.signal }, () => {
-        this.leading = true;
-        events.lead();
-        return new Promise<void>((release) => (this.#release = release));
-      })
-      .catch(() => undefined); // aborted while waiting: closed
+    // Held until close(): the lock's callback returns a promise that only release() ends. A
+    // tab closed while waiting lets the lock go at once when it comes.
+    void navigator.locks.request(name, () => {
+      if (this.#closed) return;
+      this.leading = true;
+      events.lead();
+      return new Promise<void>((release) => (this.#release = release));
+    });
   }
 
   post(data: TabMessage): void {
@@ -49,7 +49,7 @@ export class TabGroup {
   }
 
   close(): void {
-    this.#abort.abort();
+    this.#closed = true;
     this.#release?.();
     this.#channel.close();
     this.leading = false;
