@@ -5,26 +5,18 @@
 // on screen still equal the server's, with none twice.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startPlatform, type RunningPlatform } from './platform.js';
 
 const KEY = 'cross-tab-bootstrap-key-of-32-characters';
 const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 
-let server: ChildProcess;
+let platform: RunningPlatform;
 let base = '';
 let browser: Browser;
 
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return text ? JSON.parse(text) : undefined;
-}
+const api = (method: string, path: string, body?: unknown) => platform.api(method, path, body);
 
 async function send(userId: string, text: string): Promise<string> {
   const template = await api('POST', '/v1/card-templates', { name: text, definition: { blocks: [{ type: 'headline', content: text }] } });
@@ -56,22 +48,14 @@ async function until(check: () => Promise<boolean>, what: string, timeout = 8000
 
 describe('one socket per browser', { timeout: 120_000 }, () => {
   before(async () => {
-    server = spawn(process.execPath, ['scripts/start.mjs', '--memory', '--port', '0', '--bootstrap-key', KEY], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } });
-    base = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /listening on (http:\/\/\S+)/.exec(out);
-        if (match?.[1]) resolve(match[1]);
-      });
-      server.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${out}`)));
-    });
+    platform = await startPlatform(KEY);
+    base = platform.url;
     browser = await chromium.launch({ executablePath: CHROME, args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--no-first-run'] });
   });
 
   after(async () => {
     await browser?.close();
-    server?.kill('SIGTERM');
+    platform?.process.kill('SIGTERM');
   });
 
   test('three tabs: one socket; cards and dismisses in every tab, once at the server; the socket moves on within 2 s when its tab closes', async () => {

@@ -2,44 +2,20 @@
 // Chromium with playwright-core. Screenshots of the demo go to test-results/screenshots/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startPlatform, type RunningPlatform } from './platform.js';
 
 const KEY = 'e2e-bootstrap-key-at-least-32-characters';
 const SHOTS = 'test-results/screenshots';
 const CHROME = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 
-let server: ChildProcess;
+let platform: RunningPlatform;
 let base = '';
 let browser: Browser;
 
-async function startPlatform(): Promise<void> {
-  server = spawn(process.execPath, ['scripts/start.mjs', '--memory', '--port', '0', '--bootstrap-key', KEY], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
-  base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    server.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${out}`)));
-  });
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return text ? JSON.parse(text) : undefined;
-}
+const api = (method: string, path: string, body?: unknown) => platform.api(method, path, body);
 
 /** Sends the seeded "Welcome" template to `userId` through the API. */
 async function sendWelcome(userId: string): Promise<string> {
@@ -71,7 +47,8 @@ const cardIn = (page: Page, cardId?: string) => page.locator(cardId ? `card-stre
 
 describe('the demo, end to end', () => {
   before(async () => {
-    await startPlatform();
+    platform = await startPlatform(KEY);
+    base = platform.url;
     browser = await chromium.launch({
       executablePath: CHROME,
       args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -80,7 +57,7 @@ describe('the demo, end to end', () => {
   });
   after(async () => {
     await browser?.close();
-    server?.kill('SIGTERM');
+    platform?.process.kill('SIGTERM');
   });
 
   test('the demo pages are sent under a strict CSP, never framed, with nosniff; the page holds no key and breaks no rule', async () => {

@@ -6,7 +6,7 @@
 // inline-arrow delegate over 20 re-renders costs one feed request and one socket.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { join, extname } from 'node:path';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
+import { startPlatform, type RunningPlatform } from './platform.js';
 
 const run = promisify(execFile);
 const KEY = 'frameworks-bootstrap-key-of-32-characters';
@@ -22,18 +23,11 @@ const SDK_RUNTIME = ['@lit/context', 'idb-keyval', 'lit', 'reconnecting-websocke
 
 const work = mkdtempSync(join(tmpdir(), 'cs-frameworks-'));
 let tarball = '';
-let platform: ChildProcess;
+let platform: RunningPlatform;
 let apiUrl = '';
 let browser: Browser;
 
-async function api(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(apiUrl + path, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return res.json();
-}
+const api = (method: string, path: string, body?: unknown) => platform.api(method, path, body);
 
 /** An empty project with the packed SDK and `extra` dependencies installed. */
 async function project(name: string, extra: Record<string, string>): Promise<string> {
@@ -128,25 +122,14 @@ describe('the SDK package in apps', { timeout: 600_000 }, () => {
     assert.ok(statSync(join(sdk, 'dist/client.js')).isFile(), 'the SDK is built (npm run build)');
     const { stdout } = await run('npm', ['pack', '--pack-destination', work, '--loglevel=error'], { cwd: sdk });
     tarball = join(work, stdout.trim().split('\n').at(-1) as string);
-    platform = spawn(process.execPath, ['--import', 'tsx', 'packages/card-stream-server/src/main.ts', '--memory', '--port', '0', '--no-demo', '--bootstrap-key', KEY], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'error' },
-    });
-    apiUrl = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      platform.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1] as string);
-      });
-      platform.once('exit', (code) => reject(new Error(`the platform exited with ${code}`)));
-    });
+    platform = await startPlatform(KEY, 'packages/card-stream-server/src/main.ts', ['--no-demo']);
+    apiUrl = platform.url;
     browser = await chromium.launch({ executablePath: CHROME, args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--no-first-run'] });
   });
 
   after(async () => {
     await browser?.close();
-    platform?.kill('SIGTERM');
+    platform?.process.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   });
 

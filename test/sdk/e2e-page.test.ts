@@ -2,7 +2,7 @@
 // one socket for every element, <card-count>, and a host page with a strict CSP.
 import { expect } from '@open-wc/testing';
 import { CardCountElement, CardStreamElement, configure, defineElements } from '../../packages/card-stream/src/index.js';
-import { delegateFor, platformUrl, sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
+import { delegateFor, platformUrl, sdkApiAvailable, sendCard, uniqueUser, until, countSockets } from './support/platform.js';
 
 const shown = (el: CardStreamElement) => [...el.shadowRoot!.querySelectorAll('[part~="card"]')].map((c) => c.getAttribute('data-card-id'));
 
@@ -18,14 +18,7 @@ describe('e2e: the page', function () {
     const news = await sendCard(user, { blocks: [{ type: 'headline', content: 'News stream' }] }, { streamId: 'news' });
     await sendCard(user, { blocks: [{ type: 'headline', content: 'More news' }] }, { streamId: 'news' });
 
-    const RealWebSocket = window.WebSocket;
-    let sockets = 0;
-    window.WebSocket = class extends RealWebSocket {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols);
-        sockets++;
-      }
-    };
+    const sockets = countSockets();
     const box = document.createElement('div');
     box.innerHTML = '<card-stream></card-stream><card-stream stream="news"></card-stream><card-count stream="news"></card-count>';
     document.body.append(box);
@@ -44,16 +37,16 @@ describe('e2e: the page', function () {
       await until(() => count.shadowRoot!.textContent!.trim() === '2', 'card-count shows 2');
       expect(count.total).to.equal(2);
       await until(() => live.includes('live'), 'live');
-      expect(sockets, 'one socket for three elements').to.equal(1);
+      expect(sockets.count(), 'one socket for three elements').to.equal(1);
 
       const more = await sendCard(user, { blocks: [{ type: 'headline', content: 'Third news' }] }, { streamId: 'news' });
       await until(() => shown(b).includes(more), 'pushed to the news stream');
       await until(() => count.shadowRoot!.textContent!.trim() === '3', 'card-count shows 3');
       expect(shown(a)).to.deep.equal([inbox]);
-      expect(sockets).to.equal(1);
+      expect(sockets.count()).to.equal(1);
     } finally {
       box.remove();
-      window.WebSocket = RealWebSocket;
+      sockets.restore();
     }
   });
 

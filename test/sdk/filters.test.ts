@@ -4,7 +4,7 @@
 import { expect } from '@open-wc/testing';
 import { defineElements } from '../../packages/card-stream/src/index.js';
 import type { CardStreamElement } from '../../packages/card-stream/src/index.js';
-import { api, delegateFor, platformUrl, sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
+import { api, delegateFor, platformUrl, sdkApiAvailable, sendCard, uniqueUser, until, countSockets } from './support/platform.js';
 
 const shown = (el: CardStreamElement) => [...el.shadowRoot!.querySelectorAll('[part~="card"]')].map((c) => c.getAttribute('data-card-id'));
 
@@ -19,14 +19,7 @@ describe('filters', function () {
     const user = uniqueUser('filters');
     const urgent = await sendCard(user, { blocks: [{ type: 'headline', content: 'Urgent' }] }, { priority: 2 });
     const later = await sendCard(user, { blocks: [{ type: 'headline', content: 'Later' }] }, { priority: 7 });
-    const RealWebSocket = window.WebSocket;
-    let sockets = 0;
-    window.WebSocket = class extends RealWebSocket {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols);
-        sockets++;
-      }
-    };
+    const sockets = countSockets();
     const apiBase = await platformUrl();
     const delegate = delegateFor(user);
     const totals = new Map<CardStreamElement, number>();
@@ -46,7 +39,7 @@ describe('filters', function () {
       expect(shown(few)).to.deep.equal([urgent]);
       expect([totals.get(all), totals.get(few)]).to.deep.equal([2, 1]);
       await until(() => all.state === 'live' && few.state === 'live', 'live');
-      expect(sockets, 'one socket for both').to.equal(1);
+      expect(sockets.count(), 'one socket for both').to.equal(1);
 
       const another = await sendCard(user, { blocks: [{ type: 'headline', content: 'Also urgent' }] }, { priority: 1 });
       const low = await sendCard(user, { blocks: [{ type: 'headline', content: 'Low' }] }, { priority: 9 });
@@ -59,7 +52,7 @@ describe('filters', function () {
       await until(() => totals.get(all) === 3 && totals.get(few) === 1, 'totals 3 and 1');
       expect(shown(all)).to.include(later);
     } finally {
-      window.WebSocket = RealWebSocket;
+      sockets.restore();
       all.remove();
       few.remove();
     }

@@ -4,7 +4,7 @@
 import { expect } from '@open-wc/testing';
 import { createClient, type HeadlessSnapshot } from '../../packages/card-stream/src/client/headless.js';
 import { defineElements } from '../../packages/card-stream/src/index.js';
-import { analyticsEvents, cardsOf, delegateFor, platformUrl, sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
+import { analyticsEvents, cardsOf, delegateFor, platformUrl, sdkApiAvailable, sendCard, uniqueUser, until, countSockets } from './support/platform.js';
 
 describe('the headless client', function () {
   this.timeout(30_000);
@@ -56,14 +56,7 @@ describe('the headless client', function () {
     const user = uniqueUser('headless-filter');
     const urgent = await sendCard(user, { blocks: [{ type: 'headline', content: 'Urgent' }] }, { priority: 1 });
     await sendCard(user, { blocks: [{ type: 'headline', content: 'Later' }] }, { priority: 8 });
-    const RealWebSocket = window.WebSocket;
-    let sockets = 0;
-    window.WebSocket = class extends RealWebSocket {
-      constructor(url: string | URL, protocols?: string | string[]) {
-        super(url, protocols);
-        sockets++;
-      }
-    };
+    const sockets = countSockets();
     const api = await platformUrl();
     const delegate = delegateFor(user);
     const client = createClient({ apiBase: api, sessionDelegate: delegate, filter: [{ field: 'priority', op: 'lte', value: 3 }] });
@@ -76,9 +69,9 @@ describe('the headless client', function () {
       await until(() => client.state === 'live' && client.total === 1, 'the filtered stream');
       expect(client.cards.map((x) => x.cardInstanceId)).to.deep.equal([urgent]);
       await until(() => el.shadowRoot?.querySelectorAll('[part~="card"]').length === 2, 'the element shows both');
-      expect(sockets, 'one socket for the client and the element').to.equal(1);
+      expect(sockets.count(), 'one socket for the client and the element').to.equal(1);
     } finally {
-      window.WebSocket = RealWebSocket;
+      sockets.restore();
       el.remove();
       client.close();
     }

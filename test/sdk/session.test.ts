@@ -4,30 +4,29 @@
 // the token from the host's backend, so a page under a strict CSP embeds with no script.
 import { expect } from '@open-wc/testing';
 import { CardStreamElement, defineElements } from '../../packages/card-stream/src/index.js';
-import { delegateFor, platformUrl, sdkApiAvailable, sendCard, sleep, uniqueUser, until } from './support/platform.js';
+import { countSockets, delegateFor, platformUrl, sdkApiAvailable, sendCard, sleep, uniqueUser, until } from './support/platform.js';
 
 const shown = (el: CardStreamElement) => [...el.shadowRoot!.querySelectorAll('[part~="card"]')].map((c) => c.getAttribute('data-card-id'));
 
 /** Counts feed requests and sockets the page opens while `run` runs. */
-async function counting<T>(run: (counts: { feeds: number; sockets: number }) => Promise<T>): Promise<T> {
-  const counts = { feeds: 0, sockets: 0 };
+async function counting<T>(run: (counts: { feeds: number; readonly sockets: number }) => Promise<T>): Promise<T> {
+  const sockets = countSockets();
+  const counts = {
+    feeds: 0,
+    get sockets() {
+      return sockets.count();
+    },
+  };
   const realFetch = window.fetch;
-  const RealWebSocket = window.WebSocket;
   window.fetch = (input, init) => {
     if (String(input instanceof Request ? input.url : input).includes('/v1/sdk/streams/')) counts.feeds++;
     return realFetch(input, init);
-  };
-  window.WebSocket = class extends RealWebSocket {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      counts.sockets++;
-    }
   };
   try {
     return await run(counts);
   } finally {
     window.fetch = realFetch;
-    window.WebSocket = RealWebSocket;
+    sockets.restore();
   }
 }
 

@@ -129,3 +129,16 @@ export async function until<T>(check: () => T | Promise<T>, what: string, timeou
     await sleep(50);
   }
 }
+
+/** Counts the WebSockets the page opens from now on, until `restore()`. */
+export function countSockets(): { count(): number; restore(): void } {
+  const RealWebSocket = window.WebSocket;
+  let opened = 0;
+  window.WebSocket = class extends RealWebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      opened++;
+    }
+  };
+  return { count: () => opened, restore: () => void (window.WebSocket = RealWebSocket) };
+}

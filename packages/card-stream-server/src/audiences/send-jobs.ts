@@ -24,6 +24,7 @@ import { flowCard, prepareFlow, type PreparedFlow } from '../flows/flow-cards.js
 import type { TemplateRepository } from '../templates/repository.js';
 import { checkFilter, profileMatches } from './filter.js';
 import type { SegmentRepository } from './segments.js';
+import { claimLeasedJob } from '../store/leased-jobs.js';
 
 export interface SendJobOptions {
   /** The most members per transaction. */
@@ -149,28 +150,8 @@ export class SendJobs {
   }
 
   /** Takes the oldest job that is queued, or running under a lease that ran out. */
-  private async claim(): Promise<SendJobsTable | undefined> {
-    const now = Date.now();
-    const candidates = await this.db
-      .selectFrom('send_jobs')
-      .selectAll()
-      .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)])]))
-      .orderBy('created')
-      .limit(5)
-      .execute();
-    for (const candidate of candidates) {
-      // Guarded on what was read, so of several servers exactly one takes it.
-      const taken = await this.db
-        .updateTable('send_jobs')
-        .set({ status: 'running', locked_by: this.owner, locked_until: now + this.options.leaseMs })
-        .where('id', '=', candidate.id)
-        .where('status', '=', candidate.status)
-        .where((eb) => (candidate.locked_until === null ? eb('locked_until', 'is', null) : eb('locked_until', '=', candidate.locked_until)))
-        .returningAll()
-        .executeTakeFirst();
-      if (taken) return taken;
-    }
-    return undefined;
+  private claim(): Promise<SendJobsTable | undefined> {
+    return claimLeasedJob(this.db, 'send_jobs', this.owner, this.options.leaseMs);
   }
 
   private async run(job: SendJobsTable): Promise<void> {
@@ -245,16 +226,21 @@ export class SendJobs {
   /** Adds members to the snapshot (`insert`), renewing the lease in the same transaction; false once the lease is lost. */
   private async snapshotPart(job: SendJobsTable, insert: (tx: Transaction<Database>) => Promise<unknown>): Promise<boolean> {
     return this.db.transaction().execute(async (tx) => {
-      const kept = await tx
-        .updateTable('send_jobs')
-        .set({ locked_until: Date.now() + this.options.leaseMs })
-        .where('id', '=', job.id)
-        .where('locked_by', '=', this.owner)
-        .executeTakeFirst();
-      if (Number(kept.numUpdatedRows) === 0) return false;
+      if (!(await this.renew(tx, job))) return false;
       await insert(tx);
       return true;
     });
+  }
+
+  /** Renews this server's lease on the job within `tx`; false when it is no longer this server's. */
+  private async renew(tx: Transaction<Database>, job: SendJobsTable): Promise<boolean> {
+    const kept = await tx
+      .updateTable('send_jobs')
+      .set({ locked_until: Date.now() + this.options.leaseMs })
+      .where('id', '=', job.id)
+      .where('locked_by', '=', this.owner)
+      .executeTakeFirst();
+    return Number(kept.numUpdatedRows) > 0;
   }
 
   /** The filter an audience target stands for. */
@@ -284,13 +270,7 @@ export class SendJobs {
     const source = job.event_source as EventSource;
     let pageEnd = cursor.after;
     const passed = await this.cards.write(async (tx, record) => {
-      const kept = await tx
-        .updateTable('send_jobs')
-        .set({ locked_until: Date.now() + this.options.leaseMs })
-        .where('id', '=', job.id)
-        .where('locked_by', '=', this.owner)
-        .executeTakeFirst();
-      if (Number(kept.numUpdatedRows) === 0) return undefined;
+      if (!(await this.renew(tx, job))) return undefined;
       // The page in the store's own order (its collation), so its last id is where the next begins.
       const page = await tx
         .selectFrom('send_job_members')

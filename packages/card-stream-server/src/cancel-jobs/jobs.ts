@@ -12,6 +12,7 @@ import { MAX_CARDS_PER_JOB, type CancelCriteria, type CancelJob, type CancelJobS
 import { iso } from '../time.js';
 import { NotFound } from '../errors.js';
 import type { AlsoRecord } from '../store/also-record.js';
+import { claimLeasedJob } from '../store/leased-jobs.js';
 
 export interface CancelJobOptions extends CancelRunOptions {
   /** How often idle servers look for queued jobs (other servers' too). */
@@ -122,27 +123,7 @@ export class CancelJobs {
   }
 
   /** Takes the oldest job that is queued, or running under a lease that ran out. */
-  private async claim(): Promise<CancelJobsTable | undefined> {
-    const now = Date.now();
-    const candidates = await this.db
-      .selectFrom('cancel_jobs')
-      .selectAll()
-      .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)])]))
-      .orderBy('created')
-      .limit(5)
-      .execute();
-    for (const candidate of candidates) {
-      // Guarded on what was read, so of several servers exactly one takes it.
-      const taken = await this.db
-        .updateTable('cancel_jobs')
-        .set({ status: 'running', locked_by: this.owner, locked_until: now + this.options.leaseMs })
-        .where('id', '=', candidate.id)
-        .where('status', '=', candidate.status)
-        .where((eb) => (candidate.locked_until === null ? eb('locked_until', 'is', null) : eb('locked_until', '=', candidate.locked_until)))
-        .returningAll()
-        .executeTakeFirst();
-      if (taken) return taken;
-    }
-    return undefined;
+  private claim(): Promise<CancelJobsTable | undefined> {
+    return claimLeasedJob(this.db, 'cancel_jobs', this.owner, this.options.leaseMs);
   }
 }

@@ -1,0 +1,36 @@
+// Background jobs held under a lease (bulk cancels, sends to audiences): any server may run a
+// job; the one that claims it holds it while it renews the lease, and a job whose server
+// stopped renewing (a crash) is claimed again once the lease runs out.
+import type { Kysely } from 'kysely';
+import type { CancelJobsTable, Database, SendJobsTable } from './schema.js';
+
+type LeasedTable = 'cancel_jobs' | 'send_jobs';
+type Row<T extends LeasedTable> = T extends 'cancel_jobs' ? CancelJobsTable : SendJobsTable;
+
+/** Takes the oldest job of `table` that is queued, or running under a lease that ran out. */
+export async function claimLeasedJob<T extends LeasedTable>(db: Kysely<Database>, table: T, owner: string, leaseMs: number): Promise<Row<T> | undefined> {
+  // One table's shape stands for both: the columns used here are the same in each.
+  const jobs = db as unknown as Kysely<{ jobs: SendJobsTable }>;
+  const from = table as unknown as 'jobs';
+  const now = Date.now();
+  const candidates = await jobs
+    .selectFrom(from)
+    .selectAll()
+    .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)])]))
+    .orderBy('created')
+    .limit(5)
+    .execute();
+  for (const candidate of candidates) {
+    // Guarded on what was read, so of several servers exactly one takes it.
+    const taken = await jobs
+      .updateTable(from)
+      .set({ status: 'running', locked_by: owner, locked_until: now + leaseMs })
+      .where('id', '=', candidate.id)
+      .where('status', '=', candidate.status)
+      .where((eb) => (candidate.locked_until === null ? eb('locked_until', 'is', null) : eb('locked_until', '=', candidate.locked_until)))
+      .returningAll()
+      .executeTakeFirst();
+    if (taken) return taken as unknown as Row<T>;
+  }
+  return undefined;
+}
