@@ -24,7 +24,7 @@ import { flowCard, prepareFlow, type PreparedFlow } from '../flows/flow-cards.js
 import type { TemplateRepository } from '../templates/repository.js';
 import { checkFilter, profileMatches } from './filter.js';
 import type { SegmentRepository } from './segments.js';
-import { claimLeasedJob } from '../store/leased-jobs.js';
+import { claimLeasedJob, JobPoller } from '../store/leased-jobs.js';
 
 export interface SendJobOptions {
   /** The most members per transaction. */
@@ -56,9 +56,7 @@ const toJob = (row: SendJobsTable): SendJob => ({
 export const isAudienceFlow = (flow: Flow): flow is Flow & { target: AudienceTarget } => flow.target.type !== 'user';
 
 export class SendJobs {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly poller: JobPoller;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -70,8 +68,14 @@ export class SendJobs {
     /** This server's id: who holds a lease. */
     private readonly owner: string,
     private readonly options: SendJobOptions,
-    private readonly onError: (err: unknown) => void,
-  ) {}
+    onError: (err: unknown) => void,
+  ) {
+    this.poller = new JobPoller(() => this.work(), options.pollMs, onError);
+  }
+
+  private get stopped(): boolean {
+    return this.poller.stopped;
+  }
 
   /** Checks the request as a send would (template, variables, options, segments, filters) and queues the job. */
   async create(templateId: string, flows: Flow[], source: EventSource, requestedBy: string, alsoRecord?: AlsoRecord<SendJobAccepted>): Promise<SendJobAccepted> {
@@ -104,7 +108,7 @@ export class SendJobs {
       await tx.insertInto('send_jobs').values(row).execute();
       await alsoRecord?.(tx, accepted);
     });
-    this.kick();
+    this.poller.kick();
     return accepted;
   }
 
@@ -116,26 +120,12 @@ export class SendJobs {
 
   /** `soleServer`: this process holds the store alone, so a running job's lease is a crashed process's. */
   async start(soleServer = false): Promise<void> {
-    this.stopped = false;
     if (soleServer) await this.db.updateTable('send_jobs').set({ locked_until: 0 }).where('status', '=', 'running').execute();
-    this.kick();
+    this.poller.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private kick(): void {
-    if (this.stopped || this.running) return;
-    clearTimeout(this.timer);
-    this.running = this.work()
-      .catch(this.onError)
-      .finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(() => this.kick(), this.options.pollMs);
-      });
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   private async work(): Promise<void> {

@@ -12,7 +12,7 @@ import { MAX_CARDS_PER_JOB, type CancelCriteria, type CancelJob, type CancelJobS
 import { iso } from '../time.js';
 import { NotFound } from '../errors.js';
 import type { AlsoRecord } from '../store/also-record.js';
-import { claimLeasedJob } from '../store/leased-jobs.js';
+import { claimLeasedJob, JobPoller } from '../store/leased-jobs.js';
 
 export interface CancelJobOptions extends CancelRunOptions {
   /** How often idle servers look for queued jobs (other servers' too). */
@@ -41,9 +41,7 @@ function toJob(row: CancelJobsTable): CancelJob {
 }
 
 export class CancelJobs {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly poller: JobPoller;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -52,8 +50,10 @@ export class CancelJobs {
     /** This server's id: who holds a lease. */
     private readonly owner: string,
     private readonly options: CancelJobOptions,
-    private readonly onError: (err: unknown) => void,
-  ) {}
+    onError: (err: unknown) => void,
+  ) {
+    this.poller = new JobPoller(() => this.work(), options.pollMs, onError);
+  }
 
   /** Open cards matching `criteria`, as many as a job would cancel. */
   preview(criteria: CardFilter): Promise<number> {
@@ -82,7 +82,7 @@ export class CancelJobs {
       await tx.insertInto('cancel_jobs').values(row).execute();
       await alsoRecord?.(tx, job);
     });
-    this.kick();
+    this.poller.kick();
     return job;
   }
 
@@ -93,33 +93,19 @@ export class CancelJobs {
   }
 
   async start(): Promise<void> {
-    this.stopped = false;
     await this.executor.start();
-    this.kick();
+    this.poller.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    const stopping = this.poller.stop();
     await this.executor.stop();
-    await this.running;
-  }
-
-  /** Looks for work now (a job was just created) instead of at the next poll. */
-  private kick(): void {
-    if (this.stopped || this.running) return;
-    clearTimeout(this.timer);
-    this.running = this.work()
-      .catch(this.onError)
-      .finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(() => this.kick(), this.options.pollMs);
-      });
+    await stopping;
   }
 
   /** Runs claimable jobs one after another until none is left. */
   private async work(): Promise<void> {
-    for (let job = await this.claim(); job && !this.stopped; job = await this.claim()) await this.executor.run(job);
+    for (let job = await this.claim(); job && !this.poller.stopped; job = await this.claim()) await this.executor.run(job);
   }
 
   /** Takes the oldest job that is queued, or running under a lease that ran out. */

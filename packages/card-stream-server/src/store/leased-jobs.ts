@@ -34,3 +34,42 @@ export async function claimLeasedJob<T extends LeasedTable>(db: Kysely<Database>
   }
   return undefined;
 }
+
+/**
+ * Looks for jobs: at once when kicked (a job was just made here), else every `pollMs` (jobs
+ * other servers made, leases that ran out). `work` runs the claimable jobs one after another;
+ * one round at a time.
+ */
+export class JobPoller {
+  stopped = true;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly work: () => Promise<void>,
+    private readonly pollMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  kick(): void {
+    if (this.stopped || this.running) return;
+    clearTimeout(this.timer);
+    this.running = this.work()
+      .catch(this.onError)
+      .finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.timer = setTimeout(() => this.kick(), this.pollMs);
+      });
+  }
+}
