@@ -2,6 +2,7 @@
 // (so the clients' work does not count against it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { listeningUrl } from '../test/server/processes.js';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 
@@ -36,15 +37,7 @@ export async function spawnServer(script: string, args: string[], env: Record<st
     env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
-  });
+  const url = await listeningUrl(child, script);
   return {
     url,
     process: child,

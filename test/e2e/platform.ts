@@ -1,6 +1,7 @@
 // The platform as the end-to-end tests run it: `npm start`'s script (or the server alone) in a
 // process of its own on a free port, and its API with a bootstrap key.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { listeningUrl } from '../server/processes.js';
 
 export interface RunningPlatform {
   url: string;
@@ -16,15 +17,7 @@ export async function startPlatform(key: string, script = 'scripts/start.mjs', a
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'warn' },
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
-  });
+  const url = await listeningUrl(child, script);
   return {
     url,
     process: child,

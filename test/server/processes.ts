@@ -15,16 +15,20 @@ export function startMain(env: Record<string, string>): { child: ChildProcess; u
     env: { ...process.env, DATABASE_URL: '', DATA_DIR: '', WEBHOOK_ALLOW_PRIVATE: '1', BOOTSTRAP_KEY: PROCESS_KEY, LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = new Promise<string>((resolve, reject) => {
+  return { child, url: listeningUrl(child, 'the server') };
+}
+
+/** The URL a server process prints (`listening on <url>`) once ready; rejects if it exits first. */
+export function listeningUrl(child: ChildProcess, label: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) resolve(m[1] as string);
     });
-    child.once('exit', (code) => reject(new Error(`the server exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${label} exited with ${code}: ${out}`)));
   });
-  return { child, url };
 }
 
 export async function killHard(child: ChildProcess | undefined): Promise<void> {
