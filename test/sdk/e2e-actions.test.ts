@@ -46,7 +46,8 @@ describe('e2e: actions', function () {
     expect(Date.now() - pressed, 'left within the transition').to.be.below(1000);
     expect(m.el.shadowRoot!.activeElement?.getAttribute('data-card-id'), 'focus on the next card').to.equal(older);
     await until(() => m.counts.at(-1)?.total === 1, 'cs-count total 1');
-    expect(m.counts.at(-1)).to.deep.equal({ visible: 1, total: 1 });
+    await until(() => m.counts.at(-1)?.unseen === 0, 'the card on screen is seen');
+    expect(m.counts.at(-1)).to.deep.equal({ visible: 1, total: 1, unseen: 0 });
     await until(async () => (await statusOf(user, newest))?.status === 'dismissed', 'dismissed on the server');
   });
 

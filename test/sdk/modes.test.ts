@@ -41,7 +41,9 @@ describe('single and horizontal modes', function () {
     await until(() => position() === '1 of 2', '1 of 2 after a dismiss elsewhere');
     m.el.strings = { position: '{0} / {1}' };
     await until(() => position() === '1 / 2', 'the words are a string like any other');
-    expect(m.counts.at(-1)).to.deep.equal({ visible: 1, total: 2 });
+    // One card on screen: it is seen, the other waits unseen.
+    await until(() => m.counts.at(-1)?.unseen === 1, 'one unseen');
+    expect(m.counts.at(-1)).to.deep.equal({ visible: 1, total: 2, unseen: 1 });
   });
 
   it('single: no position on an empty stream; stream mode shows none', async () => {
