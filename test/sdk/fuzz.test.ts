@@ -24,7 +24,7 @@ function random(seed: number): () => number {
 }
 
 /** The platform's truth: the user's active cards in display order. */
-async function truth(user: string, token: string): Promise<string[]> {
+async function truth(token: string): Promise<string[]> {
   const res = await fetch(`${await platformUrl()}/v1/sdk/streams/default/cards?limit=5000`, { headers: { authorization: `Bearer ${token}` } });
   return ((await res.json()) as { cards: { cardInstanceId: string }[] }).cards.map((c) => c.cardInstanceId);
 }
@@ -66,7 +66,7 @@ describe('fuzz: the stream equals the platform after every step', function () {
         const end = Date.now() + 15_000;
         let last = '';
         for (;;) {
-          const expected = await truth(user, token);
+          const expected = await truth(token);
           const ids = m.ids();
           const total = m.counts.at(-1)?.total;
           const counted = Number(count.shadowRoot?.textContent?.trim());

@@ -53,3 +53,10 @@ export async function processApi(url: string, method: string, path: string, body
   });
   return { status: res.status, body: (await res.json()) as any };
 }
+
+/** A published one-headline template on the server at `url`; its id. */
+export async function publishedTemplateAt(url: string): Promise<string> {
+  const template = (await processApi(url, 'POST', '/v1/card-templates', { name: 'Crash', definition: { blocks: [{ type: 'headline', content: 'Hi' }] } })).body.id as string;
+  await processApi(url, 'POST', `/v1/card-templates/${template}/publish`);
+  return template;
+}

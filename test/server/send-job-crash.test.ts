@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { freshStore, sleep, STORE_KINDS } from './harness.js';
-import { killHard, processApi as api, startMain, stopGently, storeEnv } from './processes.js';
+import { killHard, processApi as api, publishedTemplateAt, startMain, stopGently, storeEnv } from './processes.js';
 
 const MEMBERS = 30_000;
 
@@ -20,8 +20,7 @@ for (const kind of STORE_KINDS) {
         const a = startMain(env);
         first = a.child;
         const url = await a.url;
-        const template = (await api(url, 'POST', '/v1/card-templates', { name: 'Crash', definition: { blocks: [{ type: 'headline', content: 'Hi' }] } })).body.id;
-        await api(url, 'POST', `/v1/card-templates/${template}/publish`);
+        const template = await publishedTemplateAt(url);
         for (let from = 0; from < MEMBERS; from += 10_000) {
           const users = Array.from({ length: 10_000 }, (_, i) => ({ userId: `member-${String(from + i).padStart(6, '0')}`, tags: ['crash'] }));
           assert.equal((await api(url, 'POST', '/v1/users/batch', { users })).status, 200);

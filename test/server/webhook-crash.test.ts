@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freshStore, sleep, STORE_KINDS } from './harness.js';
-import { killHard, processApi as api, startMain, stopGently, storeEnv } from './processes.js';
+import { killHard, processApi as api, publishedTemplateAt, startMain, stopGently, storeEnv } from './processes.js';
 
 for (const kind of STORE_KINDS) {
   describe(`webhooks after a crash (${kind})`, () => {
@@ -38,8 +38,7 @@ for (const kind of STORE_KINDS) {
         const a = startMain(env);
         first = a.child;
         const url = await a.url;
-        const template = (await api(url, 'POST', '/v1/card-templates', { name: 'Crash', definition: { blocks: [{ type: 'headline', content: 'Hi' }] } })).body.id;
-        await api(url, 'POST', `/v1/card-templates/${template}/publish`);
+        const template = await publishedTemplateAt(url);
         assert.equal((await api(url, 'POST', '/v1/webhooks', { url: hookUrl, events: ['card-published'], secret: 'crash-test-secret' })).status, 201);
         const users = Array.from({ length: 250 }, (_, i) => `crash-${i}`);
         assert.equal((await api(url, 'POST', `/v1/action-flows/${template}/start`, { flows: [{ target: { type: 'user', targetUserIds: users } }] })).status, 201);

@@ -59,7 +59,7 @@ export class EndUserEventIntake {
         const cardId = cardIdOf(event);
         const card = cardId === undefined ? undefined : cards.get(cardId);
         if (cardId !== undefined && !card) throw new Refusal('not_your_card', 'cardContext.cardInstanceId is not one of your cards.');
-        rows.push(eventRow(user.userId, event, checkEvent(event, card, user, now), card));
+        rows.push(eventRow(user.userId, event, checkEvent(event, card, now), card));
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
         refused.push({ index, ...(event ? { id: event.id } : {}), code: err.code, message: `events[${index}]: ${err.message}` });
@@ -94,10 +94,10 @@ function describeInvalid(upload: unknown): string {
 
 /**
  * Checks what the schema cannot, and returns the event's time: the SDK's, kept within the
- * token's life (from its issue, or at most the longest token's life ago, until now), so a
- * day offline keeps its times and a forged one cannot reach 1970 or 9999.
+ * week an outbox may hold it (event-time.ts), so a day offline keeps its times and a forged
+ * one cannot reach 1970 or 9999.
  */
-function checkEvent(event: SdkEventUpload, card: CardRow | undefined, user: EndUser, now: number): number {
+function checkEvent(event: SdkEventUpload, card: CardRow | undefined, now: number): number {
   const at = parseInstant(event.timestamp);
   if (at === undefined) throw new Refusal('invalid_event', 'timestamp is not an ISO 8601 time with Z or an offset.');
   if (event.analyticsEvent === 'card-voted-down') {

@@ -2,17 +2,10 @@
 // with the link. A static page under a strict Content-Security-Policy: the SDK bundle from
 // this server and nothing inline.
 import { Type } from '@sinclair/typebox';
+import { strictPagePolicy } from '../http/page-policy.js';
 import type { App, Services } from './types.js';
 
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  'img-src http: https: data:',
-  'media-src http: https:',
-  "frame-ancestors 'self'",
-].join('; ');
+const CSP = strictPagePolicy("'self'");
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);

@@ -14,6 +14,7 @@ import { settingOrCreate } from '../store/settings.js';
 import { Forbidden, NotFound } from '../errors.js';
 import type { App, Services } from './types.js';
 import { projectRoot, sendFile } from './static.js';
+import { strictPagePolicy } from '../http/page-policy.js';
 
 const DEMO_CLIENT_ID = 'demo';
 const DEMO_TOKEN_SECONDS = 3600;
@@ -24,17 +25,7 @@ const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', cs
 
 /** The pages load only their own scripts and styles, talk only to this server, and are never framed. */
 const PAGE_HEADERS = {
-  'content-security-policy': [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "connect-src 'self'",
-    'img-src http: https: data:',
-    'media-src http: https:',
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "object-src 'none'",
-  ].join('; '),
+  'content-security-policy': strictPagePolicy("'none'", ["base-uri 'none'", "object-src 'none'"]),
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };

@@ -73,7 +73,8 @@ interface StreamState {
   /** Where the next page starts (the last loaded card); null or undefined: all are loaded. */
   next?: string | null | undefined;
   more?: Promise<void> | undefined;
-  recount?: ReturnType<typeof setTimeout>;
+  /** The feed read again once a burst of changes settles (#later). */
+  refetch?: ReturnType<typeof setTimeout>;
 }
 
 /** The most cards a feed page brings (the platform's FEED_MAX_LIMIT) and the usual page. */
@@ -222,7 +223,7 @@ export class CardStreamClient {
       this.#hidden.add(card.cardInstanceId);
       for (const s of this.#streams.values()) {
         if (!s.store.remove(card.cardInstanceId)) continue;
-        // The platform's count still holds it until the change comes back and is recounted.
+        // The platform's count still holds it until the change comes back and the feed is read again.
         if (s.total) s.total--;
         this.#changed(s);
       }
@@ -554,8 +555,8 @@ export class CardStreamClient {
 
   /** The platform's count (and the held cards) read again once a burst of changes settles. */
   #later(s: StreamState): void {
-    clearTimeout(s.recount);
-    s.recount = setTimeout(() => this.#fetchFeed(s), 150);
+    clearTimeout(s.refetch);
+    s.refetch = setTimeout(() => this.#fetchFeed(s), 150);
   }
 
   #socketDown(): void {
