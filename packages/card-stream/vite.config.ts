@@ -113,14 +113,19 @@ function minifyHtmlTemplates(): Plugin {
 }
 
 // The SDK never sets reconnecting-websocket's `debug` option, so its ~17 logging calls
-// (each a statement of its own line in the ES build) are dead weight in every bundle.
-// Each line is emptied, not removed, so line numbers (and source maps) stay right.
+// (each a statement of its own line in the ES build) are dead weight in every bundle, and
+// so is the logger's own console call, the only user of the library's array-spread helpers
+// (which then drop out too). Each line is emptied, not removed, so line numbers (and source
+// maps) stay right.
 function dropSocketDebugLogging(): Plugin {
   return {
     name: 'card-stream:drop-rws-debug',
     transform(code, id) {
       if (!/reconnecting-websocket-mjs\.js$/.test(id)) return null;
-      return { code: code.replace(/^[ \t]*(?:_this|this)\._debug\(.*\);[ \t]*$/gm, ''), map: null };
+      const dropped = code
+        .replace(/^[ \t]*(?:_this|this)\._debug\(.*\);[ \t]*$/gm, '')
+        .replace(/^[ \t]*console\.log\.apply\(console, __spread\(\['RWS>'\], args\)\);[ \t]*$/m, '');
+      return { code: dropped, map: null };
     },
   };
 }

@@ -1,19 +1,24 @@
 // The SDK as integrators get it (CONTRACT §0, §8a): `npm pack` of packages/card-stream,
 // installed into empty projects. It brings its four runtime libraries and nothing else (no
 // server code, no native module); every entry imports in Node (server-side rendering);
-// and small React 18, React 19 and Vue 3 apps built with vite run in Chromium against the
-// real platform: a card sent through the API shows, dismiss reaches the server, and an
-// inline-arrow delegate over 20 re-renders costs one feed request and one socket.
+// small React 18, React 19, Vue 3 and Svelte 5 apps built with vite run in Chromium against
+// the real platform: a card sent through the API shows, dismiss reaches the server, and an
+// inline-arrow delegate over 20 re-renders costs one feed request and one socket. The
+// README's framework snippets are files of examples/: the Svelte one runs here, the
+// Next.js one renders on the server here, the Vue one is checked here by vue-tsc with the
+// package's template types.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, extname } from 'node:path';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
+import type { Plugin } from 'vite';
 import { startPlatform, type RunningPlatform } from './platform.js';
 
 const run = promisify(execFile);
@@ -62,12 +67,27 @@ async function host(dir: string): Promise<{ url: string; server: Server }> {
 }
 
 /** Builds `main.js` (with an index.html around it) in `dir` with vite. */
-async function viteBuild(dir: string, main: string): Promise<string> {
+async function viteBuild(dir: string, main: string, plugins: Plugin[] = []): Promise<string> {
   writeFileSync(join(dir, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><title>app</title></head><body><div id="root"></div><script type="module" src="./main.js"></script></body></html>');
   writeFileSync(join(dir, 'main.js'), main);
   const { build } = await import('vite');
-  await build({ root: dir, logLevel: 'silent', configFile: false, build: { outDir: join(dir, 'dist'), emptyOutDir: true } });
+  await build({ root: dir, logLevel: 'silent', configFile: false, plugins, build: { outDir: join(dir, 'dist'), emptyOutDir: true } });
   return join(dir, 'dist');
+}
+
+/** The file of examples/ a README section quotes. */
+const example = (name: string) => readFileSync(join(process.cwd(), 'examples', name), 'utf8');
+
+/** Compiles .svelte files as vite loads them, with the app's own Svelte 5 compiler. */
+function svelte(dir: string): Plugin {
+  type Compile = (source: string, options: { filename: string; generate: 'client' }) => { js: { code: string; map: never } };
+  const { compile } = createRequire(join(dir, 'package.json'))('svelte/compiler') as { compile: Compile };
+  return {
+    name: 'svelte',
+    transform(code, id) {
+      return id.endsWith('.svelte') ? compile(code, { filename: id, generate: 'client' }).js : null;
+    },
+  };
 }
 
 const REACT_APP = `
@@ -110,10 +130,51 @@ createApp({
 }).mount('#root');
 `;
 
-const APPS: { name: string; deps: Record<string, string>; main: string }[] = [
+// The README's Svelte component (examples/svelte-feed.svelte) inside an app that updates
+// 20 times.
+const SVELTE_APP = `
+import { mount } from 'svelte';
+import App from './App.svelte';
+const params = new URLSearchParams(location.search);
+const token = () => fetch('/token?user=' + params.get('user')).then((r) => r.json()).then((b) => b.token);
+document.addEventListener('cs-state', (e) => (window.states ??= []).push(e.detail.state));
+mount(App, { target: document.getElementById('root'), props: { apiBase: params.get('api'), getToken: token } });
+`;
+const SVELTE_WRAPPER = `<script>
+  import Feed from './Feed.svelte';
+  let { apiBase, getToken } = $props();
+  let renders = $state(0);
+  $effect(() => {
+    if (renders < 20) {
+      const t = setTimeout(() => renders++, 25);
+      return () => clearTimeout(t);
+    }
+    window.renders = renders;
+  });
+</script>
+<div data-renders={renders}><Feed {apiBase} {getToken} /></div>
+`;
+
+interface App {
+  name: string;
+  deps: Record<string, string>;
+  main: string;
+  /** Files written next to main.js. */
+  files?: Record<string, string>;
+  plugins?: (dir: string) => Plugin[];
+}
+
+const APPS: App[] = [
   { name: 'react18', deps: { react: '^18.3.1', 'react-dom': '^18.3.1' }, main: REACT_APP },
   { name: 'react19', deps: { react: '^19', 'react-dom': '^19' }, main: REACT_APP },
   { name: 'vue3', deps: { vue: '^3.5' }, main: VUE_APP },
+  {
+    name: 'svelte5',
+    deps: { svelte: '^5' },
+    main: SVELTE_APP,
+    files: { 'App.svelte': SVELTE_WRAPPER, 'Feed.svelte': example('svelte-feed.svelte') },
+    plugins: (dir) => [svelte(dir)],
+  },
 ];
 
 describe('the SDK package in apps', { timeout: 600_000 }, () => {
@@ -173,7 +234,8 @@ describe('the SDK package in apps', { timeout: 600_000 }, () => {
   for (const app of APPS) {
     test(`${app.name}: a card shows and dismisses; 20 re-renders with an inline-arrow delegate make one feed request and one socket`, async () => {
       const dir = await project(app.name, app.deps);
-      const site = await host(await viteBuild(dir, app.main));
+      for (const [name, text] of Object.entries(app.files ?? {})) writeFileSync(join(dir, name), text);
+      const site = await host(await viteBuild(dir, app.main, app.plugins?.(dir)));
       const user = `${app.name}-${Math.random().toString(36).slice(2, 8)}`;
       const template = await api('POST', '/v1/card-templates', { name: `${app.name} card`, definition: { blocks: [{ type: 'headline', content: `Hello from ${app.name}` }] } });
       await api('POST', `/v1/card-templates/${template.id}/publish`);
@@ -223,4 +285,41 @@ describe('the SDK package in apps', { timeout: 600_000 }, () => {
       }
     });
   }
+
+  test('vue3 templates: with card-stream/vue, vue-tsc checks the elements\' properties and events (the README snippet passes, a wrong mode or event use fails)', async () => {
+    const dir = await project('vue-types', { vue: '^3.5', 'vue-tsc': '^3', typescript: '~5.9' });
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src/env.d.ts'), "import type {} from 'card-stream/vue';\n");
+    const feed = example('vue-feed.vue');
+    writeFileSync(join(dir, 'src/Feed.vue'), feed);
+    const wrong = feed.replace('mode="launcher"', 'mode="sideways"').replace('showState(e.detail)', 'showState(e)');
+    assert.notEqual(wrong, feed);
+    writeFileSync(join(dir, 'src/Wrong.vue'), wrong);
+    const vueTsc = join(dir, 'node_modules/vue-tsc/bin/vue-tsc.js');
+    const check = async (files: string[]): Promise<string> => {
+      const compilerOptions = { strict: true, noEmit: true, skipLibCheck: false, module: 'esnext', moduleResolution: 'bundler', target: 'es2022', lib: ['es2022', 'dom'], types: [] };
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: files }));
+      return run(process.execPath, [vueTsc, '-p', dir], { cwd: dir }).then(() => '', (err: { stdout?: string }) => err.stdout ?? String(err));
+    };
+    assert.equal(await check(['src/env.d.ts', 'src/Feed.vue']), '', 'the README snippet type-checks');
+    const errors = await check(['src/env.d.ts', 'src/Wrong.vue']);
+    assert.match(errors, /Type '"sideways"' is not assignable to type 'DisplayMode \| undefined'/);
+    assert.match(errors, /Argument of type 'CustomEvent<CsStateDetail>' is not assignable to parameter of type 'CsStateDetail'/);
+    // Without the package's types the listeners' events are untyped: strict mode refuses them.
+    assert.match(await check(['src/Feed.vue']), /Parameter 'e' implicitly has an 'any' type/);
+  });
+
+  test('next.js (SSR): the README client component renders on the server with react-dom/server', async () => {
+    const dir = await project('ssr', { react: '^19', 'react-dom': '^19' });
+    writeFileSync(join(dir, 'feed.tsx'), example('next-feed.tsx'));
+    writeFileSync(
+      join(dir, 'server.jsx'),
+      "import { createElement } from 'react';\nimport { renderToString } from 'react-dom/server';\nimport Feed from './feed.tsx';\nprocess.stdout.write(renderToString(createElement(Feed, { apiBase: 'https://cards.example.com' })));\n",
+    );
+    const { build } = await import('vite');
+    await build({ root: dir, logLevel: 'silent', configFile: false, build: { ssr: join(dir, 'server.jsx'), outDir: join(dir, 'ssr'), emptyOutDir: true } });
+    const { stdout } = await run(process.execPath, [join(dir, 'ssr/server.js')], { cwd: dir });
+    // The bare tags: the elements take over in the browser.
+    assert.match(stdout, /<card-count><\/card-count><card-stream><\/card-stream>/, stdout);
+  });
 });

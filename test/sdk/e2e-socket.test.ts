@@ -38,7 +38,7 @@ describe('e2e: socket transport', function () {
   before(async function () {
     if (!(await sdkApiAvailable())) this.skip();
   });
-  afterEach(() => open.splice(0).forEach((s) => s.dispose()));
+  afterEach(() => open.splice(0).forEach((s) => s.stop()));
 
   function connect(base: string, delegate: () => Promise<string>, since?: number) {
     const { probe, Impl } = probeSocket();

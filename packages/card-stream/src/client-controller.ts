@@ -4,7 +4,7 @@
 // change, hands a new session delegate to the same client, and lets go on disconnect.
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { AnalyticsEvent } from './client/analytics.js';
-import { viewKey, type CardStreamClient, type ConnectionState, type StreamSubscriber, type Transport } from './client/client.js';
+import { viewKey, type CardStreamClient, type ConnectionState, type StreamSubscriber, type TransportMode } from './client/client.js';
 import type { StreamFilterCondition } from '../../protocol/src/sdk.js';
 import { clientFor, clientKey } from './client/registry.js';
 import type { RuntimeVariablesResolver } from './client/vars.js';
@@ -17,7 +17,7 @@ export interface ClientHost extends ReactiveControllerHost {
   apiBase: string | undefined;
   sessionDelegate: SessionDelegate | undefined;
   sessionUrl?: string | undefined;
-  transport?: Transport;
+  transport?: TransportMode;
   pollInterval?: number;
   runtimeVariables?: RuntimeVariablesResolver | undefined;
   clientEvent?(event: AnalyticsEvent): void;

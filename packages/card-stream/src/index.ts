@@ -10,7 +10,7 @@ export {
   type CsStateDetail,
   type DisplayMode,
   type Theme,
-  type Transport,
+  type TransportMode,
 } from './card-stream/card-stream.js';
 export { CardCountElement } from './card-count/card-count.js';
 export { CardElement } from './card/card.js';

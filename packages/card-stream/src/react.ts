@@ -9,6 +9,7 @@ import * as React from 'react';
 import { createComponent, type EventName } from '@lit/react';
 import { CardCountElement, CardStreamElement, defineElements, type CsActionDetail, type CsCountDetail, type CsStateDetail } from './index.js';
 import type { AnalyticsEvent } from './client/analytics.js';
+import type { CardCountAttributes, CardStreamAttributes } from './template-types.js';
 
 defineElements();
 
@@ -34,24 +35,16 @@ export const CardCount = createComponent({
 
 export { configure, type CardStreamOptions, type SessionDelegate } from './config.js';
 
-/** What `<card-stream>` takes in JSX: its attributes, and its properties (React 19 sets those as properties). */
-type CardStreamJsx = React.DetailedHTMLProps<React.HTMLAttributes<CardStreamElement>, CardStreamElement> &
-  Partial<Pick<CardStreamElement, 'stream' | 'channel' | 'mode' | 'transport' | 'theme' | 'locale' | 'sessionDelegate' | 'runtimeVariables' | 'strings'>> & {
-    'api-base'?: string;
-    'session-url'?: string;
-    'poll-interval'?: number | string;
-    'heading-level'?: number | string;
-  };
-type CardCountJsx = React.DetailedHTMLProps<React.HTMLAttributes<CardCountElement>, CardCountElement> &
-  Partial<Pick<CardCountElement, 'stream' | 'sessionDelegate'>> & { 'api-base'?: string; 'session-url'?: string };
+/** What the elements take in JSX: their attributes, and their properties (React 19 sets those as properties). */
+type Jsx<E extends HTMLElement, Attributes> = React.DetailedHTMLProps<React.HTMLAttributes<E>, E> & Attributes;
 
 // `<card-stream>` and `<card-count>` written directly in React 19 JSX type-check too.
 declare module 'react' {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace JSX {
     interface IntrinsicElements {
-      'card-stream': CardStreamJsx;
-      'card-count': CardCountJsx;
+      'card-stream': Jsx<CardStreamElement, CardStreamAttributes>;
+      'card-count': Jsx<CardCountElement, CardCountAttributes>;
     }
   }
 }

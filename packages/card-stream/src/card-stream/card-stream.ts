@@ -5,7 +5,7 @@ import type { ButtonAction } from '../../../protocol/src/definition.js';
 import type { SdkCard, SdkEventName, StreamFilterCondition } from '../../../protocol/src/sdk.js';
 import type { AnalyticsEvent, DisplayMode, EventScope } from '../client/analytics.js';
 import { REMOVING, type ActionRequest } from '../client/actions.js';
-import { viewKey, type ConnectionState, type Transport } from '../client/client.js';
+import { viewKey, type ConnectionState, type TransportMode } from '../client/client.js';
 import type { RuntimeVariablesResolver } from '../client/vars.js';
 import { ClientController } from '../client-controller.js';
 import { getConfig, type SessionDelegate } from '../config.js';
@@ -14,8 +14,9 @@ import { DEFAULT_STRINGS, type Strings } from '../strings.js';
 import { cardStreamStyles } from './card-stream.styles.js';
 import { localeOf } from '../locale.js';
 import { Launcher } from './launcher.js';
+import type { CardStreamEvents } from '../template-types.js';
 
-export type { DisplayMode, Transport };
+export type { DisplayMode, TransportMode };
 export type Theme = 'light' | 'dark' | 'auto';
 
 export const DEFAULT_POLL_INTERVAL = 15_000;
@@ -111,7 +112,7 @@ export class CardStreamElement extends LitElement {
   declare apiBase: string | undefined;
   /** `stream` (default), `single` (the first card and "1 of N"), `horizontal` (a row with previous/next), `launcher` (a button that opens a panel). */
   declare mode: DisplayMode;
-  declare transport: Transport;
+  declare transport: TransportMode;
   /** Polling interval in ms (at least 1000). */
   declare pollInterval: number;
   declare theme: Theme;
@@ -468,10 +469,6 @@ declare global {
   interface HTMLElementTagNameMap {
     'card-stream': CardStreamElement;
   }
-  interface GlobalEventHandlersEventMap {
-    'cs-event': CustomEvent<AnalyticsEvent>;
-    'cs-count': CustomEvent<CsCountDetail>;
-    'cs-action': CustomEvent<CsActionDetail>;
-    'cs-state': CustomEvent<CsStateDetail>;
-  }
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface GlobalEventHandlersEventMap extends CardStreamEvents {}
 }

@@ -1,31 +1,36 @@
-// One client per page (per platform, session delegate and transport): one socket, however
-// many elements. It keeps each subscribed stream's cards, chooses the transport (socket,
-// falling back to polling), caches cards and queues actions and analytics for offline use.
+// One client per page (per platform, user and transport mode): one socket, however many
+// elements. It keeps each subscribed view's cards, chooses the transport (the socket, or
+// the tab that holds it; polling as the fallback), caches cards and queues actions and
+// analytics for offline use. The transports are files of their own (transport.ts); the
+// connection's state is set only by its state machine (connection.ts).
 import { get, set } from 'idb-keyval';
 import type { SdkCard, SdkEventName, SdkFeed, ServerMessage, StreamFilterCondition } from '../../../protocol/src/sdk.js';
 import type { ChannelFeed } from '../../../protocol/src/channels.js';
-import { warnUnauthorized, type SessionDelegate } from '../config.js';
+import type { SessionDelegate } from '../config.js';
 import { REMOVING, actionEntry, channelCard, type ActionRequest } from './actions.js';
 import { buildEvent, uuid, type AnalyticsEvent, type EventScope } from './analytics.js';
 import { Api, NetworkError } from './api.js';
+import { Connection, type ConnectionState } from './connection.js';
 import { Outbox, type OutboxEntry, type SendResult } from './outbox.js';
-import { Session, SessionError } from './session.js';
+import { Session } from './session.js';
 import { SocketSequence } from './sequence.js';
 import { SocketTransport } from './socket.js';
-import { TabGroup, type TabMessage } from './tabs.js';
+import { PollingTransport } from './polling.js';
+import { TabTransport } from './tabs.js';
 import { CardStore, compareCards } from './store.js';
 import { EventBatcher } from './uploads.js';
 import { needsVars, resolveVars, type RuntimeVariablesResolver, type Vars } from './vars.js';
 
-export type Transport = 'auto' | 'websocket' | 'polling';
-export type ConnectionState = 'connecting' | 'live' | 'polling' | 'offline' | 'unauthorized';
+/** The `transport` option (CONTRACT §8): which transports the client may use. */
+export type TransportMode = 'auto' | 'websocket' | 'polling';
+export type { ConnectionState };
 export type LoadStatus = 'loading' | 'ready' | 'error';
 export type { ActionRequest };
 
 export interface ClientOptions {
   apiBase: string;
   sessionDelegate: SessionDelegate;
-  transport: Transport;
+  transport: TransportMode;
   pollInterval: number;
   /** A public channel instead of the user's streams: no token, no analytics uploads. */
   channel?: string | undefined;
@@ -84,12 +89,7 @@ const FEED_PAGE = 500;
 type SdkChange = Extract<ServerMessage, { type: 'change' }>;
 
 
-
 export class CardStreamClient {
-  state: ConnectionState = 'connecting';
-  /** Why the state is `unauthorized`. */
-  reason: string | undefined;
-  #warned = false;
   userId = '';
   readonly #session: Session;
   readonly #api: Api;
@@ -102,11 +102,14 @@ export class CardStreamClient {
   readonly #hidden = new Set<string>();
   /** Cards displayed on this page (card-displayed tracked). */
   readonly #seen = new Set<string>();
+  readonly #connection = new Connection((state, reason) => {
+    this.#tabs?.relayState(state);
+    for (const sub of this.#subs()) sub.state(state, reason);
+  });
   #socket?: SocketTransport;
   /** The tabs sharing one socket; undefined where the browser cannot (each tab its own). */
-  #tabs?: TabGroup;
-  /** In a tab that does not hold the socket: the holder's connection state. */
-  #leaderState?: ConnectionState;
+  #tabs?: TabTransport;
+  readonly #polling: PollingTransport;
   /** The socket's place in the change sequence: where it resumes. */
   readonly #sequence = new SocketSequence();
   #outbox?: Outbox;
@@ -114,9 +117,9 @@ export class CardStreamClient {
   #running = false;
   #initialized = false;
   #fellBack = false;
-  #pollTimer?: ReturnType<typeof setTimeout>;
-  #polling = false;
   #retryTimer?: ReturnType<typeof setTimeout>;
+  /** Aborted when the client stops: removes its window and document listeners. */
+  #listening?: AbortController;
   readonly #uploads = new EventBatcher(async (events) => {
     await this.#ready;
     await this.#outbox!.add({ id: uuid(), path: '/v1/sdk/events', body: { events } });
@@ -134,7 +137,20 @@ export class CardStreamClient {
     this.#onIdle = onIdle;
     this.#session = new Session(options.sessionDelegate, token);
     this.#api = new Api(options.apiBase, options.channel ? undefined : this.#session);
+    this.#polling = new PollingTransport(options.pollInterval, async () => {
+      await this.#fetchAll();
+      void this.#flush();
+    });
     this.#ready = this.#initialise();
+  }
+
+  get state(): ConnectionState {
+    return this.#connection.state;
+  }
+
+  /** Why the state is `unauthorized`. */
+  get reason(): string | undefined {
+    return this.#connection.reason;
   }
 
   // ---- what elements use ----
@@ -221,7 +237,7 @@ export class CardStreamClient {
   async act(card: SdkCard, request: ActionRequest, id = uuid()): Promise<void> {
     if (REMOVING.has(request.type)) {
       this.#hidden.add(card.cardInstanceId);
-      for (const s of this.#streams.values()) {
+      for (const s of this.#views()) {
         if (!s.store.remove(card.cardInstanceId)) continue;
         // The platform's count still holds it until the change comes back and the feed is read again.
         if (s.total) s.total--;
@@ -247,7 +263,7 @@ export class CardStreamClient {
     // Displayed here: no longer unseen, before the platform hears of it.
     if (event.analyticsEvent === 'card-displayed' && id && !this.#seen.has(id)) {
       this.#seen.add(id);
-      for (const s of this.#streams.values()) for (const sub of [...s.subs]) sub.changed();
+      for (const sub of this.#subs()) sub.changed();
     }
   }
 
@@ -263,7 +279,7 @@ export class CardStreamClient {
   /** Fetches again now (the error state's retry, a page coming back). */
   refresh(): void {
     this.#socket?.wake();
-    for (const s of this.#streams.values()) void this.#fetchFeed(s);
+    void this.#fetchAll();
     void this.#flush();
   }
 
@@ -279,9 +295,10 @@ export class CardStreamClient {
 
   #start(): void {
     this.#running = true;
-    addEventListener('online', this.#onOnline);
-    addEventListener('offline', this.#onOffline);
-    document.addEventListener('visibilitychange', this.#onVisible);
+    const signal = (this.#listening = new AbortController()).signal;
+    addEventListener('online', () => this.refresh(), { signal });
+    addEventListener('offline', () => this.#connection.offline(), { signal });
+    document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && this.refresh(), { signal });
     void this.#ready.then(async () => {
       if (!this.#running) return;
       if (!this.#initialized) {
@@ -289,24 +306,21 @@ export class CardStreamClient {
         this.#broadcast(this.event('sdk-initialized'));
       }
       void this.#flush();
-      await Promise.all([...this.#streams.values()].map((s) => this.#loadStream(s)));
+      await Promise.all(this.#views().map((s) => this.#loadStream(s)));
       if (!this.#running) return;
-      if (this.options.transport === 'polling') this.#startPolling(false);
-      else if (!this.options.channel && this.userId && TabGroup.supported()) this.#joinTabs();
+      if (this.options.transport === 'polling') this.#poll(false);
+      else if (!this.options.channel && this.userId && TabTransport.supported()) this.#joinTabs();
       else this.#openSocket();
     });
   }
 
   #stop(): void {
     this.#running = false;
-    removeEventListener('online', this.#onOnline);
-    removeEventListener('offline', this.#onOffline);
-    document.removeEventListener('visibilitychange', this.#onVisible);
-    this.#stopPolling();
-    this.#tabs?.close();
+    this.#listening?.abort();
+    this.#polling.stop();
+    this.#tabs?.stop();
     this.#tabs = undefined;
-    this.#leaderState = undefined;
-    this.#socket?.dispose();
+    this.#socket?.stop();
     this.#socket = undefined;
     this.#sequence.reset(undefined);
     this.#session.stop();
@@ -315,13 +329,20 @@ export class CardStreamClient {
     this.#onIdle();
   }
 
-  readonly #onOnline = () => this.refresh();
-  readonly #onOffline = () => this.#setState('offline');
-  readonly #onVisible = () => {
-    if (document.visibilityState === 'visible') this.refresh();
-  };
+  #views(): StreamState[] {
+    return [...this.#streams.values()];
+  }
+
+  /** The subscribers of every view, or of one. */
+  #subs(only?: StreamState): StreamSubscriber[] {
+    return (only ? [only] : this.#views()).flatMap((s) => [...s.subs]);
+  }
 
   // ---- feed, cache and polling ----
+
+  #fetchAll(): Promise<void[]> {
+    return Promise.all(this.#views().map((s) => this.#fetchFeed(s)));
+  }
 
   #cacheKey(s: StreamState): string {
     return `card-stream:cards:${this.options.apiBase}|${this.userId}|${s.id}`;
@@ -376,23 +397,10 @@ export class CardStreamClient {
     return this.#api.request<SdkFeed & ChannelFeed>('GET', `/v1/sdk/${this.options.channel ? 'channels' : 'streams'}/${encodeURIComponent(s.stream)}/cards${query}${filter}`, undefined, headers);
   }
 
-  /** `fetchNow` false: the feeds were just read (at start), the first poll waits a period. */
-  #startPolling(fetchNow = true): void {
-    if (this.#polling) return;
-    this.#polling = true;
-    const tick = async (fetch: boolean) => {
-      if (!this.#polling) return;
-      if (fetch) await Promise.all([...this.#streams.values()].map((s) => this.#fetchFeed(s)));
-      if (this.state !== 'offline' && !this.#live()) this.#setState('polling');
-      void this.#flush();
-      if (this.#polling) this.#pollTimer = setTimeout(() => tick(true), Math.max(1000, this.options.pollInterval));
-    };
-    void tick(fetchNow);
-  }
-
-  #stopPolling(): void {
-    this.#polling = false;
-    clearTimeout(this.#pollTimer);
+  /** Polls (`now` false: the feeds were just read, the first round waits a period). */
+  #poll(now?: boolean): void {
+    this.#polling.start(now);
+    this.#connection.link('polling');
   }
 
   /** Cards arrived (feed, socket or cache): store them, and ask for runtime variables once. */
@@ -420,42 +428,24 @@ export class CardStreamClient {
 
   #changed(s: StreamState): void {
     void set(this.#cacheKey(s), s.store.list()).catch(() => undefined);
-    for (const sub of [...s.subs]) sub.changed();
+    for (const sub of this.#subs(s)) sub.changed();
   }
 
   // ---- one socket per browser ----
 
   #joinTabs(): void {
-    this.#tabs = new TabGroup(`card-stream:${this.options.apiBase}|${this.userId}|${this.options.transport}`, {
-      lead: () => {
-        this.#leaderState = undefined;
-        if (this.#running) this.#openSocket();
+    this.#tabs = new TabTransport(`card-stream:${this.options.apiBase}|${this.userId}|${this.options.transport}`, {
+      lead: () => this.#openSocket(),
+      message: (msg) => this.#onMessage(msg),
+      state: (state) => {
+        // The holder polls without a socket: so must this tab, the holder relays nothing.
+        if (state === 'polling') this.#polling.start();
+        else this.#polling.stop();
+        this.#connection.link(state);
       },
-      message: (m) => this.#fromTab(m),
+      current: () => this.state,
     });
-    this.#tabs.post({ kind: 'hello' });
-  }
-
-  #fromTab(m: TabMessage): void {
-    const tabs = this.#tabs;
-    if (!tabs) return;
-    if (tabs.leading) {
-      if (m.kind === 'hello') tabs.post({ kind: 'state', state: this.state });
-      return;
-    }
-    if (m.kind === 'msg') this.#onMessage(m.msg);
-    else if (m.kind === 'state') {
-      this.#leaderState = m.state;
-      // The holder polls without a socket: so must this tab, the holder relays nothing.
-      if (m.state === 'polling') this.#startPolling();
-      else this.#stopPolling();
-      this.#setState(m.state);
-    }
-  }
-
-  /** Live through this tab's socket or the holder's. */
-  #live(): boolean {
-    return !!this.#socket?.live || this.#leaderState === 'live';
+    this.#tabs.start();
   }
 
   // ---- socket ----
@@ -481,22 +471,22 @@ export class CardStreamClient {
 
   #since(): number | undefined {
     if (this.#sequence.last !== undefined) return this.#sequence.last;
-    const floors = [...this.#streams.values()].map((s) => s.floor);
+    const floors = this.#views().map((s) => s.floor);
     return floors.length && floors.every((f) => f >= 0) ? Math.min(...floors) : undefined;
   }
 
   #onMessage(msg: ServerMessage): void {
-    if (this.#tabs?.leading) this.#tabs.post({ kind: 'msg', msg });
+    this.#tabs?.relay(msg);
     if (msg.type === 'channel-ready') {
-      this.#stopPolling();
-      this.#setState('live');
+      this.#polling.stop();
+      this.#connection.link('live');
       this.refresh();
     } else if (msg.type === 'channel-card') {
       const s = this.#streams.get(msg.channelId);
       if (s && msg.op === 'upsert') this.#ingest(s, [channelCard(msg.card)], false);
       else if (s?.store.remove(msg.op === 'delete' ? msg.cardId : '')) this.#changed(s);
     } else if (msg.type === 'channel-deleted') {
-      for (const s of this.#streams.values()) {
+      for (const s of this.#views()) {
         s.store.reset([]);
         this.#changed(s);
       }
@@ -504,10 +494,10 @@ export class CardStreamClient {
       const since = this.#since();
       this.#sequence.reset(since ?? msg.seq);
       this.#fellBack = false;
-      this.#stopPolling();
-      this.#setState('live');
+      this.#polling.stop();
+      this.#connection.link('live');
       // Without a starting point the socket sends no history: read the feeds once more.
-      if (since === undefined) for (const s of this.#streams.values()) void this.#fetchFeed(s);
+      if (since === undefined) void this.#fetchAll();
       void this.#flush();
     } else if (msg.type === 'change') {
       const verdict = this.#sequence.accept(msg.seq);
@@ -519,7 +509,7 @@ export class CardStreamClient {
       }
       if (verdict === 'gap') this.#socket?.send({ type: 'resume', since: this.#sequence.last ?? 0 });
       if (verdict !== 'apply') return;
-      for (const s of this.#streams.values()) {
+      for (const s of this.#views()) {
         // A stream still waiting for its first feed keeps the change: the feed may predate it.
         if (s.stream !== msg.streamId) continue;
         if (s.floor < 0) (s.early ??= []).push(msg);
@@ -533,7 +523,7 @@ export class CardStreamClient {
 
   /** Reads every feed again, whole (without the ETag). */
   #reload(): void {
-    for (const s of this.#streams.values()) {
+    for (const s of this.#views()) {
       delete s.etag;
       void this.#fetchFeed(s);
     }
@@ -566,9 +556,9 @@ export class CardStreamClient {
         this.#fellBack = true;
         this.#broadcast(this.event('request-failed', { properties: { reason: 'websocket-unavailable', fallback: 'polling' } }));
       }
-      this.#startPolling();
-    } else if (this.state !== 'offline') {
-      this.#setState('connecting');
+      this.#poll();
+    } else {
+      this.#connection.link('connecting');
     }
   }
 
@@ -604,36 +594,21 @@ export class CardStreamClient {
   // ---- state ----
 
   #reachable(): void {
-    if (this.state === 'offline' || this.state === 'unauthorized') {
-      this.#setState(this.#live() ? 'live' : this.#polling ? 'polling' : 'connecting');
-      void this.#flush();
-    }
+    const was = this.state;
+    this.#connection.reachable();
+    // Back from offline or a refused session: what waited in the outbox can go.
+    if (this.state !== was) void this.#flush();
   }
 
   #failed(err: unknown): void {
-    if (err instanceof SessionError) return this.#setState('unauthorized', err.message);
-    if (this.state === 'offline') return;
-    if (err instanceof NetworkError && !this.#live()) this.#setState('offline');
-    this.#broadcast(this.event('request-failed', { properties: { reason: err instanceof NetworkError ? 'network' : 'server', message: String(err) } }));
-  }
-
-  #setState(state: ConnectionState, reason?: string): void {
-    if (state === this.state) return;
-    this.state = state;
-    if (this.#tabs?.leading) this.#tabs.post({ kind: 'state', state });
-    this.reason = reason;
-    // Said once on the console too: an element that never loads should say why.
-    if (reason && !this.#warned) {
-      this.#warned = true;
-      warnUnauthorized(reason);
+    if (this.#connection.failed(err)) {
+      this.#broadcast(this.event('request-failed', { properties: { reason: err instanceof NetworkError ? 'network' : 'server', message: String(err) } }));
     }
-    for (const s of this.#streams.values()) for (const sub of [...s.subs]) sub.state(state, reason);
   }
 
   /** Fires an event on every subscribed element (or those of one stream) and uploads it once. */
   #broadcast(event: AnalyticsEvent, only?: StreamState): void {
-    const subs = only ? [...only.subs] : [...this.#streams.values()].flatMap((s) => [...s.subs]);
-    for (const sub of subs) sub.event(event);
+    for (const sub of this.#subs(only)) sub.event(event);
     this.track(event);
   }
 }

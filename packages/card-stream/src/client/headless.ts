@@ -6,7 +6,7 @@ import type { SdkCard, SdkEventName, StreamFilterCondition, VoteReason } from '.
 import { sessionFromUrl, type SessionDelegate } from '../config.js';
 import type { AnalyticsEvent } from './analytics.js';
 import { uuid } from './analytics.js';
-import { viewKey, type CardStreamClient, type ConnectionState, type StreamSubscriber, type Transport } from './client.js';
+import { viewKey, type CardStreamClient, type ConnectionState, type StreamSubscriber, type TransportMode } from './client.js';
 import { clientFor } from './registry.js';
 import type { RuntimeVariablesResolver } from './vars.js';
 
@@ -19,7 +19,7 @@ export interface HeadlessClientOptions {
   streamId?: string;
   filter?: StreamFilterCondition[];
   pageSize?: number;
-  transport?: Transport;
+  transport?: TransportMode;
   pollInterval?: number;
   runtimeVariables?: RuntimeVariablesResolver;
 }
@@ -158,4 +158,4 @@ export function createClient(options: HeadlessClientOptions): HeadlessClient {
   };
 }
 
-export type { SdkCard, ConnectionState, Transport, AnalyticsEvent, RuntimeVariablesResolver, SessionDelegate, StreamFilterCondition };
+export type { SdkCard, ConnectionState, TransportMode, AnalyticsEvent, RuntimeVariablesResolver, SessionDelegate, StreamFilterCondition };

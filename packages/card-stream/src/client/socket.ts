@@ -4,6 +4,7 @@
 import RwsImport from 'reconnecting-websocket';
 import type { AuthCloseCode, ClientMessage, ServerMessage } from '../../../protocol/src/sdk.js';
 import type { Session } from './session.js';
+import type { Transport } from './transport.js';
 
 // Its typings describe the CommonJS build (a namespace whose `default` is the class);
 // bundlers load the ES build, whose default export is the class itself.
@@ -36,7 +37,7 @@ export interface SocketEvents {
   authStopped(code: AuthCloseCode | 4404): void;
 }
 
-export class SocketTransport {
+export class SocketTransport implements Transport {
   #rws?: Rws;
   #generation = 0;
   #attempt = 0;
@@ -150,7 +151,8 @@ export class SocketTransport {
     this.#rws = undefined;
   }
 
-  dispose(): void {
+  /** Closes it for good: a new token no longer restarts it. */
+  stop(): void {
     this.close();
     this.#session?.onToken(undefined);
   }

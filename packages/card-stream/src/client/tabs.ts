@@ -1,13 +1,14 @@
 // One socket per browser (CONTRACT §8a): the tabs of one origin that show the same user of
 // the same platform form a group. Web Locks elect the tab that holds the socket (the lock's
 // holder); a BroadcastChannel carries what its socket hears, and its connection state, to
-// the others. When the holder's tab closes, the browser hands the lock to a waiting tab,
-// which opens the socket and resumes from the last change it applied. Where either API is
-// missing each tab keeps its own socket (`supported()` is false).
+// the others, for which this is their transport. When the holder's tab closes, the browser
+// hands the lock to a waiting tab, which opens the socket and resumes from the last change
+// it applied. Where either API is missing each tab keeps its own socket (`supported()`).
 import type { ServerMessage } from '../../../protocol/src/sdk.js';
-import type { ConnectionState } from './client.js';
+import type { ConnectionState } from './connection.js';
+import type { Transport } from './transport.js';
 
-export type TabMessage =
+type TabMessage =
   /** What the holder's socket heard, in order. */
   | { kind: 'msg'; msg: ServerMessage }
   /** The holder's connection state. */
@@ -16,42 +17,83 @@ export type TabMessage =
   | { kind: 'hello' };
 
 export interface TabEvents {
-  /** This tab now holds the socket. */
+  /** This tab now holds the socket: open it, and relay what it hears. */
   lead(): void;
-  message(data: TabMessage): void;
+  /** What the holder's socket heard. */
+  message(msg: ServerMessage): void;
+  /** The holder's connection state. */
+  state(state: ConnectionState): void;
+  /** This tab's own state, for a tab that joins while this one holds the socket. */
+  current(): ConnectionState;
 }
 
-export class TabGroup {
+export class TabTransport implements Transport {
   leading = false;
-  readonly #channel: BroadcastChannel;
-  #closed = false;
+  /** The holder's state, while this tab follows. */
+  #holder?: ConnectionState;
+  #channel?: BroadcastChannel;
   #release?: () => void;
+  readonly #name: string;
+  readonly #events: TabEvents;
 
   static supported(): boolean {
     return typeof navigator !== 'undefined' && !!navigator.locks && typeof BroadcastChannel !== 'undefined';
   }
 
   constructor(name: string, events: TabEvents) {
-    this.#channel = new BroadcastChannel(name);
-    this.#channel.onmessage = (e: MessageEvent<TabMessage>) => events.message(e.data);
-    // Held until close(): the lock's callback returns a promise that only release() ends. A
-    // tab closed while waiting lets the lock go at once when it comes.
-    void navigator.locks.request(name, () => {
-      if (this.#closed) return;
+    this.#name = name;
+    this.#events = events;
+  }
+
+  get live(): boolean {
+    return this.#holder === 'live';
+  }
+
+  start(): void {
+    const channel = (this.#channel = new BroadcastChannel(this.#name));
+    channel.onmessage = (e: MessageEvent<TabMessage>) => this.#heard(e.data);
+    // Held until stop(): the lock's callback returns a promise that only release() ends. A
+    // tab stopped while waiting lets the lock go at once when it comes.
+    void navigator.locks.request(this.#name, () => {
+      if (this.#channel !== channel) return;
       this.leading = true;
-      events.lead();
+      this.#holder = undefined;
+      this.#events.lead();
       return new Promise<void>((release) => (this.#release = release));
     });
+    this.#post({ kind: 'hello' });
   }
 
-  post(data: TabMessage): void {
-    this.#channel.postMessage(data);
-  }
-
-  close(): void {
-    this.#closed = true;
+  stop(): void {
     this.#release?.();
-    this.#channel.close();
+    this.#channel?.close();
+    this.#channel = undefined;
     this.leading = false;
+    this.#holder = undefined;
+  }
+
+  /** As the holder: what its socket heard, for the other tabs. */
+  relay(msg: ServerMessage): void {
+    if (this.leading) this.#post({ kind: 'msg', msg });
+  }
+
+  /** As the holder: its new state, for the other tabs. */
+  relayState(state: ConnectionState): void {
+    if (this.leading) this.#post({ kind: 'state', state });
+  }
+
+  #post(data: TabMessage): void {
+    this.#channel?.postMessage(data);
+  }
+
+  #heard(m: TabMessage): void {
+    if (this.leading) {
+      if (m.kind === 'hello') this.relayState(this.#events.current());
+    } else if (m.kind === 'msg') {
+      this.#events.message(m.msg);
+    } else if (m.kind === 'state') {
+      this.#holder = m.state;
+      this.#events.state(m.state);
+    }
   }
 }
