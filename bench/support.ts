@@ -100,8 +100,11 @@ export const endUserJwt = (userId: string) => new SignJWT({}).setProtectedHeader
 
 /** Opens an SDK socket and authenticates; resolves once `ready` arrives, rejects if it closes first. */
 export async function sdkSocket(url: string, userId: string, onMessage?: (data: string) => void, onClose?: (code: number) => void): Promise<WebSocket> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/sdk/socket`, { perMessageDeflate: false });
+  // Signed before the socket opens: signing after, a busy machine could open the socket
+  // first, its `open` then fire before the listener below exists, and the server close the
+  // silent socket after its auth timeout (4408), a failure of the bench, not the server.
   const jwt = await endUserJwt(userId);
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/sdk/socket`, { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     ws.once('error', reject);
     ws.once('close', (code) => {
