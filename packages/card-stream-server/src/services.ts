@@ -132,7 +132,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const cancelOptions = { ...DEFAULT_CANCEL_JOB_OPTIONS, ...config.cancelJobs };
   const cancelExecutor = writeGate
     ? new WorkerExecutor({ store: config.store, writeGate, owner: serverId, options: cancelOptions }, bus, logError('SQLite worker failed'))
-    : new InThreadExecutor(db, cards, serverId, cancelOptions);
+    : new InThreadExecutor(db, cards, serverId, cancelOptions, store.kind);
   const webhookOptions = { ...DEFAULT_WEBHOOK_OPTIONS, ...config.webhooks };
   const flows = new FlowSender(templates, cards);
   const segments = new SegmentRepository(db, store.kind);

@@ -14,8 +14,15 @@ export type ActionSource = 'internal' | 'customer' | 'user';
 
 export type EventRow = Omit<AnalyticsEventsTable, 'seq'>;
 
+/** What an event reads of its card: a bulk cancel reads back only these columns. */
+export type EventCard = Pick<
+  CardRow,
+  | 'card_instance_id' | 'lifecycle_id' | 'flow_instance_id' | 'flow_invocation_id' | 'card_template_id' | 'card_template_name'
+  | 'card_template_version' | 'event_source' | 'stream_id' | 'priority' | 'payload' | 'status' | 'user_id' | 'created'
+>;
+
 export function platformEvent(
-  card: CardRow,
+  card: EventCard,
   analyticsEvent: PlatformEventName,
   at: number,
   actionSource: ActionSource,
@@ -26,7 +33,7 @@ export function platformEvent(
 
 /** An event about `card` with every context filled from it; `id` defaults to a new time-ordered UUID. */
 export function cardEvent(
-  card: CardRow,
+  card: EventCard,
   analyticsEvent: string,
   at: number,
   actionSource: ActionSource,
@@ -68,16 +75,16 @@ export function cardEvent(
 }
 
 /** platformContext of rows already seen: a send makes three events of each card. */
-const contexts = new WeakMap<CardRow, Record<string, unknown>>();
+const contexts = new WeakMap<EventCard, Record<string, unknown>>();
 
 /** What the platform knows of the flow that sent `card` (seed 003, platformContext). */
-export function platformContext(card: CardRow): Record<string, unknown> {
+export function platformContext(card: EventCard): Record<string, unknown> {
   let context = contexts.get(card);
   if (!context) contexts.set(card, (context = readPlatformContext(card)));
   return context;
 }
 
-function readPlatformContext(card: CardRow): Record<string, unknown> {
+function readPlatformContext(card: EventCard): Record<string, unknown> {
   const payload = JSON.parse(card.payload) as CardPayload;
   return {
     lifecycleId: card.lifecycle_id,

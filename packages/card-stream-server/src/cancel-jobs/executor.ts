@@ -10,6 +10,7 @@ import type { Database, CancelJobsTable } from '../store/schema.js';
 import type { CardRepository } from '../cards/repository.js';
 import type { CardChangeBus } from '../cards/change-bus.js';
 import type { CardFilter } from '../cards/filter.js';
+import type { StoreKind } from '../store/database.js';
 import { countCancellable, runCancelJob, type CancelRunOptions } from './run.js';
 import type { CancelWorkerData, FromCancelWorker, ToCancelWorker } from './sqlite-worker.js';
 
@@ -35,6 +36,8 @@ export class InThreadExecutor implements CancelJobExecutor {
     private readonly cards: CardRepository,
     private readonly owner: string,
     private readonly options: CancelRunOptions,
+    /** On PostgreSQL a job runs `parallelPages` pages at once; in memory, one. */
+    private readonly kind: StoreKind,
   ) {}
 
   async start(): Promise<void> {
@@ -49,6 +52,7 @@ export class InThreadExecutor implements CancelJobExecutor {
         owner: this.owner,
         options: this.options,
         stopping: () => this.stopping,
+        parallel: this.kind === 'postgres' ? this.options.parallelPages : 1,
       },
       job,
     );

@@ -25,6 +25,7 @@ export const DEFAULT_CANCEL_JOB_OPTIONS: CancelJobOptions = {
   leaseMs: 30_000,
   pollMs: 1000,
   maxCards: MAX_CARDS_PER_JOB,
+  parallelPages: 2,
 };
 
 function toJob(row: CancelJobsTable): CancelJob {

@@ -1,10 +1,10 @@
 // Running one claimed bulk cancel job: a page of cards per transaction, its progress and
-// lease stored after every page, so a job whose server stopped is picked up again (by any
-// server) where it left off. Runs on the server's thread or on the SQLite worker
+// lease stored in every page's transaction, so a job whose server stopped is picked up
+// again (by any server) where it left off. Runs on the server's thread or on the SQLite worker
 // (sqlite-worker.ts); either way through a CardRepository, so the changes reach the sockets.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, CancelJobsTable } from '../store/schema.js';
-import type { CardRepository } from '../cards/repository.js';
+import type { CancelledPage, CancelRange, CardPosition, CardRepository } from '../cards/repository.js';
 import { filterConditions, type CardFilter } from '../cards/filter.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
 import type { CancelJobStatus } from '../../../protocol/src/cancel-jobs.js';
@@ -21,6 +21,12 @@ export interface CancelRunOptions {
   leaseMs: number;
   /** Cards one job cancels at most. */
   maxCards: number;
+  /**
+   * Pages in flight at once where the store takes concurrent writes (PostgreSQL). Each
+   * waits on the database most of its time, and one at a time left a 2-core machine half
+   * idle; more than the cores only queue on them (measured in bench/cancel.ts).
+   */
+  parallelPages: number;
 }
 
 /** The next page size: doubled when a page took under half its time, halved when over. */
@@ -40,6 +46,8 @@ export interface CancelRunContext {
   stopping: () => boolean;
   /** Resolves when the next page may start (the SQLite worker waits for the server's writes). */
   nextPage?: () => Promise<void>;
+  /** Pages in flight at once: 1 (the default) on SQLite, whose one connection writes one at a time. */
+  parallel?: number;
 }
 
 /** Open cards matching `criteria`, at most `maxCards`: what a job made now would cancel. */
@@ -53,44 +61,150 @@ export async function countCancellable(db: Kysely<Database>, criteria: CardFilte
   return Number(row.n);
 }
 
+/** Thrown inside a page's transaction when another server holds the job now: the page is undone. */
+class LeaseLost extends Error {}
+
+/** A page handed out: its range and, once known, where it ends; done once committed. */
+interface Page {
+  range: CancelRange;
+  /** The position the stored cursor may move to once this page and all before it are done. */
+  end: CardPosition | undefined;
+  done: boolean;
+}
+
+/**
+ * One claimed job on its way. Pages cancel cards in (created, card_instance_id) order. Alone
+ * (`parallel` 1), each takes the next `size` open cards after the last. Side by side (on
+ * PostgreSQL, where writes run concurrently and a page waits on the database, not on this
+ * thread), each is first bounded at both ends (`cancelPageEnd`), so the pages in flight cover
+ * disjoint ranges. Every page's transaction also records the job's progress: its count,
+ * the lease, and the cursor — the end of the pages done in order, which with pages side by
+ * side may lag the newest by a page or two; a job taken over goes on from there, and the
+ * cards already cancelled after it are no longer open, so none is cancelled twice.
+ */
+class CancelRun {
+  private readonly criteria: CardFilter;
+  private cancelled: number;
+  /** Where the next page starts: the end of the last one handed out. */
+  private planned: CardPosition | undefined;
+  /** Pages handed out and not yet under the stored cursor, in order. */
+  private readonly pages: Page[] = [];
+  /** Cards the pages in flight may cancel at most. */
+  private reserved = 0;
+  private size: number;
+  private exhausted = false;
+  private failure: unknown;
+
+  constructor(
+    private readonly context: CancelRunContext,
+    private readonly job: CancelJobsTable,
+  ) {
+    this.criteria = JSON.parse(job.criteria) as CardFilter;
+    this.cancelled = Number(job.cancelled);
+    this.planned = job.cursor_id === null ? undefined : { created: Number(job.cursor_created), cardInstanceId: job.cursor_id };
+    this.size = Math.min(100, context.options.pageSize);
+  }
+
+  /** Runs pages until no card is left, the cap is reached, the server stops or the lease is lost. */
+  async run(): Promise<'completed' | 'left' | 'lost'> {
+    const { stopping, options } = this.context;
+    const parallel = Math.max(1, this.context.parallel ?? 1);
+    const inFlight = new Set<Promise<void>>();
+    try {
+      while (!stopping() && !this.exhausted && this.failure === undefined) {
+        const room = options.maxCards - this.cancelled - this.reserved;
+        if (inFlight.size >= parallel || (room <= 0 && inFlight.size > 0)) {
+          await Promise.race(inFlight);
+          continue;
+        }
+        if (room <= 0) break;
+        const limit = Math.min(this.size, room);
+        // Side by side, a page is bounded before it starts so the next can start after it.
+        const upTo = parallel > 1 ? await this.context.cards.cancelPageEnd(this.criteria, this.planned, limit) : undefined;
+        const page: Page = { range: { after: this.planned, upTo, limit }, end: upTo, done: false };
+        this.pages.push(page);
+        this.reserved += limit;
+        const running = this.runPage(page).finally(() => inFlight.delete(running));
+        inFlight.add(running);
+        // Open-ended (alone, or fewer than `limit` cards were left): where it ends is known
+        // only once it has run.
+        if (upTo) this.planned = upTo;
+        else await running;
+        // SQLite's calls are synchronous: without a turn of the event loop between pages, no
+        // request (on the server's thread) or stop message (on the worker) would get in.
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.context.nextPage?.();
+      }
+    } catch (err) {
+      this.failure ??= err; // finding a page's end failed: the pages in flight settle first
+    }
+    await Promise.all(inFlight);
+    if (this.failure instanceof LeaseLost) return 'lost';
+    if (this.failure !== undefined) throw this.failure;
+    return this.exhausted || this.cancelled >= options.maxCards ? 'completed' : 'left';
+  }
+
+  private async runPage(page: Page): Promise<void> {
+    const started = performance.now();
+    try {
+      const done = await this.context.cards.cancelPage(this.criteria, page.range, (tx, cancelled) => this.recordProgress(tx, page, cancelled));
+      this.size = nextPageSize(this.size, performance.now() - started, this.context.options);
+      this.cancelled += done.cancelled;
+      page.done = true;
+      // An open-ended page that found nothing: no open card is left after where it started.
+      if (!page.range.upTo) {
+        if (done.next) this.planned = done.next;
+        else this.exhausted = true;
+      }
+      while (this.pages[0]?.done) this.pages.shift();
+    } catch (err) {
+      this.failure ??= err;
+    } finally {
+      this.reserved -= page.range.limit;
+    }
+  }
+
+  /** Inside `page`'s transaction: counts its cards, renews the lease, moves the cursor; undoes the page if the lease is gone. */
+  private async recordProgress(tx: Transaction<Database>, page: Page, done: CancelledPage): Promise<void> {
+    if (!page.range.upTo) page.end = done.next ?? page.range.after;
+    const cursor = this.cursorOnceCommitted(page);
+    const kept = await tx
+      .updateTable('cancel_jobs')
+      .set((eb) => ({
+        cancelled: eb('cancelled', '+', done.cancelled),
+        locked_until: Date.now() + this.context.options.leaseMs,
+        ...(cursor ? { cursor_created: cursor.created, cursor_id: cursor.cardInstanceId } : {}),
+      }))
+      .where('id', '=', this.job.id)
+      .where('locked_by', '=', this.context.owner)
+      .executeTakeFirst();
+    if (Number(kept.numUpdatedRows) === 0) throw new LeaseLost(`cancel job ${this.job.id} is held by another server now`);
+  }
+
+  /** The end of the pages done in order, `page` counted as done: where the job goes on from if this is the last commit. */
+  private cursorOnceCommitted(page: Page): CardPosition | undefined {
+    let cursor: CardPosition | undefined;
+    for (const p of this.pages) {
+      if (p !== page && !p.done) break;
+      cursor = p.end ?? cursor;
+    }
+    return cursor;
+  }
+}
+
 /** Runs `job`, claimed by `owner`, until it is done, the lease is lost or the server stops. */
 export async function runCancelJob(context: CancelRunContext, job: CancelJobsTable): Promise<void> {
-  const { db, cards, owner, options, stopping } = context;
-  const criteria = JSON.parse(job.criteria) as CardFilter;
-  let cancelled = Number(job.cancelled);
-  let after = job.cursor_id === null ? undefined : { created: Number(job.cursor_created), cardInstanceId: job.cursor_id };
-  let size = Math.min(100, options.pageSize);
+  const { db, owner } = context;
+  let outcome: Awaited<ReturnType<CancelRun['run']>>;
   try {
-    while (!stopping() && cancelled < options.maxCards) {
-      const limit = Math.min(size, options.maxCards - cancelled);
-      const started = performance.now();
-      const page = await cards.cancelPage(criteria, after, limit);
-      size = nextPageSize(size, performance.now() - started, options);
-      if (!page.next) break;
-      cancelled += page.cancelled;
-      after = page.next;
-      const kept = await db
-        .updateTable('cancel_jobs')
-        .set({ cancelled, cursor_created: after.created, cursor_id: after.cardInstanceId, locked_until: Date.now() + options.leaseMs })
-        .where('id', '=', job.id)
-        .where('locked_by', '=', owner)
-        .executeTakeFirst();
-      if (Number(kept.numUpdatedRows) === 0) return; // the lease was lost: another server goes on
-      // SQLite's calls are synchronous: without a turn of the event loop between pages, no
-      // request (on the server's thread) or stop message (on the worker) would get in.
-      await new Promise((resolve) => setImmediate(resolve));
-      await context.nextPage?.();
-    }
-    if (stopping()) {
-      // Released at once, so the next server (or this one restarted) goes on from here.
-      await db.updateTable('cancel_jobs').set({ locked_until: 0 }).where('id', '=', job.id).where('locked_by', '=', owner).execute();
-      return;
-    }
-    await finish(db, owner, job.id, 'completed', null);
+    outcome = await new CancelRun(context, job).run();
   } catch (err) {
     await finish(db, owner, job.id, 'failed', err instanceof Error ? err.message : String(err));
     throw err;
   }
+  if (outcome === 'completed') await finish(db, owner, job.id, 'completed', null);
+  // Released at once, so the next server (or this one restarted) goes on from the cursor.
+  else if (outcome === 'left') await db.updateTable('cancel_jobs').set({ locked_until: 0 }).where('id', '=', job.id).where('locked_by', '=', owner).execute();
 }
 
 async function finish(db: Kysely<Database>, owner: string, id: string, status: CancelJobStatus, error: string | null): Promise<void> {

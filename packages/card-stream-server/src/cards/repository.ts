@@ -1,17 +1,17 @@
 // Card instances in the store: sending, querying, actioning and lifecycle transitions. Each
 // write records its analytics events in the same transaction and announces the change on
 // the bus once committed.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { CardAction, CardStatus } from '../../../protocol/src/cards.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
-import { platformEvent, type ActionSource, type EventRow, type PlatformEventName } from '../analytics/platform-events.js';
+import { platformEvent, type ActionSource, type EventCard, type EventRow, type PlatformEventName } from '../analytics/platform-events.js';
 import { filterConditions, type CardFilter } from './filter.js';
 import { nextDue, type CardRow } from './row.js';
 import type { CardChange, CardChangeBus } from './change-bus.js';
 import type { ChangeLog } from './change-log.js';
 import type { InsertMany } from '../store/insert-many.js';
-import { insertEvents } from '../analytics/event-store.js';
+import { insertEvents, insertEventsOnPostgres } from '../analytics/event-store.js';
 import { InsertBatcher } from './insert-batcher.js';
 import type { StoreKind } from '../store/database.js';
 import { InvalidInput, NotFound, InvalidState } from '../errors.js';
@@ -55,17 +55,57 @@ export interface ActResult {
   total: number;
 }
 
-const COLUMNS_BUT_DEFINITION = [
-  'card_instance_id', 'lifecycle_id', 'flow_instance_id', 'flow_invocation_id', 'card_template_id', 'card_template_name',
-  'card_template_version', 'event_name', 'event_source', 'stream_id', 'priority', 'payload', 'status', 'user_id',
-  'created', 'updated', 'active_since', 'embargo_until', 'expires_at', 'snoozed_until', 'completion', 'next_due',
-  'runtime_variables',
-] as const satisfies readonly Exclude<keyof CardRow, 'definition'>[];
-
 /** A card's place in (created, card_instance_id) order: where a paged job goes on from. */
 export interface CardPosition {
   created: number;
   cardInstanceId: string;
+}
+
+/** A page of a bulk cancel: at most `limit` cards after `after`, up to `upTo` inclusive. */
+export interface CancelRange {
+  after?: CardPosition | undefined;
+  upTo?: CardPosition | undefined;
+  limit: number;
+}
+
+/** What a page of a bulk cancel did: how many it cancelled, the last one's position (none: no card was left). */
+export interface CancelledPage {
+  cancelled: number;
+  next: CardPosition | undefined;
+}
+
+/** The (created, card_instance_id) position of the last of `cards`. */
+function lastPosition(cards: readonly Pick<CardRow, 'created' | 'card_instance_id'>[]): CardPosition | undefined {
+  if (cards.length === 0) return undefined;
+  const last = cards.reduce((a, b) => (b.created > a.created || (b.created === a.created && b.card_instance_id > a.card_instance_id) ? b : a));
+  return { created: Number(last.created), cardInstanceId: last.card_instance_id };
+}
+
+/** What a cancel page reads back of each card: what its event and its change need. */
+const CANCEL_RETURNING = [
+  'card_instance_id', 'lifecycle_id', 'flow_instance_id', 'flow_invocation_id', 'card_template_id', 'card_template_name',
+  'card_template_version', 'event_source', 'stream_id', 'priority', 'payload', 'status', 'user_id', 'created',
+] as const satisfies readonly (keyof EventCard & keyof CardRow)[];
+
+/** The open cards matching `filter` within `range` (its limit aside). */
+function pageConditions(w: ExpressionBuilder<Database, 'cards'>, filter: CardFilter, range: CancelRange): Expression<SqlBool> {
+  const conditions = [filterConditions(w, filter, OPEN_STATES)];
+  const { after, upTo } = range;
+  if (after) {
+    // The plain `created >=` lets the index on (…, created) seek to the position instead of
+    // scanning every card the job has already passed.
+    conditions.push(w('created', '>=', after.created));
+    conditions.push(
+      w.or([w('created', '>', after.created), w.and([w('created', '=', after.created), w('card_instance_id', '>', after.cardInstanceId)])]),
+    );
+  }
+  if (upTo) {
+    conditions.push(w('created', '<=', upTo.created));
+    conditions.push(
+      w.or([w('created', '<', upTo.created), w.and([w('created', '=', upTo.created), w('card_instance_id', '<=', upTo.cardInstanceId)])]),
+    );
+  }
+  return w.and(conditions);
 }
 
 interface PendingInsert {
@@ -214,65 +254,86 @@ export class CardRepository {
   }
 
   /**
-   * Cancels the next `limit` open cards matching `filter` after `after` in (created,
-   * card_instance_id) order — a page of a bulk cancel job. Returns how many it cancelled
-   * and the position to go on from (undefined when no card is left).
+   * Cancels the next `limit` open cards matching `filter` after `range.after` (and up to
+   * `range.upTo`, when given) in (created, card_instance_id) order — a page of a bulk cancel
+   * job. `alsoWrite` runs last in the page's transaction (the job's progress), told what it
+   * cancelled: how many, and the position of the last (undefined when none was left).
    */
   async cancelPage(
     filter: CardFilter,
-    after: CardPosition | undefined,
-    limit: number,
-  ): Promise<{ cancelled: number; next: CardPosition | undefined }> {
+    range: CancelRange,
+    alsoWrite?: (tx: Transaction<Database>, page: CancelledPage) => Promise<void>,
+  ): Promise<CancelledPage> {
     return this.write(async (tx, record) => {
       const now = Date.now();
-      if (this.kind === 'postgres') {
-        // PostgreSQL must walk an index in page order and stop at the limit. Before a table's
-        // statistics are gathered (autovacuum may be off) it misjudges how many cards match
-        // and sorts all that remain instead, on every page: 50 ms for 10 cards of 100,000.
-        // set_config(…, true) is `set local`; one statement for both, on every page.
-        await sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(tx);
-      }
+      await this.pagePlanOnPostgres(tx);
       // SQLite updates by rowid, the table's own key, instead of looking each id up in the
       // index on card_instance_id first.
       const key = this.kind === 'sqlite' ? sql<string>`rowid` : sql<string>`card_instance_id`;
-      // One statement picks the page and cancels it, so the rows are read once.
-      const updated = await tx
+      // One statement picks the page and cancels it, so the rows are read once. It reads back
+      // only what the events and the change log need: not the definition (the bulk of a row),
+      // nor the runtime variables, which at a million cards are most of the job's reading.
+      const changed: EventCard[] = await tx
         .updateTable('cards')
-        .set(actionUpdate('cancel', now, { multiple: true, cap: limit, actionSource: 'customer' }))
+        .set(actionUpdate('cancel', now, { multiple: true, cap: range.limit, actionSource: 'customer' }))
         .where(key, 'in', (eb) =>
           eb
             .selectFrom('cards')
             .select(key.as('page_key'))
-            .where((w) => {
-              const conditions = [filterConditions(w, filter, OPEN_STATES)];
-              if (after) {
-                // The plain `created >=` lets the index on (…, created) seek to the position
-                // instead of scanning every card the job has already passed.
-                conditions.push(w('created', '>=', after.created));
-                conditions.push(
-                  w.or([
-                    w('created', '>', after.created),
-                    w.and([w('created', '=', after.created), w('card_instance_id', '>', after.cardInstanceId)]),
-                  ]),
-                );
-              }
-              return w.and(conditions);
-            })
+            .where((w) => pageConditions(w, filter, range))
             .orderBy('created')
             .orderBy('card_instance_id')
-            .limit(limit),
+            .limit(range.limit),
         )
-        .returning(COLUMNS_BUT_DEFINITION)
+        .returning(CANCEL_RETURNING)
         .execute();
-      if (updated.length === 0) return { cancelled: 0, next: undefined };
-      // A cancelled card is never rendered again, so its definition (the bulk of a row) is
-      // not read back: at a million cards that is most of the job's reading.
-      const changed: CardRow[] = updated.map((row) => ({ ...row, definition: '' }));
-      await this.storeEvents(tx, changed.map((card) => platformEvent(card, 'card-cancelled', now, 'customer')));
-      await record(changed.map((card) => ({ card })));
-      const last = changed.reduce((a, b) => (b.created > a.created || (b.created === a.created && b.card_instance_id > a.card_instance_id) ? b : a));
-      return { cancelled: changed.length, next: { created: Number(last.created), cardInstanceId: last.card_instance_id } };
+      if (changed.length > 0) {
+        await this.storeEventsInBulk(tx, changed.map((card) => platformEvent(card, 'card-cancelled', now, 'customer')));
+        await record(changed.map((card) => ({ card: { ...card, next_due: null } })));
+      }
+      const page = { cancelled: changed.length, next: lastPosition(changed) };
+      await alsoWrite?.(tx, page);
+      return page;
     });
+  }
+
+  /**
+   * Where the page of `size` open cards matching `filter` after `after` ends: the position of
+   * its last card, or undefined when fewer are left. Lets a job run pages side by side
+   * (cancel-jobs/run.ts), each bounded at both ends.
+   */
+  async cancelPageEnd(filter: CardFilter, after: CardPosition | undefined, size: number): Promise<CardPosition | undefined> {
+    const row = await this.db.transaction().execute(async (tx) => {
+      await this.pagePlanOnPostgres(tx);
+      return tx
+        .selectFrom('cards')
+        .select(['created', 'card_instance_id'])
+        .where((w) => pageConditions(w, filter, { after, limit: size }))
+        .orderBy('created')
+        .orderBy('card_instance_id')
+        .offset(size - 1)
+        .limit(1)
+        .executeTakeFirst();
+    });
+    return row && { created: Number(row.created), cardInstanceId: row.card_instance_id };
+  }
+
+  /**
+   * PostgreSQL must walk an index in page order and stop at the limit. Before a table's
+   * statistics are gathered (autovacuum may be off) it misjudges how many cards match and
+   * sorts all that remain instead, on every page: 50 ms for 10 cards of 100,000. With sorts
+   * off, any statement that must still sort (the change log's) is costed past the JIT
+   * threshold, and compiling it took 280 ms a page: JIT is off too. set_config(…, true) is
+   * `set local`; one statement for all three.
+   */
+  private async pagePlanOnPostgres(tx: Transaction<Database>): Promise<void> {
+    if (this.kind !== 'postgres') return;
+    await sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('jit', 'off', true)`.execute(tx);
+  }
+
+  /** A page's events: on PostgreSQL in one statement (event-store.ts), elsewhere as storeEvents. */
+  private storeEventsInBulk(tx: Transaction<Database>, events: EventRow[]): Promise<number> {
+    return this.kind === 'postgres' ? insertEventsOnPostgres(this.insertMany, tx, events) : this.storeEvents(tx, events);
   }
 
   /** Cards whose next lifecycle time is at or before `now`, earliest first. */
