@@ -211,7 +211,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
       };
       scheduler.start();
       await webhookDispatcher.start(store.kind === 'sqlite');
-      await services.cancelJobs.start();
+      await services.cancelJobs.start(store.kind === 'sqlite');
       await services.sendJobs.start(store.kind === 'sqlite');
     },
     closeSockets: () => hub.stop(),

@@ -24,7 +24,7 @@ import { flowCard, prepareFlow, type PreparedFlow } from '../flows/flow-cards.js
 import type { TemplateRepository } from '../templates/repository.js';
 import { checkFilter, profileMatches } from './filter.js';
 import type { SegmentRepository } from './segments.js';
-import { claimLeasedJob, JobPoller } from '../store/leased-jobs.js';
+import { claimLeasedJob, freeCrashedLeases, JobPoller } from '../store/leased-jobs.js';
 
 export interface SendJobOptions {
   /** The most members per transaction. */
@@ -120,7 +120,7 @@ export class SendJobs {
 
   /** `soleServer`: this process holds the store alone, so a running job's lease is a crashed process's. */
   async start(soleServer = false): Promise<void> {
-    if (soleServer) await this.db.updateTable('send_jobs').set({ locked_until: 0 }).where('status', '=', 'running').execute();
+    if (soleServer) await freeCrashedLeases(this.db, 'send_jobs');
     this.poller.start();
   }
 

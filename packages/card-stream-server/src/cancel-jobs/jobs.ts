@@ -12,7 +12,7 @@ import { MAX_CARDS_PER_JOB, type CancelCriteria, type CancelJob, type CancelJobS
 import { iso } from '../time.js';
 import { NotFound } from '../errors.js';
 import type { AlsoRecord } from '../store/also-record.js';
-import { claimLeasedJob, JobPoller } from '../store/leased-jobs.js';
+import { claimLeasedJob, freeCrashedLeases, JobPoller } from '../store/leased-jobs.js';
 
 export interface CancelJobOptions extends CancelRunOptions {
   /** How often idle servers look for queued jobs (other servers' too). */
@@ -93,8 +93,10 @@ export class CancelJobs {
     return toJob(row);
   }
 
-  async start(): Promise<void> {
+  /** `soleServer`: this process holds the store alone, so a running job's lease is a crashed process's. */
+  async start(soleServer = false): Promise<void> {
     await this.executor.start();
+    if (soleServer) await freeCrashedLeases(this.db, 'cancel_jobs');
     this.poller.start();
   }
 

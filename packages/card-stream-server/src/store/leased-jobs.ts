@@ -36,6 +36,20 @@ export async function claimLeasedJob<T extends LeasedTable>(db: Kysely<Database>
 }
 
 /**
+ * On a store this process holds alone (a SQLite directory, locked for the process's life),
+ * a job still marked running is one a crashed process held: its lease is freed at start,
+ * so the job goes on at once instead of after the lease runs out.
+ */
+export async function freeCrashedLeases(db: Kysely<Database>, table: LeasedTable): Promise<void> {
+  const jobs = db as unknown as Kysely<{ jobs: SendJobsTable }>;
+  await jobs
+    .updateTable(table as unknown as 'jobs')
+    .set({ locked_until: 0 })
+    .where('status', '=', 'running')
+    .execute();
+}
+
+/**
  * Looks for jobs: at once when kicked (a job was just made here), else every `pollMs` (jobs
  * other servers made, leases that ran out). `work` runs the claimable jobs one after another;
  * one round at a time.
