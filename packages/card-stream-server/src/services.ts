@@ -106,7 +106,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   // On a SQLite file the SQLite worker writes too (cancel-jobs/sqlite-worker.ts); the gate
   // lets this thread's statements go first.
   const writeGate = config.store.kind === 'sqlite' ? createWriteGate() : undefined;
-  const store = await openStore(config.store, writeGate, (message) => log.warn(message));
+  const store = await openStore(config.store, writeGate && { gate: writeGate, side: 'server' }, (message) => log.warn(message));
   const { db } = store;
   const platformSecret = await settingOrCreate(db, 'platform_token_secret', newSecret);
   const jwtSecret = config.jwtSecret ?? (await settingOrCreate(db, 'jwt_secret', newSecret));

@@ -13,6 +13,7 @@ import type { CardFilter } from '../cards/filter.js';
 import type { StoreKind } from '../store/database.js';
 import { countCancellable, runCancelJob, type CancelRunOptions } from './run.js';
 import type { CancelWorkerData, FromCancelWorker, ToCancelWorker } from './sqlite-worker.js';
+import { workerLeave } from '../store/write-gate.js';
 
 export interface CancelJobExecutor {
   /** Gets ready to run jobs (called when the server starts); resolves once it is. */
@@ -163,6 +164,8 @@ export class WorkerExecutor implements CancelJobExecutor {
     // A job on a worker that died keeps its lease until it runs out; it is claimed again then.
     const lost = (err: Error) => {
       ready(); // a worker that failed to load does not hold the server's start up
+      // Gone inside a transaction, its slot of the gate would stay up: the server waits no more.
+      workerLeave(this.data.writeGate);
       if (this.worker !== worker) return;
       this.worker = undefined;
       const pending = this.pending;

@@ -41,7 +41,8 @@ export type FromCancelWorker =
 const port = parentPort;
 if (!port) throw new Error('sqlite-worker.ts runs as a worker thread (see executor.ts)');
 const { store: storeOptions, writeGate, owner, options } = workerData as CancelWorkerData;
-const store = await openStore(storeOptions);
+// Its transactions go through the gate too (write-gate.ts): the server waits for them without blocking.
+const store = await openStore(storeOptions, { gate: writeGate, side: 'worker' });
 const stopCheckpoints = await startCheckpoints(store.db, (err: unknown) =>
   port.postMessage({ type: 'error', message: `checkpoint: ${err instanceof Error ? err.message : String(err)}` } satisfies FromCancelWorker),
 );

@@ -7,7 +7,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
 import { multiRowInsertMany, sqliteInsertMany, type InsertMany } from './insert-many.js';
-import { gatedDialect, type WriteGate } from './write-gate.js';
+import { gatedDialect, workerGatedDialect, type WriteGate } from './write-gate.js';
 import { holdDataDir, preparePrivateDir, STORE_FILE } from './data-dir.js';
 import { cachingStatements } from './statement-cache.js';
 
@@ -39,11 +39,16 @@ export type StoreOptions =
 pg.types.setTypeParser(20, (v) => Number(v));
 
 /**
- * `writeGate`: on a SQLite file, the gate shared with the SQLite worker (write-gate.ts),
- * raised while this store's connection is in use.
+ * On a SQLite file, the gate the server and the SQLite worker share (write-gate.ts), and
+ * which side this store's connection is.
  */
-export async function openStore(options: StoreOptions, writeGate?: WriteGate, warn: (message: string) => void = console.warn): Promise<Store> {
-  const store = options.kind === 'postgres' ? openPostgres(options.url, options.poolSize) : openSqlite(options, writeGate, warn);
+export interface GateSide {
+  gate: WriteGate;
+  side: 'server' | 'worker';
+}
+
+export async function openStore(options: StoreOptions, gated?: GateSide, warn: (message: string) => void = console.warn): Promise<Store> {
+  const store = options.kind === 'postgres' ? openPostgres(options.url, options.poolSize) : openSqlite(options, gated, warn);
   try {
     await migrate(store);
   } catch (err) {
@@ -53,14 +58,15 @@ export async function openStore(options: StoreOptions, writeGate?: WriteGate, wa
   return store;
 }
 
-function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memory' }, writeGate: WriteGate | undefined, warn: (message: string) => void): Store {
+function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memory' }, gated: GateSide | undefined, warn: (message: string) => void): Store {
+  const server = gated?.side === 'server';
   let file = ':memory:';
   let held: { release(): void } | undefined;
   if (options.kind === 'sqlite') {
     preparePrivateDir(options.dataDir, warn);
-    // Only the server's own connection holds the directory; the SQLite worker's store (no
-    // write gate) shares the hold of the server that started it.
-    if (writeGate) held = holdDataDir(options.dataDir);
+    // Only the server's own connection holds the directory; the SQLite worker's store
+    // shares the hold of the server that started it.
+    if (server) held = holdDataDir(options.dataDir);
     file = join(options.dataDir, STORE_FILE);
   }
   const sqlite = new BetterSqlite3(file);
@@ -68,7 +74,7 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
   // With a write gate the SQLite worker runs and checkpoints the WAL (checkpoint.ts). Left
   // to this connection, a checkpoint would run on the server's thread after a commit and
   // stop every request for as long as it copies, which during a bulk cancel is tens of MB.
-  if (writeGate) sqlite.pragma('wal_autocheckpoint = 0');
+  if (server) sqlite.pragma('wal_autocheckpoint = 0');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
@@ -77,7 +83,9 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
   const dialect = new SqliteDialect({ database: cachingStatements(sqlite) });
-  const db = new Kysely<Database>({ dialect: writeGate ? gatedDialect(dialect, writeGate) : dialect });
+  const db = new Kysely<Database>({
+    dialect: !gated ? dialect : server ? gatedDialect(dialect, gated.gate) : workerGatedDialect(dialect, gated.gate),
+  });
   const insertMany = sqliteInsertMany(sqlite);
   if (options.kind === 'memory') return { db, readDb: db, insertMany, kind: 'sqlite', close: () => db.destroy() };
   // Opened lazily: the schema must exist (migrations run on `db` first).

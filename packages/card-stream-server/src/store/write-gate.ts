@@ -1,60 +1,105 @@
 // SQLite has one writer, and better-sqlite3 waits for it synchronously: a statement on the
-// server's thread that finds the SQLite worker (cancel/sqlite-worker.ts) holding the lock sleeps in
-// SQLite's busy handler, event loop and all, retrying at up to 100 ms intervals. A worker
-// that starts its next page as soon as one commits can win every retry and keep the server
-// waiting for seconds. The gate is a counter in memory both threads share: the server's
-// connection raises it while it is in use, and the worker starts no page while it is up, so
-// the server waits at most for the page in progress.
-import type { DatabaseConnection, Dialect, Driver, TransactionSettings } from 'kysely';
+// server's thread that finds the SQLite worker (cancel-jobs/sqlite-worker.ts) holding the
+// lock sleeps in SQLite's busy handler, event loop and all, in steps of up to 100 ms. So
+// the two threads take turns through a gate in memory they share, before SQLite's lock:
+// - slot SERVER counts the server's uses of its connection: while it is up, the worker
+//   starts no transaction, so it never keeps the server waiting for more than the page in
+//   progress;
+// - slot WORKER is up while the worker is inside a transaction: before the server's thread
+//   writes (a transaction, or a statement that is not a read) it waits for that slot to
+//   go down asynchronously (Atomics.waitAsync), so every other request and socket goes on
+//   meanwhile, and then finds SQLite's lock free. Reads need not wait: in WAL mode they
+//   run beside a writer.
+// Each side raises its own slot before it reads the other's (both sequentially consistent),
+// so they cannot both go in; if both see the other up, the worker steps back.
+import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from 'kysely';
 
 export type WriteGate = Int32Array;
 
+const SERVER = 0;
+const WORKER = 1;
+/**
+ * The longest the server waits for the worker's slot, in steps: past it (a worker that died
+ * inside a transaction and left its slot up) it goes on to SQLite's own busy wait.
+ */
+const SERVER_WAIT_STEP_MS = 50;
+const SERVER_WAIT_MAX_MS = 5000;
+
 export function createWriteGate(): WriteGate {
-  return new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  return new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
 }
 
 /** The worker's side: resolves once the server's connection is not in use. */
 export async function gateOpen(gate: WriteGate): Promise<void> {
-  while (Atomics.load(gate, 0) > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  while (Atomics.load(gate, SERVER) > 0) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
-/** The server's side: `dialect`, whose connection raises the gate while it is in use. */
+/** The worker's side, before a transaction: raises its slot once the server's is down. */
+async function workerEnter(gate: WriteGate): Promise<void> {
+  for (;;) {
+    Atomics.store(gate, WORKER, 1);
+    if (Atomics.load(gate, SERVER) === 0) return;
+    workerLeave(gate); // the server is in, or on its way: it goes first
+    await gateOpen(gate);
+  }
+}
+
+/** The worker's side, after a transaction (or when the worker is gone): lets a waiting server in. */
+export function workerLeave(gate: WriteGate): void {
+  Atomics.store(gate, WORKER, 0);
+  Atomics.notify(gate, WORKER);
+}
+
+/** The server's side, before it writes: waits (without blocking the thread) for the worker's transaction to end. */
+async function workerOut(gate: WriteGate): Promise<void> {
+  const deadline = Date.now() + SERVER_WAIT_MAX_MS;
+  while (Atomics.load(gate, WORKER) !== 0 && Date.now() < deadline) {
+    const waiting = Atomics.waitAsync(gate, WORKER, 1, SERVER_WAIT_STEP_MS);
+    if (waiting.async) await waiting.value;
+  }
+}
+
+function serverEnter(gate: WriteGate): void {
+  Atomics.add(gate, SERVER, 1);
+}
+
+function serverLeave(gate: WriteGate): void {
+  Atomics.sub(gate, SERVER, 1);
+}
+
+/** The server's side: `dialect`, whose connection is used only with the server's slot up and the worker's down. */
 export function gatedDialect(dialect: Dialect, gate: WriteGate): Dialect {
+  return withDriver(dialect, (driver) => new ServerGatedDriver(driver, gate));
+}
+
+/** The worker's side: `dialect`, whose transactions run with the worker's slot up, once the server's is down. */
+export function workerGatedDialect(dialect: Dialect, gate: WriteGate): Dialect {
+  return withDriver(dialect, (driver) => new WorkerGatedDriver(driver, gate));
+}
+
+function withDriver(dialect: Dialect, wrap: (driver: Driver) => Driver): Dialect {
   return {
     createAdapter: () => dialect.createAdapter(),
-    createDriver: () => new GatedDriver(dialect.createDriver(), gate),
+    createDriver: () => wrap(dialect.createDriver()),
     createQueryCompiler: () => dialect.createQueryCompiler(),
     createIntrospector: (db) => dialect.createIntrospector(db),
   };
 }
 
-/** `driver`, with the gate raised from acquiring a connection to releasing it. */
-class GatedDriver implements Driver {
-  constructor(
-    private readonly driver: Driver,
-    private readonly gate: WriteGate,
-  ) {}
+/** Passes every call through; the gated drivers below change two each. */
+class PassThroughDriver implements Driver {
+  constructor(protected readonly driver: Driver) {}
 
   init(): Promise<void> {
     return this.driver.init();
   }
 
-  async acquireConnection(): Promise<DatabaseConnection> {
-    Atomics.add(this.gate, 0, 1);
-    try {
-      return await this.driver.acquireConnection();
-    } catch (err) {
-      Atomics.sub(this.gate, 0, 1);
-      throw err;
-    }
+  acquireConnection(): Promise<DatabaseConnection> {
+    return this.driver.acquireConnection();
   }
 
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    try {
-      await this.driver.releaseConnection(connection);
-    } finally {
-      Atomics.sub(this.gate, 0, 1);
-    }
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.driver.releaseConnection(connection);
   }
 
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -71,5 +116,110 @@ class GatedDriver implements Driver {
 
   destroy(): Promise<void> {
     return this.driver.destroy();
+  }
+}
+
+/** A statement that only reads: in WAL mode it runs beside the worker's transaction. */
+const isRead = (query: CompiledQuery): boolean => query.query.kind === 'SelectQueryNode' || /^\s*select\b/i.test(query.sql);
+
+/** The server's connection: before a write outside a transaction, waits for the worker's transaction to end. */
+class ServerConnection implements DatabaseConnection {
+  inTransaction = false;
+
+  constructor(
+    readonly inner: DatabaseConnection,
+    private readonly gate: WriteGate,
+  ) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (!this.inTransaction && !isRead(query)) await workerOut(this.gate);
+    return this.inner.executeQuery<R>(query);
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
+/** The server's slot up from acquiring the connection to releasing it; a transaction starts once the worker's has ended. */
+class ServerGatedDriver extends PassThroughDriver {
+  constructor(
+    driver: Driver,
+    private readonly gate: WriteGate,
+  ) {
+    super(driver);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    serverEnter(this.gate);
+    try {
+      return new ServerConnection(await this.driver.acquireConnection(), this.gate);
+    } catch (err) {
+      serverLeave(this.gate);
+      throw err;
+    }
+  }
+
+  override async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.driver.releaseConnection((connection as ServerConnection).inner);
+    } finally {
+      serverLeave(this.gate);
+    }
+  }
+
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const server = connection as ServerConnection;
+    await workerOut(this.gate);
+    await this.driver.beginTransaction(server.inner, settings);
+    server.inTransaction = true;
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const server = connection as ServerConnection;
+    server.inTransaction = false;
+    await this.driver.commitTransaction(server.inner);
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const server = connection as ServerConnection;
+    server.inTransaction = false;
+    await this.driver.rollbackTransaction(server.inner);
+  }
+}
+
+/** The worker's slot up from the start of a transaction to its commit or rollback. */
+class WorkerGatedDriver extends PassThroughDriver {
+  constructor(
+    driver: Driver,
+    private readonly gate: WriteGate,
+  ) {
+    super(driver);
+  }
+
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await workerEnter(this.gate);
+    try {
+      await this.driver.beginTransaction(connection, settings);
+    } catch (err) {
+      workerLeave(this.gate);
+      throw err;
+    }
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.driver.commitTransaction(connection);
+    } finally {
+      workerLeave(this.gate);
+    }
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.driver.rollbackTransaction(connection);
+    } finally {
+      workerLeave(this.gate);
+    }
   }
 }
