@@ -4,9 +4,16 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { InsertMany } from '../store/insert-many.js';
 import type { EventRow } from './platform-events.js';
+import { storeTemplates, type EventTemplate } from './event-contexts.js';
 
 /** Stores analytics events; with `ignoreDuplicates`, an id already stored is skipped.
  * Returns how many were stored. */
-export function insertEvents(insertMany: InsertMany, tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
-  return insertMany(tx, 'analytics_events', events, ignoreDuplicates ? { ignoreConflictOn: 'id' } : {});
+export async function insertEvents(insertMany: InsertMany, tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
+  const templates = new Map<string, EventTemplate>();
+  const rows = events.map(({ context, ...row }) => {
+    if (context) templates.set(context.key, context);
+    return { ...row, context_key: context?.key ?? null };
+  });
+  await storeTemplates(tx, [...templates.values()]);
+  return insertMany(tx, 'analytics_events', rows, ignoreDuplicates ? { ignoreConflictOn: 'id' } : {});
 }

@@ -6,13 +6,15 @@ import type { CardRow } from '../cards/row.js';
 import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { PlatformEventName } from '../../../protocol/src/analytics.js';
 import { iso } from '../time.js';
+import { eventTemplate, hole, templateValues, type EventTemplate } from './event-contexts.js';
 
 export type { PlatformEventName };
 
 /** internal: the platform's own processing; customer: an API request; user: the SDK. */
 export type ActionSource = 'internal' | 'customer' | 'user';
 
-export type EventRow = Omit<AnalyticsEventsTable, 'seq'>;
+/** An event to store: a whole `body`, or (with `context`) a template shared with other events and the values it leaves open. */
+export type EventRow = Omit<AnalyticsEventsTable, 'seq' | 'context_key'> & { context?: EventTemplate };
 
 export function platformEvent(
   card: CardRow,
@@ -33,18 +35,54 @@ export function cardEvent(
   properties: Record<string, unknown>,
   id: string = timeOrderedId(),
 ): EventRow {
-  const body = {
+  const context = cardEventTemplate(card, analyticsEvent, actionSource);
+  return {
     id,
-    endUserId: card.user_id,
+    analytics_event: analyticsEvent,
+    end_user_id: card.user_id,
+    timestamp: at,
+    card_instance_id: card.card_instance_id,
+    lifecycle_id: card.lifecycle_id,
+    card_template_id: card.card_template_id,
+    body: templateValues(context, { properties, flowInstanceId: card.flow_instance_id }),
+    context,
+  };
+}
+
+/** Recent templates by what they are made of: the cards of one page of a send share one. */
+const templates = new Map<string, EventTemplate>();
+const KEEP_TEMPLATES = 100;
+
+/** The template of `card`'s events named `analyticsEvent`: its JSON but for its ids, user, time and properties. */
+function cardEventTemplate(card: CardRow, analyticsEvent: string, actionSource: ActionSource): EventTemplate {
+  // Everything the template is made of but the holes. A payload of the card's own (cards
+  // stored before contents were shared) stands for its content.
+  const made = [
+    analyticsEvent, actionSource, card.status, card.card_template_id, card.card_template_version, card.priority, card.created,
+    card.stream_id, card.event_source, card.flow_invocation_id, card.content_key, card.own_payload ?? '',
+  ].join('\0');
+  let template = templates.get(made);
+  if (!template) {
+    if (templates.size >= KEEP_TEMPLATES) templates.delete(templates.keys().next().value as string);
+    templates.set(made, (template = eventTemplate(cardEventBody(card, analyticsEvent, actionSource))));
+  }
+  return template;
+}
+
+/** The JSON of a card event (seed 003), with its own values left as holes. */
+function cardEventBody(card: CardRow, analyticsEvent: string, actionSource: ActionSource) {
+  return {
+    id: hole('id'),
+    endUserId: hole('endUserId'),
     analyticsEvent,
-    timestamp: iso(at),
-    properties,
+    timestamp: hole('timestamp'),
+    properties: hole('properties'),
     hostContext: {},
     eventContext: { actionSource },
     sdkContext: {},
     streamContext: {},
     cardContext: {
-      cardInstanceId: card.card_instance_id,
+      cardInstanceId: hole('cardInstanceId'),
       cardInstanceStatus: card.status,
       cardTemplateId: card.card_template_id,
       cardTemplateName: card.card_template_name,
@@ -53,17 +91,7 @@ export function cardEvent(
       cardPriority: card.priority,
       publishedAt: iso(card.created),
     },
-    platformContext: platformContext(card),
-  };
-  return {
-    id: body.id,
-    analytics_event: analyticsEvent,
-    end_user_id: card.user_id,
-    timestamp: at,
-    card_instance_id: card.card_instance_id,
-    lifecycle_id: card.lifecycle_id,
-    card_template_id: card.card_template_id,
-    body: JSON.stringify(body),
+    platformContext: { ...platformContext(card), lifecycleId: hole('lifecycleId'), flowInstanceId: hole('flowInstanceId') },
   };
 }
 

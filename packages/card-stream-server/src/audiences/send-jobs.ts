@@ -293,7 +293,8 @@ export class SendJobs {
         if (!ready) prepared.set(flow, (ready = prepareFlow(template, flows[flow] as Flow, flow, now)));
         return flowCard(ready, job.flow_invocation_id, source, user_id);
       });
-      await this.cards.insertIn(tx, record, rows, rows.map((row) => platformEvent(row, (row.status as CardStatus) === 'active' ? 'card-published' : 'card-embargoed', now, 'customer')));
+      const contents = [...prepared.values()].map((p) => p.content);
+      await this.cards.insertIn(tx, record, rows, contents, rows.map((row) => platformEvent(row, (row.status as CardStatus) === 'active' ? 'card-published' : 'card-embargoed', now, 'customer')));
       await tx
         .updateTable('send_jobs')
         .set((eb) => ({ sent: eb('sent', '+', claimed.length) }))

@@ -8,6 +8,7 @@ import type { StoreKind } from '../store/database.js';
 import type { CardRow } from './row.js';
 import type { CardChange, LeavingCard } from './change-bus.js';
 import type { InsertMany } from '../store/insert-many.js';
+import { CardContents } from './contents.js';
 
 export const NOTIFY_CHANNEL = 'card_stream_changes';
 /** How long changes are kept for sockets to resume from. */
@@ -42,6 +43,8 @@ export class ChangeLog {
     private readonly insertMany: InsertMany,
     /** Store.readDb: sockets read the log without queueing behind a write in progress. */
     private readonly readDb: Kysely<Database> = db,
+    /** What cards share with the rest of their flow, stored once. */
+    private readonly contents: CardContents = new CardContents(readDb),
   ) {}
 
   /** Numbers and logs `entries` inside `tx`; returns them with their sequence numbers. */
@@ -132,13 +135,17 @@ export class ChangeLog {
       .execute();
     // The first change after `since` must still be there; pruning removes the oldest first.
     if (rows.length === 0 || Number(rows[0]?.change_seq) !== since + 1) return { kind: 'reload', seq: latest };
+    const cards = await this.contents.cards(
+      rows.map(({ change_seq: _seq, change_status: _status, change_stream: _stream, ...card }) => card),
+      this.readDb,
+    );
     return {
       kind: 'changes',
-      changes: rows.map(({ change_seq, change_status, change_stream, ...card }) => ({
-        seq: Number(change_seq),
-        status: change_status,
-        streamId: change_stream,
-        card,
+      changes: rows.map((row, i) => ({
+        seq: Number(row.change_seq),
+        status: row.change_status,
+        streamId: row.change_stream,
+        card: cards[i] as CardRow,
       })),
     };
   }

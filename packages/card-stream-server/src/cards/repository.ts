@@ -2,7 +2,7 @@
 // write records its analytics events in the same transaction and announces the change on
 // the bus once committed.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { CardsTable, Database } from '../store/schema.js';
 import type { CardAction, CardStatus } from '../../../protocol/src/cards.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
 import { platformEvent, type ActionSource, type EventRow, type PlatformEventName } from '../analytics/platform-events.js';
@@ -13,6 +13,7 @@ import type { ChangeLog } from './change-log.js';
 import type { InsertMany } from '../store/insert-many.js';
 import { insertEvents } from '../analytics/event-store.js';
 import { InsertBatcher } from './insert-batcher.js';
+import { CardContents, storedCard, type Content } from './contents.js';
 import type { StoreKind } from '../store/database.js';
 import { InvalidInput, NotFound, InvalidState } from '../errors.js';
 
@@ -55,13 +56,6 @@ export interface ActResult {
   total: number;
 }
 
-const COLUMNS_BUT_DEFINITION = [
-  'card_instance_id', 'lifecycle_id', 'flow_instance_id', 'flow_invocation_id', 'card_template_id', 'card_template_name',
-  'card_template_version', 'event_name', 'event_source', 'stream_id', 'priority', 'payload', 'status', 'user_id',
-  'created', 'updated', 'active_since', 'embargo_until', 'expires_at', 'snoozed_until', 'completion', 'next_due',
-  'runtime_variables',
-] as const satisfies readonly Exclude<keyof CardRow, 'definition'>[];
-
 /** A card's place in (created, card_instance_id) order: where a paged job goes on from. */
 export interface CardPosition {
   created: number;
@@ -71,6 +65,7 @@ export interface CardPosition {
 interface PendingInsert {
   cards: CardRow[];
   events: EventRow[];
+  contents: Content[];
   alsoWrite?: ((tx: Transaction<Database>) => Promise<void>) | undefined;
 }
 
@@ -90,7 +85,14 @@ export class CardRepository {
     private readonly kind: StoreKind,
     /** Store.readDb: queries that need not wait for a write in progress. */
     private readonly readDb: Kysely<Database> = db,
+    /** What cards share with the rest of their flow, stored once (one per process: it keeps what it read). */
+    private readonly contents: CardContents = new CardContents(readDb),
   ) {}
+
+  /** Stored card rows as cards, their shared content filled in; `db` is the transaction when inside one. */
+  cardsOf(rows: readonly CardsTable[], db: Kysely<Database> = this.db): Promise<CardRow[]> {
+    return this.contents.cards(rows, db);
+  }
 
   /** Analytics events about cards, stored inside a write's transaction. */
   storeEvents(tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
@@ -114,30 +116,31 @@ export class CardRepository {
   }
 
   /**
-   * Inserts cards and their events; `alsoWrite` runs in the same transaction (an
-   * Idempotency-Key's record). Inserts made at the same time share one transaction
-   * (insert-batcher.ts); each resolves once it has committed.
+   * Inserts cards, the contents they name and their events; `alsoWrite` runs in the same
+   * transaction (an Idempotency-Key's record). Inserts made at the same time share one
+   * transaction (insert-batcher.ts); each resolves once it has committed.
    */
-  insert(cards: CardRow[], events: EventRow[], alsoWrite?: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
-    return this.inserts.add({ cards, events, alsoWrite });
+  insert(cards: CardRow[], contents: Content[], events: EventRow[], alsoWrite?: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
+    return this.inserts.add({ cards, contents, events, alsoWrite });
   }
 
   private readonly inserts = new InsertBatcher<PendingInsert>((units) =>
     this.write(async (tx, record) => {
-      await this.insertIn(tx, record, units.flatMap((u) => u.cards), units.flatMap((u) => u.events));
+      await this.insertIn(tx, record, units.flatMap((u) => u.cards), units.flatMap((u) => u.contents), units.flatMap((u) => u.events));
       for (const unit of units) await unit.alsoWrite?.(tx);
     }),
   );
 
-  /** Inserts cards and their events inside a write the caller holds (a send job's page). */
-  async insertIn(tx: Transaction<Database>, record: RecordChanges, cards: CardRow[], events: EventRow[]): Promise<void> {
-    await this.insertMany(tx, 'cards', cards);
+  /** Inserts cards, the contents they name and their events inside a write the caller holds (a send job's page). */
+  async insertIn(tx: Transaction<Database>, record: RecordChanges, cards: CardRow[], contents: Content[], events: EventRow[]): Promise<void> {
+    await this.contents.store(tx, contents);
+    await this.insertMany(tx, 'cards', cards.map(storedCard));
     await this.storeEvents(tx, events);
     await record(cards.map((card) => ({ card })));
   }
 
   async query(filter: CardFilter, limit: number, offset: number): Promise<CardRow[]> {
-    return this.readDb
+    const rows = await this.readDb
       .selectFrom('cards')
       .selectAll()
       .where((eb) => filterConditions(eb, filter))
@@ -146,6 +149,7 @@ export class CardRepository {
       .limit(limit)
       .offset(offset)
       .execute();
+    return this.cardsOf(rows, this.readDb);
   }
 
   async count(filter: CardFilter): Promise<number> {
@@ -195,13 +199,16 @@ export class CardRepository {
         .limit(options.cap)
         .execute();
       if (ids.length === 0) return { changed: [], total };
-      const changed = await tx
-        .updateTable('cards')
-        .set(actionUpdate(action, now, options))
-        .where('card_instance_id', 'in', ids.map((r) => r.card_instance_id))
-        .where('status', 'in', [...states])
-        .returningAll()
-        .execute();
+      const changed = await this.cardsOf(
+        await tx
+          .updateTable('cards')
+          .set(actionUpdate(action, now, options))
+          .where('card_instance_id', 'in', ids.map((r) => r.card_instance_id))
+          .where('status', 'in', [...states])
+          .returningAll()
+          .execute(),
+        tx,
+      );
       const properties = actionProperties(action, options);
       await this.storeEvents(
         tx,
@@ -262,12 +269,11 @@ export class CardRepository {
             .orderBy('card_instance_id')
             .limit(limit),
         )
-        .returning(COLUMNS_BUT_DEFINITION)
+        .returningAll()
         .execute();
       if (updated.length === 0) return { cancelled: 0, next: undefined };
-      // A cancelled card is never rendered again, so its definition (the bulk of a row) is
-      // not read back: at a million cards that is most of the job's reading.
-      const changed: CardRow[] = updated.map((row) => ({ ...row, definition: '' }));
+      // The cards of a send share one content (cards/contents.ts), read once and kept.
+      const changed = await this.cardsOf(updated, tx);
       await this.storeEvents(tx, changed.map((card) => platformEvent(card, 'card-cancelled', now, 'customer')));
       await record(changed.map((card) => ({ card })));
       const last = changed.reduce((a, b) => (b.created > a.created || (b.created === a.created && b.card_instance_id > a.card_instance_id) ? b : a));
@@ -277,7 +283,7 @@ export class CardRepository {
 
   /** Cards whose next lifecycle time is at or before `now`, earliest first. */
   async due(now: number, limit: number): Promise<CardRow[]> {
-    return this.db
+    const rows = await this.db
       .selectFrom('cards')
       .selectAll()
       .where('next_due', 'is not', null)
@@ -285,6 +291,7 @@ export class CardRepository {
       .orderBy('next_due')
       .limit(limit)
       .execute();
+    return this.cardsOf(rows);
   }
 
   async earliestDue(): Promise<number | null> {
@@ -319,8 +326,9 @@ export class CardRepository {
         .returningAll()
         .executeTakeFirst();
       if (updated) {
-        await this.storeEvents(tx, [platformEvent(updated, event, at, 'internal')]);
-        await record([{ card: updated, previousStatus: card.status }]);
+        const [changed] = (await this.cardsOf([updated], tx)) as [CardRow];
+        await this.storeEvents(tx, [platformEvent(changed, event, at, 'internal')]);
+        await record([{ card: changed, previousStatus: card.status }]);
       }
       return updated;
     });

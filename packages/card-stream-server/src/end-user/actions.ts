@@ -45,12 +45,10 @@ export class EndUserActions {
         .executeTakeFirst();
       if (!claimed) return replayOf(tx, userId, cardInstanceId, request.id);
 
-      const card = await tx
-        .selectFrom('cards')
-        .selectAll()
-        .where('card_instance_id', '=', cardInstanceId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
+      const [card] = await this.cards.cardsOf(
+        await tx.selectFrom('cards').selectAll().where('card_instance_id', '=', cardInstanceId).where('user_id', '=', userId).execute(),
+        tx,
+      );
       // Another user's card is answered exactly like a card that does not exist.
       if (!card) throw new NotFound('card_not_found', `You have no card ${cardInstanceId}.`);
 

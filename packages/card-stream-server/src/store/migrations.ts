@@ -2,6 +2,7 @@
 // that has shipped.
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { StoreKind } from './database.js';
+import { makeContent, payloadFor } from '../cards/contents.js';
 
 type Db = Kysely<unknown>;
 
@@ -388,6 +389,79 @@ function audiences(kind: StoreKind): Migration {
   };
 }
 
+/**
+ * Issue 15: a send to a million members stored its card's definition, and its
+ * card-published event's contexts, a million times. What the cards of one flow share (the
+ * filled definition, runtime variables, template name, the payload but its user) moves to
+ * card_contents, named by each card's content_key (cards/contents.ts); events keep what they
+ * share in event_contexts (analytics/event-contexts.ts). Nothing stored before is lost: each
+ * card gets the content its own columns make, and keeps its payload as its own_payload
+ * unless its content's payload addressed to it is the very same text; events stored before
+ * keep their whole body. Each flow instance has one card, so its index needs no order.
+ */
+const sharedContents: Migration = {
+  async up(untyped: Db) {
+    const db = untyped as Kysely<any>;
+    await db.schema
+      .createTable('card_contents')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('card_template_name', 'text', (c) => c.notNull())
+      .addColumn('definition', 'text', (c) => c.notNull())
+      .addColumn('runtime_variables', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('event_contexts')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('template', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.alterTable('analytics_events').addColumn('context_key', 'text').execute();
+    await db.schema.alterTable('cards').addColumn('content_key', 'text').execute();
+    await db.schema.alterTable('cards').addColumn('own_payload', 'text').execute();
+
+    for (let after = ''; ; ) {
+      const cards = (await db
+        .selectFrom('cards')
+        .select(['card_instance_id', 'user_id', 'card_template_name', 'definition', 'runtime_variables', 'payload'])
+        .where('card_instance_id', '>', after)
+        .orderBy('card_instance_id')
+        .limit(1000)
+        .execute()) as { card_instance_id: string; user_id: string; card_template_name: string; definition: string; runtime_variables: string; payload: string }[];
+      if (cards.length === 0) break;
+      const byKey = new Map<string, string[]>();
+      const contents = new Map<string, ReturnType<typeof makeContent>['row']>();
+      for (const card of cards) {
+        let parsed: Record<string, unknown> = {};
+        try {
+          const value: unknown = JSON.parse(card.payload);
+          if (value && typeof value === 'object' && !Array.isArray(value)) parsed = value as Record<string, unknown>;
+        } catch {
+          // not JSON: kept whole as the card's own payload below
+        }
+        const content = makeContent(card.card_template_name, card.definition, card.runtime_variables, {
+          detail: (parsed.detail ?? {}) as Record<string, string>,
+          cardOptions: (parsed.cardOptions ?? {}) as Record<string, never>,
+          metadata: (parsed.metadata ?? {}) as Record<string, unknown>,
+        });
+        contents.set(content.row.key, content.row);
+        if (payloadFor(content, card.user_id) === card.payload) {
+          byKey.set(content.row.key, [...(byKey.get(content.row.key) ?? []), card.card_instance_id]);
+        } else {
+          await db.updateTable('cards').set({ content_key: content.row.key, own_payload: card.payload }).where('card_instance_id', '=', card.card_instance_id).execute();
+        }
+      }
+      await db.insertInto('card_contents').values([...contents.values()]).onConflict((oc) => oc.column('key').doNothing()).execute();
+      for (const [key, ids] of byKey) await db.updateTable('cards').set({ content_key: key }).where('card_instance_id', 'in', ids).execute();
+      after = (cards.at(-1) as { card_instance_id: string }).card_instance_id;
+    }
+    for (const column of ['definition', 'payload', 'runtime_variables', 'card_template_name']) {
+      await db.schema.alterTable('cards').dropColumn(column).execute();
+    }
+    await db.schema.dropIndex('cards_flow_instance').execute();
+    await db.schema.createIndex('cards_flow_instance').on('cards').column('flow_instance_id').execute();
+  },
+};
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -399,6 +473,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '006_paged_indexes': pagedIndexes,
       '007_idempotency_keys': idempotencyKeys,
       '008_audiences': audiences(kind),
+      '009_shared_contents': sharedContents,
     }),
   };
 }
