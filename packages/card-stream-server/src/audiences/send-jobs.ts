@@ -150,12 +150,14 @@ export class SendJobs {
     const template = await this.templates.versionAt(job.template_id, job.template_version);
     let size = Math.min(100, this.options.pageSize);
     // Members are claimed in user id order; remembering the last one keeps each page an index
-    // seek instead of a walk past every member already sent. After a restart it starts at the
-    // beginning again, and the claim's own `sent = 0` skips whom a page before the crash sent.
+    // seek instead of a walk past the entries of members already sent (on PostgreSQL they stay
+    // in the index until a vacuum). After a restart it starts at the beginning again: whom a
+    // page before the crash sent is no longer listed.
     const cursor = { after: '' };
     while (!this.stopped) {
       const started = performance.now();
       const passed = await this.sendPage(job, template, flows, size, cursor);
+      if (process.env.CS_DEBUG_PAGES) console.error(`page ${size} ${(performance.now() - started).toFixed(1)} ms`);
       size = nextPageSize(size, performance.now() - started, this.options);
       if (passed === undefined) return; // the lease was lost: another server goes on
       if (passed === 0) break;
@@ -185,7 +187,7 @@ export class SendJobs {
       const target = flow.target;
       if (target.type === 'user') {
         for (let from = 0; from < target.targetUserIds.length; from += 1000) {
-          const rows = target.targetUserIds.slice(from, from + 1000).map((userId) => ({ job_id: job.id, user_id: userId, flow: index, sent: 0 }));
+          const rows = target.targetUserIds.slice(from, from + 1000).map((userId) => ({ job_id: job.id, user_id: userId, flow: index }));
           if (!(await this.snapshotPart(job, (tx) => tx.insertInto('send_job_members').values(rows).onConflict((oc) => oc.doNothing()).execute()))) return false;
         }
         continue;
@@ -195,8 +197,8 @@ export class SendJobs {
         const bound = await sql<{ user_id: string }>`select user_id from user_profiles where user_id > ${after} order by user_id limit 1 offset ${SNAPSHOT_RANGE - 1}`.execute(this.db);
         const upTo = bound.rows[0]?.user_id;
         const range = upTo === undefined ? sql`p.user_id > ${after}` : sql`p.user_id > ${after} and p.user_id <= ${upTo}`;
-        const members = sql`select ${job.id}, p.user_id, ${index}, 0 from user_profiles p where ${range} and p.created <= ${job.created} and ${matches}`;
-        if (!(await this.snapshotPart(job, (tx) => sql`insert into send_job_members (job_id, user_id, flow, sent) ${members} on conflict do nothing`.execute(tx)))) return false;
+        const members = sql`select ${job.id}, p.user_id, ${index} from user_profiles p where ${range} and p.created <= ${job.created} and ${matches}`;
+        if (!(await this.snapshotPart(job, (tx) => sql`insert into send_job_members (job_id, user_id, flow) ${members} on conflict do nothing`.execute(tx)))) return false;
         if (upTo === undefined) break;
         after = upTo;
         await new Promise((resolve) => setImmediate(resolve)); // requests get in between ranges
@@ -267,22 +269,21 @@ export class SendJobs {
         .select('user_id')
         .where('job_id', '=', job.id)
         .where('user_id', '>', cursor.after)
-        .where('sent', '=', 0)
         .orderBy('user_id')
         .limit(size)
         .execute();
       if (page.length === 0) return 0;
-      // Claimed in this transaction: a page that does not commit claimed nobody.
+      // Claimed by taking them off the list in this transaction: a page that does not commit
+      // claimed nobody, and a member still listed has no card. (Deleting also writes less
+      // than marking: on PostgreSQL an update is a new row version in the table and its index.)
       const claimed = await tx
-        .updateTable('send_job_members')
-        .set({ sent: 1 })
+        .deleteFrom('send_job_members')
         .where('job_id', '=', job.id)
         .where(
           'user_id',
           'in',
           page.map((m) => m.user_id),
         )
-        .where('sent', '=', 0)
         .returning(['user_id', 'flow'])
         .execute();
       pageEnd = (page.at(-1) as { user_id: string }).user_id;

@@ -462,6 +462,33 @@ const sharedContents: Migration = {
   },
 };
 
+/**
+ * Fewer writes per card of a big send. A job's member is claimed by deleting its row (it
+ * was marked sent), so `sent` goes, with the rows already marked. On SQLite each user's
+ * sequence and the change log are keyed tables (WITHOUT ROWID): a change was a row plus an
+ * entry in the index of its key, and is now one entry.
+ */
+function leanerChanges(kind: StoreKind): Migration {
+  return {
+    async up(db: Db) {
+      await sql`delete from send_job_members where sent <> 0`.execute(db);
+      await db.schema.alterTable('send_job_members').dropColumn('sent').execute();
+      if (kind !== 'sqlite') return;
+      await sql`create table user_sequences_keyed (user_id text primary key, last_seq bigint not null) without rowid`.execute(db);
+      await sql`insert into user_sequences_keyed (user_id, last_seq) select user_id, last_seq from user_sequences`.execute(db);
+      await sql`drop table user_sequences`.execute(db);
+      await sql`alter table user_sequences_keyed rename to user_sequences`.execute(db);
+      await sql`create table card_changes_keyed (user_id text not null, seq bigint not null, card_instance_id text not null,
+        stream_id text not null, status text not null, at bigint not null, constraint card_changes_pk primary key (user_id, seq)) without rowid`.execute(db);
+      await sql`insert into card_changes_keyed (user_id, seq, card_instance_id, stream_id, status, at)
+        select user_id, seq, card_instance_id, stream_id, status, at from card_changes`.execute(db);
+      await sql`drop table card_changes`.execute(db);
+      await sql`alter table card_changes_keyed rename to card_changes`.execute(db);
+      await db.schema.createIndex('card_changes_at').on('card_changes').column('at').execute();
+    },
+  };
+}
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -474,6 +501,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '007_idempotency_keys': idempotencyKeys,
       '008_audiences': audiences(kind),
       '009_shared_contents': sharedContents,
+      '010_leaner_changes': leanerChanges(kind),
     }),
   };
 }

@@ -274,11 +274,11 @@ export interface SendJobsTable {
   locked_until: number | null;
 }
 
+/** The members of a job not sent their card yet: a member's row is deleted in the transaction that makes their card. */
 export interface SendJobMembersTable {
   job_id: string;
   user_id: string;
   flow: number;
-  sent: number;
 }
 
 export interface Database {
