@@ -36,3 +36,22 @@ export function timeOrderedId(): string {
     `${variant.toString(16)}${tail.slice(0, 2)}-${tail.slice(2, 14)}`
   );
 }
+
+// A card's lifecycle and flow-instance ids are made from its own id: a send makes one of
+// each per card, and stored they were two more UUIDs in the card's row, in its events and
+// in an index each. Made so, the card stores '' for them (cards/contents.ts fills them back
+// in) and the indexes on them hold only ids stored whole (cards from before). Each is the
+// card's id with its last 48 random bits XORed with a constant of its kind: a UUIDv7 of the
+// card's time, as unique as the card's id, and turned back into it the same way.
+const DERIVED_MASKS = { lifecycle: [0x5a17c3, 0xe9b64d], flowInstance: [0x2e9d86, 0xf1c073] } as const;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export type DerivedIdKind = keyof typeof DERIVED_MASKS;
+
+/** The `kind` id made from card id `id`, or, given such an id, the card's id; undefined when `id` is no lowercase UUID. */
+export function derivedId(id: string, kind: DerivedIdKind): string | undefined {
+  if (!UUID.test(id)) return undefined;
+  const [high, low] = DERIVED_MASKS[kind];
+  const part = (from: number, mask: number) => (parseInt(id.slice(from, from + 6), 16) ^ mask).toString(16).padStart(6, '0');
+  return `${id.slice(0, 24)}${part(24, high)}${part(30, low)}`;
+}

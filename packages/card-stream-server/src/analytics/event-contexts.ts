@@ -9,9 +9,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { AnalyticsEventsTable, Database, EventContextsTable } from '../store/schema.js';
 import { iso } from '../time.js';
+import { derivedId } from '../ids.js';
 
 /** Holes filled from the event's own columns; any other hole takes the next value of its body. */
-const COLUMN_HOLES = ['id', 'endUserId', 'timestamp', 'cardInstanceId', 'lifecycleId'] as const;
+const COLUMN_HOLES = ['id', 'endUserId', 'timestamp', 'cardInstanceId', 'lifecycleId', 'flowInstanceIdOfCard'] as const;
 type ColumnHole = (typeof COLUMN_HOLES)[number];
 const isColumnHole = (hole: string): hole is ColumnHole => (COLUMN_HOLES as readonly string[]).includes(hole);
 
@@ -77,7 +78,10 @@ function columnValue(name: ColumnHole, row: EventHoleColumns): string | null {
     case 'cardInstanceId':
       return row.card_instance_id;
     case 'lifecycleId':
-      return row.lifecycle_id;
+      // '': made from the card's id (ids.ts).
+      return row.lifecycle_id === '' ? (derivedId(row.card_instance_id as string, 'lifecycle') as string) : row.lifecycle_id;
+    case 'flowInstanceIdOfCard':
+      return derivedId(row.card_instance_id as string, 'flowInstance') as string;
   }
 }
 

@@ -4,6 +4,7 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { AnalyticsEventsTable, Database } from '../store/schema.js';
 import type { EventContexts } from './event-contexts.js';
+import { derivedId } from '../ids.js';
 import { parseInstant } from '../time.js';
 import type { EventFilterQuery } from '../../../protocol/src/analytics.js';
 import { InvalidInput } from '../errors.js';
@@ -48,7 +49,12 @@ function conditions(eb: ExpressionBuilder<Database, 'analytics_events'>, filter:
   if (filter.analyticsEvent !== undefined) all.push(eb('analytics_event', '=', filter.analyticsEvent));
   if (filter.endUserId !== undefined) all.push(eb('end_user_id', '=', filter.endUserId));
   if (filter.cardInstanceId !== undefined) all.push(eb('card_instance_id', '=', filter.cardInstanceId));
-  if (filter.lifecycleId !== undefined) all.push(eb('lifecycle_id', '=', filter.lifecycleId));
+  if (filter.lifecycleId !== undefined) {
+    // Stored whole (the partial index holds those), or '' on the events of the card it is made from (ids.ts).
+    const stored = eb.and([eb('lifecycle_id', '=', filter.lifecycleId), eb('lifecycle_id', '<>', '')]);
+    const cardId = derivedId(filter.lifecycleId, 'lifecycle');
+    all.push(cardId === undefined ? stored : eb.or([stored, eb.and([eb('card_instance_id', '=', cardId), eb('lifecycle_id', '=', '')])]));
+  }
   if (filter.from !== undefined) all.push(eb('timestamp', '>=', filter.from));
   if (filter.to !== undefined) all.push(eb('timestamp', '<', filter.to));
   return eb.and(all);

@@ -7,6 +7,7 @@ import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { PlatformEventName } from '../../../protocol/src/analytics.js';
 import { iso } from '../time.js';
 import { eventTemplate, hole, templateValues, type EventTemplate } from './event-contexts.js';
+import { storedId } from '../cards/contents.js';
 
 export type { PlatformEventName };
 
@@ -42,7 +43,7 @@ export function cardEvent(
     end_user_id: card.user_id,
     timestamp: at,
     card_instance_id: card.card_instance_id,
-    lifecycle_id: card.lifecycle_id,
+    lifecycle_id: storedId(card, 'lifecycle'),
     card_template_id: card.card_template_id,
     body: templateValues(context, { properties, flowInstanceId: card.flow_instance_id }),
     context,
@@ -59,7 +60,7 @@ function cardEventTemplate(card: CardRow, analyticsEvent: string, actionSource: 
   // stored before contents were shared) stands for its content.
   const made = [
     analyticsEvent, actionSource, card.status, card.card_template_id, card.card_template_version, card.priority, card.created,
-    card.stream_id, card.event_source, card.flow_invocation_id, card.content_key, card.own_payload ?? '',
+    card.stream_id, card.event_source, card.flow_invocation_id, card.content_key, card.own_payload ?? '', storedId(card, 'flowInstance') === '' ? 'made' : 'kept',
   ].join('\0');
   let template = templates.get(made);
   if (!template) {
@@ -91,7 +92,12 @@ function cardEventBody(card: CardRow, analyticsEvent: string, actionSource: Acti
       cardPriority: card.priority,
       publishedAt: iso(card.created),
     },
-    platformContext: { ...platformContext(card), lifecycleId: hole('lifecycleId'), flowInstanceId: hole('flowInstanceId') },
+    platformContext: {
+      ...platformContext(card),
+      lifecycleId: hole('lifecycleId'),
+      // Made from the card's id, or kept in the event's values (cards stored before ids.ts made them).
+      flowInstanceId: hole(storedId(card, 'flowInstance') === '' ? 'flowInstanceIdOfCard' : 'flowInstanceId'),
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { CardContentsTable, CardsTable, Database } from '../store/schema.js';
 import type { CardRow } from './row.js';
+import { derivedId, type DerivedIdKind } from '../ids.js';
 
 /** A content and its payload's JSON text around the card's user, made once per key. */
 export interface Content {
@@ -51,12 +52,23 @@ function contentOf(row: CardContentsTable): Content {
 /** The payload JSON of a card of `content` sent to `userId`. */
 export const payloadFor = (content: Content, userId: string): string => `${content.payloadBefore}${JSON.stringify(userId)}${content.payloadAfter}`;
 
+/** What a card stores for its lifecycle or flow-instance id: '' when it is made from the card's id (ids.ts). */
+export function storedId(card: Pick<CardsTable, 'card_instance_id' | 'lifecycle_id' | 'flow_instance_id'>, kind: DerivedIdKind): string {
+  const id = kind === 'lifecycle' ? card.lifecycle_id : card.flow_instance_id;
+  return id === derivedId(card.card_instance_id, kind) ? '' : id;
+}
+
+/** A card's lifecycle or flow-instance id from what it stores. */
+export function idOf(card: Pick<CardsTable, 'card_instance_id'>, stored: string, kind: DerivedIdKind): string {
+  return stored || (derivedId(card.card_instance_id, kind) as string);
+}
+
 /** The card as stored (its content is stored on its own: `CardContents.store`). */
 export function storedCard(card: CardRow): CardsTable {
   return {
     card_instance_id: card.card_instance_id,
-    lifecycle_id: card.lifecycle_id,
-    flow_instance_id: card.flow_instance_id,
+    lifecycle_id: storedId(card, 'lifecycle'),
+    flow_instance_id: storedId(card, 'flowInstance'),
     flow_invocation_id: card.flow_invocation_id,
     card_template_id: card.card_template_id,
     card_template_version: card.card_template_version,
@@ -123,6 +135,8 @@ export class CardContents {
       if (!content) throw new Error(`card ${row.card_instance_id} names card content ${row.content_key}, which is not stored`);
       return {
         ...row,
+        lifecycle_id: idOf(row, row.lifecycle_id, 'lifecycle'),
+        flow_instance_id: idOf(row, row.flow_instance_id, 'flowInstance'),
         card_template_name: content.row.card_template_name,
         definition: content.row.definition,
         runtime_variables: content.row.runtime_variables,

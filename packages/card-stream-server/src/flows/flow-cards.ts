@@ -3,7 +3,7 @@
 // listed users (sender.ts) and to audiences (audiences/send-jobs.ts).
 import type { CardStatus, EventSource } from '../../../protocol/src/cards.js';
 import type { Flow } from '../../../protocol/src/flows.js';
-import { timeOrderedId } from '../ids.js';
+import { derivedId, timeOrderedId } from '../ids.js';
 import { checkCardOptions, resolveCardOptions, type ResolvedOptions } from '../cards/card-options.js';
 import { nextDue, type CardRow } from '../cards/row.js';
 import { makeContent, payloadFor, type Content } from '../cards/contents.js';
@@ -56,10 +56,11 @@ export function prepareFlow(template: TemplateVersion, flow: Flow, index: number
 /** The card of `flow` for `userId`. */
 export function flowCard(flow: PreparedFlow, flowInvocationId: string, source: EventSource, userId: string): CardRow {
   const { template, times, status, now, content } = flow;
+  const cardInstanceId = timeOrderedId();
   const row: CardRow = {
-    card_instance_id: timeOrderedId(),
-    lifecycle_id: timeOrderedId(),
-    flow_instance_id: timeOrderedId(),
+    card_instance_id: cardInstanceId,
+    lifecycle_id: derivedId(cardInstanceId, 'lifecycle') as string,
+    flow_instance_id: derivedId(cardInstanceId, 'flowInstance') as string,
     flow_invocation_id: flowInvocationId,
     card_template_id: template.id,
     card_template_name: content.row.card_template_name,

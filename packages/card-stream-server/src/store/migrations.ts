@@ -489,6 +489,24 @@ function leanerChanges(kind: StoreKind): Migration {
   };
 }
 
+/**
+ * A card's lifecycle and flow-instance ids are made from its id (ids.ts) and stored as '';
+ * their indexes (and that of events by lifecycle) keep only the ids stored whole, so a card
+ * or event of a send adds no entry to them. Stored ids are not touched.
+ */
+const madeIds: Migration = {
+  async up(db: Db) {
+    for (const [table, index, columns] of [
+      ['cards', 'cards_lifecycle', ['lifecycle_id']],
+      ['cards', 'cards_flow_instance', ['flow_instance_id']],
+      ['analytics_events', 'analytics_events_lifecycle', ['lifecycle_id', 'seq']],
+    ] as const) {
+      await db.schema.dropIndex(index).execute();
+      await db.schema.createIndex(index).on(table).columns([...columns]).where(sql.ref(columns[0]), '<>', '').execute();
+    }
+  },
+};
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -502,6 +520,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '008_audiences': audiences(kind),
       '009_shared_contents': sharedContents,
       '010_leaner_changes': leanerChanges(kind),
+      '011_made_ids': madeIds,
     }),
   };
 }
