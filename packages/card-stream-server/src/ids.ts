@@ -44,14 +44,27 @@ export function timeOrderedId(): string {
 // card's id with its last 48 random bits XORed with a constant of its kind: a UUIDv7 of the
 // card's time, as unique as the card's id, and turned back into it the same way.
 const DERIVED_MASKS = { lifecycle: [0x5a17c3, 0xe9b64d], flowInstance: [0x2e9d86, 0xf1c073] } as const;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The part of an id the masks change. What comes before it is kept as it is, whatever it is. */
+const TAIL = /^-[0-9a-f]{12}$/;
 
 export type DerivedIdKind = keyof typeof DERIVED_MASKS;
 
-/** The `kind` id made from card id `id`, or, given such an id, the card's id; undefined when `id` is no lowercase UUID. */
+/** The `kind` id made from card id `id`, or, given such an id, the card's id; undefined when `id` is not shaped as a lowercase UUID. */
 export function derivedId(id: string, kind: DerivedIdKind): string | undefined {
-  if (!UUID.test(id)) return undefined;
+  // Called several times for each card a send makes: a short test, not a whole-UUID one.
+  if (id.length !== 36 || !TAIL.test(id.slice(23))) return undefined;
   const [high, low] = DERIVED_MASKS[kind];
   const part = (from: number, mask: number) => (parseInt(id.slice(from, from + 6), 16) ^ mask).toString(16).padStart(6, '0');
   return `${id.slice(0, 24)}${part(24, high)}${part(30, low)}`;
+}
+
+/** What a card stores for its lifecycle or flow-instance id: '' when it is made from the card's id. */
+export function storedId(card: { card_instance_id: string; lifecycle_id: string; flow_instance_id: string }, kind: DerivedIdKind): string {
+  const id = kind === 'lifecycle' ? card.lifecycle_id : card.flow_instance_id;
+  return id === derivedId(card.card_instance_id, kind) ? '' : id;
+}
+
+/** A card's lifecycle or flow-instance id from what it stores. */
+export function idOf(card: { card_instance_id: string }, stored: string, kind: DerivedIdKind): string {
+  return stored || (derivedId(card.card_instance_id, kind) as string);
 }

@@ -36,7 +36,7 @@ import { seedSampleTemplates } from './demo/seed.js';
 import { IdempotencyKeys } from './idempotency/keys.js';
 import { ProfileRepository } from './audiences/profiles.js';
 import { SegmentRepository } from './audiences/segments.js';
-import { DEFAULT_SEND_JOB_OPTIONS, SendJobs, type SendJobOptions } from './audiences/send-jobs.js';
+import { defaultSendJobOptions, SendJobs, type SendJobOptions } from './audiences/send-jobs.js';
 
 export interface ServiceConfig {
   store: StoreOptions;
@@ -173,7 +173,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
       flows,
       segments,
       serverId,
-      { ...DEFAULT_SEND_JOB_OPTIONS, ...config.sendJobs },
+      { ...defaultSendJobOptions(store.kind), ...config.sendJobs },
       logError('send job failed'),
     ),
   };

@@ -1,13 +1,12 @@
 // Platform analytics events (CONTRACT §7, seed 003): built from the card they are about,
 // stored in the same transaction as the change they record.
-import { timeOrderedId } from '../ids.js';
 import type { AnalyticsEventsTable } from '../store/schema.js';
 import type { CardRow } from '../cards/row.js';
 import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { PlatformEventName } from '../../../protocol/src/analytics.js';
 import { iso } from '../time.js';
 import { eventTemplate, hole, templateValues, type EventTemplate } from './event-contexts.js';
-import { storedId } from '../cards/contents.js';
+import { storedId, timeOrderedId } from '../ids.js';
 
 export type { PlatformEventName };
 

@@ -42,6 +42,16 @@ const SNAPSHOT_RANGE = 10_000;
 
 export const DEFAULT_SEND_JOB_OPTIONS: SendJobOptions = { pageSize: 5000, pageMs: 40, leaseMs: 15_000, pollMs: 1000 };
 
+/**
+ * The defaults on `kind`. On PostgreSQL a page stops no reader (and runs beside the
+ * server's thread, not on it); it holds only its members' sequence rows. Longer pages there
+ * mean fewer commits and statements per card: a 100,000-member send took 7.7 s at 200 ms
+ * a page against 10.0 s at 40 ms, the API's p99 meanwhile under 65 ms both ways.
+ */
+export function defaultSendJobOptions(kind: StoreKind): SendJobOptions {
+  return kind === 'postgres' ? { ...DEFAULT_SEND_JOB_OPTIONS, pageMs: 200 } : DEFAULT_SEND_JOB_OPTIONS;
+}
+
 const toJob = (row: SendJobsTable): SendJob => ({
   id: row.id,
   status: row.status as SendJobStatus,
@@ -157,7 +167,6 @@ export class SendJobs {
     while (!this.stopped) {
       const started = performance.now();
       const passed = await this.sendPage(job, template, flows, size, cursor);
-      if (process.env.CS_DEBUG_PAGES) console.error(`page ${size} ${(performance.now() - started).toFixed(1)} ms`);
       size = nextPageSize(size, performance.now() - started, this.options);
       if (passed === undefined) return; // the lease was lost: another server goes on
       if (passed === 0) break;

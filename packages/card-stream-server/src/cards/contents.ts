@@ -9,7 +9,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { CardContentsTable, CardsTable, Database } from '../store/schema.js';
 import type { CardRow } from './row.js';
-import { derivedId, type DerivedIdKind } from '../ids.js';
+import { idOf, storedId } from '../ids.js';
 
 /** A content and its payload's JSON text around the card's user, made once per key. */
 export interface Content {
@@ -51,17 +51,6 @@ function contentOf(row: CardContentsTable): Content {
 
 /** The payload JSON of a card of `content` sent to `userId`. */
 export const payloadFor = (content: Content, userId: string): string => `${content.payloadBefore}${JSON.stringify(userId)}${content.payloadAfter}`;
-
-/** What a card stores for its lifecycle or flow-instance id: '' when it is made from the card's id (ids.ts). */
-export function storedId(card: Pick<CardsTable, 'card_instance_id' | 'lifecycle_id' | 'flow_instance_id'>, kind: DerivedIdKind): string {
-  const id = kind === 'lifecycle' ? card.lifecycle_id : card.flow_instance_id;
-  return id === derivedId(card.card_instance_id, kind) ? '' : id;
-}
-
-/** A card's lifecycle or flow-instance id from what it stores. */
-export function idOf(card: Pick<CardsTable, 'card_instance_id'>, stored: string, kind: DerivedIdKind): string {
-  return stored || (derivedId(card.card_instance_id, kind) as string);
-}
 
 /** The card as stored (its content is stored on its own: `CardContents.store`). */
 export function storedCard(card: CardRow): CardsTable {
