@@ -90,13 +90,15 @@ export class CardContents {
 
   /** Stores the contents not stored yet, inside `tx`. */
   async store(tx: Transaction<Database>, contents: readonly Content[]): Promise<void> {
-    const rows = [...new Map(contents.map((c) => [c.row.key, c.row])).values()];
+    const rows = [...new Map(contents.map((c) => [c.row.key, c.row])).values()].filter((row) => !this.kept.has(row.key));
     for (let i = 0; i < rows.length; i += CHUNK) {
-      await tx
-        .insertInto('card_contents')
-        .values(rows.slice(i, i + CHUNK))
-        .onConflict((oc) => oc.column('key').doNothing())
-        .execute();
+      const chunk = rows.slice(i, i + CHUNK);
+      // Those stored already are looked up first: on PostgreSQL inserting a key that another
+      // transaction has inserted and not yet committed waits for that transaction (a send
+      // job's other lane, every page), where a read does not.
+      const stored = new Set((await tx.selectFrom('card_contents').select('key').where('key', 'in', chunk.map((row) => row.key)).execute()).map((row) => row.key));
+      const missing = chunk.filter((row) => !stored.has(row.key));
+      if (missing.length) await tx.insertInto('card_contents').values(missing).onConflict((oc) => oc.column('key').doNothing()).execute();
     }
   }
 

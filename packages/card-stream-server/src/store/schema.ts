@@ -43,7 +43,9 @@ export interface CardTemplateVersionsTable {
  */
 export interface CardsTable {
   card_instance_id: string;
+  /** '' when made from card_instance_id (ids.ts, derivedId), as a send makes it. */
   lifecycle_id: string;
+  /** '' when made from card_instance_id, as lifecycle_id. */
   flow_instance_id: string;
   flow_invocation_id: string;
   card_template_id: string;
@@ -95,6 +97,7 @@ export interface AnalyticsEventsTable {
   end_user_id: string;
   timestamp: number;
   card_instance_id: string | null;
+  /** '' when made from card_instance_id (ids.ts, derivedId). */
   lifecycle_id: string | null;
   /** The template of the card the event is about (insights count by it); null otherwise. */
   card_template_id: string | null;
