@@ -56,7 +56,8 @@ export function templateValues(template: EventTemplate, values: Record<string, u
   return JSON.stringify(template.holes.filter((h) => !isColumnHole(h)).map((h) => values[h]));
 }
 
-function fill(template: EventTemplate, row: EventHoleColumns & { body: string }): string {
+/** The JSON of an event made with `template`: its holes filled from `row`. */
+export function fill(template: EventTemplate, row: EventHoleColumns & { body: string }): string {
   const values = JSON.parse(row.body) as unknown[];
   let next = 0;
   let text = template.parts[0] as string;

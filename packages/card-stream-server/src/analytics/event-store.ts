@@ -6,8 +6,8 @@ import type { InsertMany } from '../store/insert-many.js';
 import type { EventRow } from './platform-events.js';
 import { storeTemplates, type EventTemplate } from './event-contexts.js';
 
-/** Stores analytics events; with `ignoreDuplicates`, an id already stored is skipped.
- * Returns how many were stored. */
+/** Stores analytics events; with `ignoreDuplicates`, an id already stored whole (an event
+ * given `wholeEvent`, or one with no template) is skipped. Returns how many were stored. */
 export async function insertEvents(insertMany: InsertMany, tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
   const templates = new Map<string, EventTemplate>();
   const rows = events.map(({ context, ...row }) => {
@@ -15,5 +15,8 @@ export async function insertEvents(insertMany: InsertMany, tx: Transaction<Datab
     return { ...row, context_key: context?.key ?? null };
   });
   await storeTemplates(tx, [...templates.values()]);
-  return insertMany(tx, 'analytics_events', rows, ignoreDuplicates ? { ignoreConflictOn: 'id' } : {});
+  // Ids are unique among events stored whole (event ids a client chose: SDK uploads and
+  // votes); a platform event's id is a new UUIDv7, and indexing those too cost an index
+  // entry per card of a send.
+  return insertMany(tx, 'analytics_events', rows, ignoreDuplicates ? { ignoreConflictOn: 'id', conflictIndexWhereNull: 'context_key' } : {});
 }

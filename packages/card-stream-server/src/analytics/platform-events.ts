@@ -5,7 +5,7 @@ import type { CardRow } from '../cards/row.js';
 import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { PlatformEventName } from '../../../protocol/src/analytics.js';
 import { iso } from '../time.js';
-import { eventTemplate, hole, templateValues, type EventTemplate } from './event-contexts.js';
+import { eventTemplate, fill, hole, templateValues, type EventTemplate } from './event-contexts.js';
 import { storedId, timeOrderedId } from '../ids.js';
 
 export type { PlatformEventName };
@@ -47,6 +47,11 @@ export function cardEvent(
     body: templateValues(context, { properties, flowInstanceId: card.flow_instance_id }),
     context,
   };
+}
+
+/** `event` with its whole JSON in its body: an event whose id a client chose, which must be unique (event-store.ts). */
+export function wholeEvent({ context, ...event }: EventRow): EventRow {
+  return context ? { ...event, body: fill(context, event) } : event;
 }
 
 /** Recent templates by what they are made of: the cards of one page of a send share one. */

@@ -6,7 +6,7 @@ import type { Database } from '../store/schema.js';
 import type { CardAction } from '../../../protocol/src/cards.js';
 import type { CardDefinition } from '../../../protocol/src/definition.js';
 import type { SdkActionRequest, SdkActionResult, SdkActionType } from '../../../protocol/src/sdk.js';
-import { cardEvent } from '../analytics/platform-events.js';
+import { cardEvent, wholeEvent } from '../analytics/platform-events.js';
 import type { CardRepository, RecordChanges } from '../cards/repository.js';
 import type { CardRow } from '../cards/row.js';
 import { snoozeUntil } from '../cards/snooze.js';
@@ -92,7 +92,7 @@ export class EndUserActions {
         if (request.message !== undefined) properties.message = request.message;
         const name = request.direction === 'up' ? 'card-voted-up' : 'card-voted-down';
         // The action id is the event id: the same vote uploaded as an analytics event is a duplicate.
-        await this.cards.storeEvents(tx, [cardEvent(card, name, actedAt, 'user', properties, request.id)], true);
+        await this.cards.storeEvents(tx, [wholeEvent(cardEvent(card, name, actedAt, 'user', properties, request.id))], true);
         return card;
       }
       case 'interaction':

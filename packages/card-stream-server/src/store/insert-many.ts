@@ -13,6 +13,8 @@ import type { Database } from './schema.js';
 export interface InsertManyOptions {
   /** Skip rows that clash on this unique column instead of failing. */
   ignoreConflictOn?: string;
+  /** The unique index on `ignoreConflictOn` is partial: it holds the rows where this column is null. */
+  conflictIndexWhereNull?: string;
 }
 
 /** Inserts `rows` into `table` inside `tx`; returns how many were inserted. */
@@ -47,7 +49,8 @@ export function unnestInsertMany(): InsertMany {
     if (!first) return 0;
     const columns = Object.keys(first);
     const conflict = options.ignoreConflictOn;
-    checkIdentifiers([table, ...columns, ...(conflict ? [conflict] : [])]);
+    const partial = options.conflictIndexWhereNull;
+    checkIdentifiers([table, ...columns, ...(conflict ? [conflict] : []), ...(partial ? [partial] : [])]);
     const types = await columnTypes(tx, table);
     let inserted = 0;
     for (let i = 0; i < rows.length; i += CHUNK) {
@@ -57,7 +60,8 @@ export function unnestInsertMany(): InsertMany {
         if (!type) throw new Error(`insertMany: ${table} has no column ${column}`);
         return sql`${chunk.map((row) => row[column] ?? null)}::${sql.raw(type)}[]`;
       });
-      const returning = conflict ? sql` on conflict (${sql.ref(conflict)}) do nothing returning ${sql.ref(conflict)}` : sql``;
+      const where = partial ? sql` where ${sql.ref(partial)} is null` : sql``;
+      const returning = conflict ? sql` on conflict (${sql.ref(conflict)})${where} do nothing returning ${sql.ref(conflict)}` : sql``;
       const result = await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})${returning}`.execute(tx);
       inserted += conflict ? result.rows.length : chunk.length;
     }
@@ -79,11 +83,12 @@ export function sqliteInsertMany(sqlite: BetterSqlite3.Database): InsertMany {
     if (!first) return 0;
     const columns = Object.keys(first);
     const conflict = options.ignoreConflictOn;
-    checkIdentifiers([table, ...columns, ...(conflict ? [conflict] : [])]);
-    const key = `${table}(${columns.join(',')})${conflict ?? ''}`;
+    const partial = options.conflictIndexWhereNull;
+    checkIdentifiers([table, ...columns, ...(conflict ? [conflict] : []), ...(partial ? [partial] : [])]);
+    const key = `${table}(${columns.join(',')})${conflict ?? ''}${partial ?? ''}`;
     let statement = statements.get(key);
     if (!statement) {
-      const onConflict = conflict ? ` on conflict(${conflict}) do nothing` : '';
+      const onConflict = conflict ? ` on conflict(${conflict})${partial ? ` where ${partial} is null` : ''} do nothing` : '';
       statement = sqlite.prepare(`insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})${onConflict}`);
       statements.set(key, statement);
     }

@@ -507,6 +507,45 @@ const madeIds: Migration = {
   },
 };
 
+/**
+ * Event ids are unique among events stored whole (those whose id a client chose: SDK
+ * uploads and votes, which come again when retried); a platform event's id is a new UUIDv7
+ * and its index entry was one more per card of a send. SQLite cannot drop a column's UNIQUE,
+ * so there the table is copied, seq values and the seq counter kept (webhook cursors are
+ * seq values).
+ */
+function partialEventIds(kind: StoreKind): Migration {
+  return {
+    async up(db: Db) {
+      if (kind === 'postgres') {
+        await sql`alter table analytics_events drop constraint analytics_events_id_key`.execute(db);
+      } else {
+        await sql`create table analytics_events_copy (seq integer primary key autoincrement, id text not null,
+          analytics_event text not null, end_user_id text not null, timestamp bigint not null, card_instance_id text,
+          lifecycle_id text, body text not null, card_template_id text, context_key text)`.execute(db);
+        await sql`insert into analytics_events_copy (seq, id, analytics_event, end_user_id, timestamp, card_instance_id, lifecycle_id, body, card_template_id, context_key)
+          select seq, id, analytics_event, end_user_id, timestamp, card_instance_id, lifecycle_id, body, card_template_id, context_key from analytics_events`.execute(db);
+        await sql`delete from sqlite_sequence where name = 'analytics_events_copy'`.execute(db);
+        await sql`update sqlite_sequence set name = 'analytics_events_copy' where name = 'analytics_events'`.execute(db);
+        await sql`drop table analytics_events`.execute(db);
+        await sql`alter table analytics_events_copy rename to analytics_events`.execute(db);
+        await db.schema.createIndex('analytics_events_user').on('analytics_events').columns(['end_user_id', 'seq']).execute();
+        await db.schema.createIndex('analytics_events_card').on('analytics_events').columns(['card_instance_id', 'seq']).execute();
+        await db.schema.createIndex('analytics_events_name').on('analytics_events').columns(['analytics_event', 'seq']).execute();
+        await db.schema.createIndex('analytics_events_lifecycle').on('analytics_events').columns(['lifecycle_id', 'seq']).where(sql.ref('lifecycle_id'), '<>', '').execute();
+        await db.schema.createIndex('analytics_events_timestamp').on('analytics_events').column('timestamp').execute();
+        await db.schema
+          .createIndex('analytics_events_template')
+          .on('analytics_events')
+          .columns(['card_template_id', 'timestamp'])
+          .where(sql.ref('card_template_id'), 'is not', null)
+          .execute();
+      }
+      await db.schema.createIndex('analytics_events_id').on('analytics_events').column('id').unique().where(sql.ref('context_key'), 'is', null).execute();
+    },
+  };
+}
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -521,6 +560,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '009_shared_contents': sharedContents,
       '010_leaner_changes': leanerChanges(kind),
       '011_made_ids': madeIds,
+      '012_partial_event_ids': partialEventIds(kind),
     }),
   };
 }

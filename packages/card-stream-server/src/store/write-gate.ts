@@ -5,7 +5,7 @@
 // waiting for seconds. The gate is a counter in memory both threads share: the server's
 // connection raises it while it is in use, and the worker starts no page while it is up, so
 // the server waits at most for the page in progress.
-import type { DatabaseConnection, Dialect, Driver, TransactionSettings } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Dialect, type Driver, type TransactionSettings } from 'kysely';
 
 export type WriteGate = Int32Array;
 
@@ -57,8 +57,14 @@ class GatedDriver implements Driver {
     }
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.driver.beginTransaction(connection, settings);
+  /**
+   * BEGIN IMMEDIATE: the transaction takes SQLite's writer lock at once. A deferred one that
+   * reads first (a send job's page, a content looked up before it is inserted) would have
+   * to upgrade its read to a write later, and once the worker has committed in between,
+   * SQLite refuses that at once (SQLITE_BUSY, "database is locked") without waiting.
+   */
+  async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 
   commitTransaction(connection: DatabaseConnection): Promise<void> {
