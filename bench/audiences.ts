@@ -47,6 +47,29 @@ async function storeBytes(store: TestStore): Promise<number> {
   }
 }
 
+/** Where the store's bytes are, per table and index, largest first (BENCH_AUDIENCE_BREAKDOWN=1). */
+async function storeBreakdown(store: TestStore): Promise<[string, number][]> {
+  if (store.options.kind === 'postgres') {
+    const client = new pg.Client({ connectionString: store.options.url });
+    await client.connect();
+    try {
+      const rows = await client.query(`select c.relname as name, pg_relation_size(c.oid) + coalesce(pg_relation_size(c.reltoastrelid), 0) as n from pg_class c
+        join pg_namespace ns on ns.oid = c.relnamespace where ns.nspname = 'public' and c.relkind in ('r', 'i') order by n desc limit 30`);
+      return rows.rows.map((r) => [r.name as string, Number(r.n)]);
+    } finally {
+      await client.end();
+    }
+  }
+  const file = join((store.options as { dataDir: string }).dataDir, STORE_FILE);
+  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('select name, sum(pgsize) as n from dbstat group by name order by n desc limit 30').all() as { name: string; n: number }[];
+    return rows.map((r) => [r.name, r.n]);
+  } finally {
+    db.close();
+  }
+}
+
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
   const result = await work();
@@ -167,6 +190,10 @@ export async function run(kind: StoreKind): Promise<void> {
     record({ area, what: 'GET /v1/cards?userId during the send', value: `p99 ${p99(readTimes).toFixed(1)} ms, max ${percentiles(readTimes)(100)} ms (${readTimes.length})`, goal: 'p99 < 100 ms', met: p99(readTimes) < 100 });
     record({ area, what: 'SDK feed during the send', value: `p99 ${p99(feedTimes).toFixed(1)} ms, max ${percentiles(feedTimes)(100)} ms (${feedTimes.length})`, goal: 'p99 < 100 ms', met: p99(feedTimes) < 100 });
     record({ area, what: 'store growth per card (card, change and card-published event)', value: `${Math.round(grown / Math.max(1, job.sent))} bytes`, goal: '≤ 600 bytes', met: grown / Math.max(1, job.sent) <= 600 });
+    if (process.env.BENCH_AUDIENCE_BREAKDOWN) {
+      // Profiles and segments were there before the send; the rest is (nearly all) the send's.
+      for (const [name, bytes] of await storeBreakdown(store)) console.log(`  ${name.padEnd(36)} ${(bytes / Math.max(1, job.sent)).toFixed(1).padStart(8)} bytes a card`);
+    }
     const shown = percentiles(arrivals);
     record({
       area,

@@ -32,7 +32,9 @@ export const PLATFORM_MAIN = existsSync(BUILT_MAIN) ? BUILT_MAIN : 'packages/car
 /** Starts `node <script> ...args` (through tsx for .ts) and waits for its `listening on <url>` line. */
 export async function spawnServer(script: string, args: string[], env: Record<string, string> = {}): Promise<ChildServer> {
   const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...loader, script, ...args], {
+  // BENCH_SERVER_NODE_ARGS: flags for the server's node, such as `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, script, ...args], {
     // A store is chosen by the arguments and `env` only, never by this process's DATABASE_URL.
     env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

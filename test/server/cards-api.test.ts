@@ -133,13 +133,8 @@ for (const kind of STORE_KINDS) {
       const card = (await server.api('GET', `/v1/cards?cardInstanceId=${cardInstanceId}`)).body.data[0];
       assert.equal(card.status, 'completed');
       assert.deepEqual(card.completion.payload, { quantity: 2, size: 'large' });
-      const event = await server.platform.services.store.db
-        .selectFrom('analytics_events')
-        .select('body')
-        .where('card_instance_id', '=', cardInstanceId)
-        .where('analytics_event', '=', 'card-completed')
-        .executeTakeFirstOrThrow();
-      const parsed = JSON.parse(event.body);
+      const [event] = await server.platform.services.analyticsEvents.page({ cardInstanceId, analyticsEvent: 'card-completed' }, 0, 10);
+      const parsed = JSON.parse(event?.body as string);
       assert.deepEqual(parsed.properties.payload, { quantity: 2, size: 'large' });
       assert.equal(parsed.endUserId, 'complete-user');
       assert.equal(parsed.eventContext.actionSource, 'customer');

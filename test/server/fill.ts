@@ -3,11 +3,11 @@
 // recursive CTE on SQLite, generate_series on PostgreSQL) instead of sent row by row.
 import { sql } from 'kysely';
 import type { Store } from '../../packages/card-stream-server/src/store/database.js';
-import type { CardRow } from '../../packages/card-stream-server/src/cards/row.js';
+import type { CardsTable } from '../../packages/card-stream-server/src/store/schema.js';
 
 const BATCH = 100_000;
 
-export async function fillCards(store: Store, model: CardRow, count: number, users: number, userPrefix = 'user-'): Promise<void> {
+export async function fillCards(store: Store, model: CardsTable, count: number, users: number, userPrefix = 'user-'): Promise<void> {
   const base = Date.now();
   for (let done = 0; done < count; done += BATCH) {
     const n = Math.min(BATCH, count - done);
@@ -26,13 +26,12 @@ export async function fillCards(store: Store, model: CardRow, count: number, use
             substr(hex(randomblob(2)), 2), hex(randomblob(6))))`;
     await sql`
       insert into cards (card_instance_id, lifecycle_id, flow_instance_id, flow_invocation_id, card_template_id,
-        card_template_name, card_template_version, event_name, event_source, stream_id, priority, definition, payload,
-        status, user_id, created, updated, active_since, embargo_until, expires_at, snoozed_until, completion, next_due,
-        runtime_variables)
+        card_template_version, event_name, event_source, stream_id, priority, content_key, own_payload,
+        status, user_id, created, updated, active_since, embargo_until, expires_at, snoozed_until, completion, next_due)
       select ${newId}, ${newId}, ${newId}, ${model.flow_invocation_id}, ${model.card_template_id},
-        ${model.card_template_name}, ${model.card_template_version}, ${model.event_name}, ${model.event_source},
-        ${model.stream_id}, ${model.priority}, ${model.definition}, ${model.payload}, ${model.status},
-        cast(${userPrefix} as text) || cast(s.k % ${users} as text), ${at}, ${at}, ${at}, null, null, null, null, null, ${model.runtime_variables}
+        ${model.card_template_version}, ${model.event_name}, ${model.event_source},
+        ${model.stream_id}, ${model.priority}, ${model.content_key}, ${model.own_payload}, ${model.status},
+        cast(${userPrefix} as text) || cast(s.k % ${users} as text), ${at}, ${at}, ${at}, null, null, null, null, null
       from ${numbers}`.execute(store.db);
   }
 }

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from '../../packages/card-stream-server/src/store/schema.js';
 import { buildPlatform, type AppConfig, type Platform } from '../../packages/card-stream-server/src/app.js';
 import type { StoreOptions } from '../../packages/card-stream-server/src/store/database.js';
 
@@ -146,4 +149,27 @@ export async function openServer(kind: StoreKind, extra: Parameters<typeof start
 export async function closeServer(server: TestServer | undefined, store: TestStore | undefined): Promise<void> {
   await server?.close();
   await store?.drop();
+}
+
+/** A store's database with no migration run, to migrate step by step. */
+export function unmigratedDb(options: StoreOptions): { db: Kysely<Database>; close(): Promise<void> } {
+  if (options.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: options.url, max: 2 });
+    // pool.end() resolves before its sockets close; the store's drop (WITH FORCE) would
+    // then kill a closing connection, and the pool would throw that at whatever runs next.
+    let open = 0;
+    pool.on('connect', () => open++);
+    pool.on('remove', () => open--);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      async close() {
+        await db.destroy();
+        while (open > 0) await sleep(10);
+      },
+    };
+  }
+  const file = options.kind === 'sqlite' ? join(options.dataDir, 'card-stream.sqlite') : ':memory:';
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+  return { db, close: () => db.destroy() };
 }

@@ -4,13 +4,8 @@ import assert from 'node:assert/strict';
 import { freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore, openServer, closeServer } from './harness.js';
 
 async function eventsFor(server: TestServer, cardInstanceId: string) {
-  const rows = await server.platform.services.store.db
-    .selectFrom('analytics_events')
-    .select(['analytics_event', 'timestamp', 'body'])
-    .where('card_instance_id', '=', cardInstanceId)
-    .orderBy('seq')
-    .execute();
-  return rows.map((r) => ({ name: r.analytics_event, timestamp: Number(r.timestamp), body: JSON.parse(r.body) }));
+  const rows = await server.platform.services.analyticsEvents.page({ cardInstanceId }, 0, 1000);
+  return rows.map((r) => JSON.parse(r.body)).map((body) => ({ name: body.analyticsEvent as string, timestamp: Date.parse(body.timestamp), body }));
 }
 
 async function cardOf(server: TestServer, cardInstanceId: string) {

@@ -197,15 +197,11 @@ for (const kind of STORE_KINDS) {
 
       const card = (await server.api('GET', `/v1/cards?cardInstanceId=${cardId}`)).body.data[0];
       assert.equal(card.status, 'dismissed');
-      const events = await server.platform.services.store.db
-        .selectFrom('analytics_events')
-        .select(['id', 'analytics_event', 'body'])
-        .where('card_instance_id', '=', cardId)
-        .execute();
-      const names = events.map((e) => e.analytics_event);
+      const events = (await server.platform.services.analyticsEvents.page({ cardInstanceId: cardId }, 0, 100)).map((e) => JSON.parse(e.body));
+      const names = events.map((e) => e.analyticsEvent);
       assert.equal(names.filter((n) => n === 'card-dismissed').length, 1);
       assert.equal(names.filter((n) => n === 'card-voted-down').length, 1);
-      const voted = JSON.parse(events.find((e) => e.analytics_event === 'card-voted-down')?.body as string);
+      const voted = events.find((e) => e.analyticsEvent === 'card-voted-down');
       assert.equal(voted.id, vote.id);
       assert.deepEqual(voted.properties, { reason: 'other', message: 'Not for me' });
       assert.equal(voted.eventContext.actionSource, 'user');

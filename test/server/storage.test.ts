@@ -6,7 +6,33 @@ import { migrationProvider } from '../../packages/card-stream-server/src/store/m
 import { settingOrCreate } from '../../packages/card-stream-server/src/store/settings.js';
 import { CredentialRepository } from '../../packages/card-stream-server/src/auth/credentials.js';
 import { TemplateRepository } from '../../packages/card-stream-server/src/templates/repository.js';
-import { freshStore, STORE_KINDS } from './harness.js';
+import { Migrator } from 'kysely';
+import { BOOTSTRAP_KEY, freshStore, startServer, STORE_KINDS, unmigratedDb } from './harness.js';
+
+/** A card row as sends stored it before 009_shared_contents, each with its own definition and payload. */
+const OLD_CARD = {
+  lifecycle_id: '0190a000-0000-7000-8000-000000000001',
+  flow_instance_id: '0190a000-0000-7000-8000-000000000002',
+  flow_invocation_id: '0190a000-0000-7000-8000-000000000003',
+  card_template_id: 'tpl-before',
+  card_template_name: 'Before',
+  card_template_version: 2,
+  event_name: '',
+  event_source: 'live',
+  stream_id: 'default',
+  priority: 3,
+  definition: '{"priority":3,"blocks":[{"type":"headline","content":"Hello Ada","id":"b1"}]}',
+  status: 'active',
+  created: 1_700_000_000_000,
+  updated: 1_700_000_000_000,
+  active_since: 1_700_000_000_000,
+  embargo_until: null,
+  expires_at: null,
+  snoozed_until: null,
+  completion: null,
+  next_due: null,
+  runtime_variables: '{"balance":"0"}',
+};
 
 for (const kind of STORE_KINDS) {
   describe(`storage (${kind})`, () => {
@@ -38,6 +64,46 @@ for (const kind of STORE_KINDS) {
         }
       } finally {
         await fresh.drop();
+      }
+    });
+
+    test('cards and events stored before 009_shared_contents read back exactly as before', async () => {
+      const old = await freshStore(kind);
+      // As a send made it, and one whose payload no send makes (its target is another user).
+      const sent = { ...OLD_CARD, card_instance_id: '0190a000-0000-7000-8000-00000000000a', user_id: 'ada', payload: '{"detail":{"name":"Ada"},"target":{"usersById":["ada"]},"cardOptions":{"priority":3},"metadata":{"k":[1]}}' };
+      const odd = { ...OLD_CARD, card_instance_id: '0190a000-0000-7000-8000-00000000000b', user_id: 'bob', payload: '{"detail":{},"target":{"usersById":["eve"]},"cardOptions":{},"metadata":{}}' };
+      const body = `{"id":"e1","endUserId":"ada","analyticsEvent":"card-published","timestamp":"2023-11-14T22:13:20.000Z","properties":{},"cardContext":{"cardInstanceId":"${sent.card_instance_id}"}}`;
+      try {
+        const { db, close } = unmigratedDb(old.options);
+        try {
+          const migrator = new Migrator({ db, provider: migrationProvider(kind) });
+          assert.equal((await migrator.migrateTo('008_audiences')).error, undefined);
+          await db.insertInto('cards').values([sent, odd] as never).execute();
+          await db.insertInto('analytics_events').values({ id: 'e1', analytics_event: 'card-published', end_user_id: 'ada', timestamp: sent.created, card_instance_id: sent.card_instance_id, lifecycle_id: sent.lifecycle_id, card_template_id: sent.card_template_id, body } as never).execute();
+          assert.equal((await migrator.migrateToLatest()).error, undefined);
+          const stored = await db.selectFrom('cards').select(['card_instance_id', 'content_key', 'own_payload']).orderBy('card_instance_id').execute();
+          assert.ok(stored.every((row) => row.content_key !== null));
+          assert.deepEqual(stored.map((row) => row.own_payload), [null, odd.payload], 'only the payload its content cannot make is kept whole');
+        } finally {
+          await close();
+        }
+        const server = await startServer(old.options);
+        try {
+          for (const card of [sent, odd]) {
+            const res = await server.api('GET', `/v1/cards?cardInstanceId=${card.card_instance_id}`);
+            assert.equal(res.status, 200, JSON.stringify(res.body));
+            const [read] = res.body.data;
+            assert.deepEqual(read.definition, JSON.parse(card.definition));
+            assert.deepEqual(read.payload, JSON.parse(card.payload));
+            assert.deepEqual([read.cardTemplateName, read.userId, read.priority], [card.card_template_name, card.user_id, card.priority]);
+          }
+          const events = await fetch(`${server.url}/v1/analytics/export?endUserId=ada`, { headers: { authorization: `Bearer ${BOOTSTRAP_KEY}` } });
+          assert.equal(await events.text(), `${body}\n`);
+        } finally {
+          await server.close();
+        }
+      } finally {
+        await old.drop();
       }
     });
   });

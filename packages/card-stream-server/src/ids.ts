@@ -36,3 +36,62 @@ export function timeOrderedId(): string {
     `${variant.toString(16)}${tail.slice(0, 2)}-${tail.slice(2, 14)}`
   );
 }
+
+// A card's lifecycle and flow-instance ids are made from its own id: a send makes one of
+// each per card, and stored they were two more UUIDs in the card's row, in its events and
+// in an index each. Made so, the card stores '' for them (cards/contents.ts fills them back
+// in) and the indexes on them hold only ids stored whole (cards from before). Each is the
+// card's id with its last 48 random bits XORed with a constant of its kind: a UUIDv7 of the
+// card's time, as unique as the card's id, and turned back into it the same way.
+const DERIVED_MASKS = { lifecycle: 0x5a17c3e9b64d, flowInstance: 0x2e9d86f1c073 } as const;
+
+export type DerivedIdKind = keyof typeof DERIVED_MASKS;
+
+// Hex digit by digit, with tables: several of these run for each card a send makes.
+const HEX = '0123456789abcdef';
+const DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) DIGIT[HEX.charCodeAt(i)] = i;
+/** Each kind's mask as 12 hex digits, for the id's last 12 characters. */
+const MASK_DIGITS = Object.fromEntries(
+  Object.entries(DERIVED_MASKS).map(([kind, mask]) => [kind, [...mask.toString(16).padStart(12, '0')].map((d) => HEX.indexOf(d))]),
+) as Record<DerivedIdKind, number[]>;
+
+/** The hex value of `id`'s character at `at`, or -1. */
+const digitAt = (id: string, at: number): number => DIGIT[id.charCodeAt(at)] ?? -1;
+
+/** The `kind` id made from card id `id`, or, given such an id, the card's id; undefined when `id` is not shaped as a lowercase UUID. */
+export function derivedId(id: string, kind: DerivedIdKind): string | undefined {
+  // What comes before the last 12 characters is kept as it is, whatever it is.
+  if (id.length !== 36 || id.charCodeAt(23) !== 45) return undefined;
+  const mask = MASK_DIGITS[kind];
+  let tail = '';
+  for (let i = 0; i < 12; i++) {
+    const digit = digitAt(id, 24 + i);
+    if (digit < 0) return undefined;
+    tail += HEX[digit ^ (mask[i] as number)];
+  }
+  return id.slice(0, 24) + tail;
+}
+
+/** Whether `id` is the `kind` id made from card id `cardId` (as derivedId, without making a string). */
+function isDerived(cardId: string, id: string, kind: DerivedIdKind): boolean {
+  if (id.length !== 36 || cardId.length !== 36 || id.charCodeAt(23) !== 45 || !id.startsWith(cardId.slice(0, 24))) return false;
+  const mask = MASK_DIGITS[kind];
+  for (let i = 0; i < 12; i++) {
+    const a = digitAt(id, 24 + i);
+    const b = digitAt(cardId, 24 + i);
+    if (a < 0 || b < 0 || (a ^ b) !== mask[i]) return false;
+  }
+  return true;
+}
+
+/** What a card stores for its lifecycle or flow-instance id: '' when it is made from the card's id. */
+export function storedId(card: { card_instance_id: string; lifecycle_id: string; flow_instance_id: string }, kind: DerivedIdKind): string {
+  const id = kind === 'lifecycle' ? card.lifecycle_id : card.flow_instance_id;
+  return isDerived(card.card_instance_id, id, kind) ? '' : id;
+}
+
+/** A card's lifecycle or flow-instance id from what it stores. */
+export function idOf(card: { card_instance_id: string }, stored: string, kind: DerivedIdKind): string {
+  return stored || (derivedId(card.card_instance_id, kind) as string);
+}

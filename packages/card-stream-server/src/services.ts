@@ -15,6 +15,8 @@ import { TemplateRepository } from './templates/repository.js';
 import { FlowSender } from './flows/sender.js';
 import { CardChangeBus } from './cards/change-bus.js';
 import { CardRepository } from './cards/repository.js';
+import { CardContents } from './cards/contents.js';
+import { EventContexts } from './analytics/event-contexts.js';
 import { ChangeLog, DEFAULT_CHANGE_RETENTION_MS, NOTIFY_CHANNEL, type ChangeNotice } from './cards/change-log.js';
 import { CHANNEL_NOTIFY, ChannelRepository, DEFAULT_CHANNEL_DAILY_CARD_LIMIT, type ChannelNotice } from './channels/repository.js';
 import { LifecycleScheduler } from './lifecycle/scheduler.js';
@@ -34,7 +36,7 @@ import { seedSampleTemplates } from './demo/seed.js';
 import { IdempotencyKeys } from './idempotency/keys.js';
 import { ProfileRepository } from './audiences/profiles.js';
 import { SegmentRepository } from './audiences/segments.js';
-import { DEFAULT_SEND_JOB_OPTIONS, SendJobs, type SendJobOptions } from './audiences/send-jobs.js';
+import { defaultSendJobOptions, SendJobs, type SendJobOptions } from './audiences/send-jobs.js';
 
 export interface ServiceConfig {
   store: StoreOptions;
@@ -123,8 +125,11 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const serverId = randomUUID();
   const tokens = new TokenService(platformSecret, jwtSecret);
   const bus = new CardChangeBus();
-  const changeLog = new ChangeLog(db, store.kind, serverId, store.insertMany, store.readDb);
-  const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.kind, store.readDb);
+  // One of each per process: they keep the shared parts of cards and events they have read.
+  const contents = new CardContents(store.readDb);
+  const eventContexts = new EventContexts(db);
+  const changeLog = new ChangeLog(db, store.kind, serverId, store.insertMany, store.readDb, contents);
+  const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.kind, store.readDb, contents);
   const channels = new ChannelRepository(db, store.kind, serverId, config.channelDailyCardLimit ?? DEFAULT_CHANNEL_DAILY_CARD_LIMIT);
   const hub = new SocketHub(tokens, changeLog, bus, channels, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
   // On SQLite this process is the store's only writer (the data directory is held).
@@ -136,7 +141,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const webhookOptions = { ...DEFAULT_WEBHOOK_OPTIONS, ...config.webhooks };
   const flows = new FlowSender(templates, cards);
   const segments = new SegmentRepository(db, store.kind);
-  const webhooks = new WebhookRepository(db, { allowPrivate: webhookOptions.allowPrivate });
+  const webhooks = new WebhookRepository(db, eventContexts, { allowPrivate: webhookOptions.allowPrivate });
 
   const services: Services = {
     store,
@@ -149,10 +154,10 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     bus,
     changeLog,
     hub,
-    feed: new FeedReader(store.readDb, changeLog, store.kind),
+    feed: new FeedReader(store.readDb, changeLog, store.kind, contents),
     endUserActions: new EndUserActions(cards),
-    endUserEvents: new EndUserEventIntake(db, store.insertMany),
-    analyticsEvents: new EventReader(db),
+    endUserEvents: new EndUserEventIntake(db, store.insertMany, contents),
+    analyticsEvents: new EventReader(db, eventContexts),
     insights: new InsightsReader(db),
     webhooks,
     cancelJobs: new CancelJobs(db, cancelExecutor, serverId, cancelOptions, logError('cancel job failed')),
@@ -168,7 +173,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
       flows,
       segments,
       serverId,
-      { ...DEFAULT_SEND_JOB_OPTIONS, ...config.sendJobs },
+      { ...defaultSendJobOptions(store.kind), ...config.sendJobs },
       logError('send job failed'),
     ),
   };

@@ -2,7 +2,9 @@
 // and nothing else, always in seq order, paged by keyset (seq > cursor) so a deep page
 // costs what the first one does.
 import type { ExpressionBuilder, Kysely } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { AnalyticsEventsTable, Database } from '../store/schema.js';
+import type { EventContexts } from './event-contexts.js';
+import { derivedId } from '../ids.js';
 import { parseInstant } from '../time.js';
 import type { EventFilterQuery } from '../../../protocol/src/analytics.js';
 import { InvalidInput } from '../errors.js';
@@ -47,7 +49,12 @@ function conditions(eb: ExpressionBuilder<Database, 'analytics_events'>, filter:
   if (filter.analyticsEvent !== undefined) all.push(eb('analytics_event', '=', filter.analyticsEvent));
   if (filter.endUserId !== undefined) all.push(eb('end_user_id', '=', filter.endUserId));
   if (filter.cardInstanceId !== undefined) all.push(eb('card_instance_id', '=', filter.cardInstanceId));
-  if (filter.lifecycleId !== undefined) all.push(eb('lifecycle_id', '=', filter.lifecycleId));
+  if (filter.lifecycleId !== undefined) {
+    // Stored whole (the partial index holds those), or '' on the events of the card it is made from (ids.ts).
+    const stored = eb.and([eb('lifecycle_id', '=', filter.lifecycleId), eb('lifecycle_id', '<>', '')]);
+    const cardId = derivedId(filter.lifecycleId, 'lifecycle');
+    all.push(cardId === undefined ? stored : eb.or([stored, eb.and([eb('card_instance_id', '=', cardId), eb('lifecycle_id', '=', '')])]));
+  }
   if (filter.from !== undefined) all.push(eb('timestamp', '>=', filter.from));
   if (filter.to !== undefined) all.push(eb('timestamp', '<', filter.to));
   return eb.and(all);
@@ -55,22 +62,37 @@ function conditions(eb: ExpressionBuilder<Database, 'analytics_events'>, filter:
 
 export interface StoredEvent {
   seq: number;
-  /** The event's stored JSON, unparsed: it goes out exactly as it was stored. */
+  /** The event's JSON as it was made, unparsed: it goes out exactly so. */
   body: string;
 }
 
+/** The columns `storedEvents` makes whole events of. */
+export const STORED_EVENT_COLUMNS = ['seq', 'body', 'context_key', 'id', 'end_user_id', 'timestamp', 'card_instance_id', 'lifecycle_id'] as const;
+
+/** Stored events read with STORED_EVENT_COLUMNS, whole (analytics/event-contexts.ts). */
+export async function storedEvents(
+  contexts: EventContexts,
+  rows: readonly (Omit<Pick<AnalyticsEventsTable, (typeof STORED_EVENT_COLUMNS)[number]>, 'seq'> & { seq: number })[],
+): Promise<StoredEvent[]> {
+  return (await contexts.bodies(rows)).map((row) => ({ seq: Number(row.seq), body: row.body }));
+}
+
 export class EventReader {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly contexts: EventContexts,
+  ) {}
 
   /** Up to `limit` matching events after `afterSeq` (and at most `maxSeq`), oldest first. */
   async page(filter: EventFilter, afterSeq: number, limit: number, maxSeq?: number): Promise<StoredEvent[]> {
-    return this.db
+    const rows = await this.db
       .selectFrom('analytics_events')
-      .select(['seq', 'body'])
+      .select(STORED_EVENT_COLUMNS)
       .where((eb) => conditions(eb, filter, afterSeq, maxSeq))
       .orderBy('seq')
       .limit(limit)
       .execute();
+    return storedEvents(this.contexts, rows);
   }
 
   maxSeq(): Promise<number> {

@@ -1,28 +1,23 @@
 // Platform analytics events (CONTRACT §7, seed 003): built from the card they are about,
 // stored in the same transaction as the change they record.
-import { timeOrderedId } from '../ids.js';
 import type { AnalyticsEventsTable } from '../store/schema.js';
 import type { CardRow } from '../cards/row.js';
 import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { PlatformEventName } from '../../../protocol/src/analytics.js';
 import { iso } from '../time.js';
+import { eventTemplate, fill, hole, templateValues, type EventTemplate } from './event-contexts.js';
+import { storedId, timeOrderedId } from '../ids.js';
 
 export type { PlatformEventName };
 
 /** internal: the platform's own processing; customer: an API request; user: the SDK. */
 export type ActionSource = 'internal' | 'customer' | 'user';
 
-export type EventRow = Omit<AnalyticsEventsTable, 'seq'>;
-
-/** What an event reads of its card: a bulk cancel reads back only these columns. */
-export type EventCard = Pick<
-  CardRow,
-  | 'card_instance_id' | 'lifecycle_id' | 'flow_instance_id' | 'flow_invocation_id' | 'card_template_id' | 'card_template_name'
-  | 'card_template_version' | 'event_source' | 'stream_id' | 'priority' | 'payload' | 'status' | 'user_id' | 'created'
->;
+/** An event to store: a whole `body`, or (with `context`) a template shared with other events and the values it leaves open. */
+export type EventRow = Omit<AnalyticsEventsTable, 'seq' | 'context_key'> & { context?: EventTemplate };
 
 export function platformEvent(
-  card: EventCard,
+  card: CardRow,
   analyticsEvent: PlatformEventName,
   at: number,
   actionSource: ActionSource,
@@ -33,25 +28,66 @@ export function platformEvent(
 
 /** An event about `card` with every context filled from it; `id` defaults to a new time-ordered UUID. */
 export function cardEvent(
-  card: EventCard,
+  card: CardRow,
   analyticsEvent: string,
   at: number,
   actionSource: ActionSource,
   properties: Record<string, unknown>,
   id: string = timeOrderedId(),
 ): EventRow {
-  const body = {
+  const context = cardEventTemplate(card, analyticsEvent, actionSource);
+  return {
     id,
-    endUserId: card.user_id,
+    analytics_event: analyticsEvent,
+    end_user_id: card.user_id,
+    timestamp: at,
+    card_instance_id: card.card_instance_id,
+    lifecycle_id: storedId(card, 'lifecycle'),
+    card_template_id: card.card_template_id,
+    body: templateValues(context, { properties, flowInstanceId: card.flow_instance_id }),
+    context,
+  };
+}
+
+/** `event` with its whole JSON in its body: an event whose id a client chose, which must be unique (event-store.ts). */
+export function wholeEvent({ context, ...event }: EventRow): EventRow {
+  return context ? { ...event, body: fill(context, event) } : event;
+}
+
+/** Recent templates by what they are made of: the cards of one page of a send share one. */
+const templates = new Map<string, EventTemplate>();
+const KEEP_TEMPLATES = 100;
+
+/** The template of `card`'s events named `analyticsEvent`: its JSON but for its ids, user, time and properties. */
+function cardEventTemplate(card: CardRow, analyticsEvent: string, actionSource: ActionSource): EventTemplate {
+  // Everything the template is made of but the holes. A payload of the card's own (cards
+  // stored before contents were shared) stands for its content.
+  const made = [
+    analyticsEvent, actionSource, card.status, card.card_template_id, card.card_template_version, card.priority, card.created,
+    card.stream_id, card.event_source, card.flow_invocation_id, card.content_key, card.own_payload ?? '', storedId(card, 'flowInstance') === '' ? 'made' : 'kept',
+  ].join('\0');
+  let template = templates.get(made);
+  if (!template) {
+    if (templates.size >= KEEP_TEMPLATES) templates.delete(templates.keys().next().value as string);
+    templates.set(made, (template = eventTemplate(cardEventBody(card, analyticsEvent, actionSource))));
+  }
+  return template;
+}
+
+/** The JSON of a card event (seed 003), with its own values left as holes. */
+function cardEventBody(card: CardRow, analyticsEvent: string, actionSource: ActionSource) {
+  return {
+    id: hole('id'),
+    endUserId: hole('endUserId'),
     analyticsEvent,
-    timestamp: iso(at),
-    properties,
+    timestamp: hole('timestamp'),
+    properties: hole('properties'),
     hostContext: {},
     eventContext: { actionSource },
     sdkContext: {},
     streamContext: {},
     cardContext: {
-      cardInstanceId: card.card_instance_id,
+      cardInstanceId: hole('cardInstanceId'),
       cardInstanceStatus: card.status,
       cardTemplateId: card.card_template_id,
       cardTemplateName: card.card_template_name,
@@ -60,31 +96,26 @@ export function cardEvent(
       cardPriority: card.priority,
       publishedAt: iso(card.created),
     },
-    platformContext: platformContext(card),
-  };
-  return {
-    id: body.id,
-    analytics_event: analyticsEvent,
-    end_user_id: card.user_id,
-    timestamp: at,
-    card_instance_id: card.card_instance_id,
-    lifecycle_id: card.lifecycle_id,
-    card_template_id: card.card_template_id,
-    body: JSON.stringify(body),
+    platformContext: {
+      ...platformContext(card),
+      lifecycleId: hole('lifecycleId'),
+      // Made from the card's id, or kept in the event's values (cards stored before ids.ts made them).
+      flowInstanceId: hole(storedId(card, 'flowInstance') === '' ? 'flowInstanceIdOfCard' : 'flowInstanceId'),
+    },
   };
 }
 
 /** platformContext of rows already seen: a send makes three events of each card. */
-const contexts = new WeakMap<EventCard, Record<string, unknown>>();
+const contexts = new WeakMap<CardRow, Record<string, unknown>>();
 
 /** What the platform knows of the flow that sent `card` (seed 003, platformContext). */
-export function platformContext(card: EventCard): Record<string, unknown> {
+export function platformContext(card: CardRow): Record<string, unknown> {
   let context = contexts.get(card);
   if (!context) contexts.set(card, (context = readPlatformContext(card)));
   return context;
 }
 
-function readPlatformContext(card: EventCard): Record<string, unknown> {
+function readPlatformContext(card: CardRow): Record<string, unknown> {
   const payload = JSON.parse(card.payload) as CardPayload;
   return {
     lifecycleId: card.lifecycle_id,

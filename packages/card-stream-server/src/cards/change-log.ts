@@ -8,12 +8,13 @@ import type { StoreKind } from '../store/database.js';
 import type { CardRow } from './row.js';
 import type { CardChange, LeavingCard } from './change-bus.js';
 import type { InsertMany } from '../store/insert-many.js';
+import { CardContents } from './contents.js';
 
 export const NOTIFY_CHANNEL = 'card_stream_changes';
 /** How long changes are kept for sockets to resume from. */
 export const DEFAULT_CHANGE_RETENTION_MS = 7 * 24 * 3600_000;
-/** Rows per statement: under SQLite's and PostgreSQL's bound-parameter limits. */
-const CHUNK = 500;
+/** Users whose sequences one statement advances. */
+const SEQUENCE_CHUNK = 10_000;
 /** NOTIFY payloads must stay under 8000 bytes. */
 const NOTIFY_BYTES = 7000;
 
@@ -42,6 +43,8 @@ export class ChangeLog {
     private readonly insertMany: InsertMany,
     /** Store.readDb: sockets read the log without queueing behind a write in progress. */
     private readonly readDb: Kysely<Database> = db,
+    /** What cards share with the rest of their flow, stored once. */
+    private readonly contents: CardContents = new CardContents(readDb),
   ) {}
 
   /** Numbers and logs `entries` inside `tx`; returns them with their sequence numbers. */
@@ -74,14 +77,18 @@ export class ChangeLog {
     now: number,
   ): Promise<Map<string, number>> {
     const last = new Map<string, number>();
-    for (let i = 0; i < users.length; i += CHUNK) {
-      const rows = await tx
-        .insertInto('user_sequences')
-        .values(users.slice(i, i + CHUNK).map((user_id) => ({ user_id, last_seq: perUser.get(user_id) as number })))
-        .onConflict((oc) => oc.column('user_id').doUpdateSet({ last_seq: sql`user_sequences.last_seq + excluded.last_seq` }))
-        .returning(['user_id', 'last_seq'])
-        .execute();
-      for (const row of rows) last.set(row.user_id, Number(row.last_seq));
+    for (let i = 0; i < users.length; i += SEQUENCE_CHUNK) {
+      const chunk = users.slice(i, i + SEQUENCE_CHUNK);
+      const counts = chunk.map((user) => perUser.get(user) as number);
+      // One statement for the lot, whose text does not change with their number: a send
+      // job's page advances thousands of users' sequences.
+      const rows =
+        this.kind === 'postgres'
+          ? sql`select * from unnest(${chunk}::text[], ${counts}::bigint[])`
+          : sql`select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(${JSON.stringify(chunk.map((user, j) => [user, counts[j]]))}) where true`;
+      const advanced = await sql<{ user_id: string; last_seq: number | string }>`insert into user_sequences (user_id, last_seq) ${rows}
+        on conflict (user_id) do update set last_seq = user_sequences.last_seq + excluded.last_seq returning user_id, last_seq`.execute(tx);
+      for (const row of advanced.rows) last.set(row.user_id, Number(row.last_seq));
     }
     const next = new Map([...perUser].map(([user, n]) => [user, (last.get(user) as number) - n + 1]));
     await this.insertMany(
@@ -184,13 +191,17 @@ export class ChangeLog {
       .execute();
     // The first change after `since` must still be there; pruning removes the oldest first.
     if (rows.length === 0 || Number(rows[0]?.change_seq) !== since + 1) return { kind: 'reload', seq: latest };
+    const cards = await this.contents.cards(
+      rows.map(({ change_seq: _seq, change_status: _status, change_stream: _stream, ...card }) => card),
+      this.readDb,
+    );
     return {
       kind: 'changes',
-      changes: rows.map(({ change_seq, change_status, change_stream, ...card }) => ({
-        seq: Number(change_seq),
-        status: change_status,
-        streamId: change_stream,
-        card,
+      changes: rows.map((row, i) => ({
+        seq: Number(row.change_seq),
+        status: row.change_status,
+        streamId: row.change_stream,
+        card: cards[i] as CardRow,
       })),
     };
   }

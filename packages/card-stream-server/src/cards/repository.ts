@@ -2,17 +2,18 @@
 // write records its analytics events in the same transaction and announces the change on
 // the bus once committed.
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { CardsTable, Database } from '../store/schema.js';
 import type { CardAction, CardStatus } from '../../../protocol/src/cards.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
-import { platformEvent, type ActionSource, type EventCard, type EventRow, type PlatformEventName } from '../analytics/platform-events.js';
+import { platformEvent, type ActionSource, type EventRow, type PlatformEventName } from '../analytics/platform-events.js';
 import { filterConditions, type CardFilter } from './filter.js';
 import { nextDue, type CardRow } from './row.js';
 import type { CardChange, CardChangeBus } from './change-bus.js';
 import type { ChangeLog } from './change-log.js';
 import type { InsertMany } from '../store/insert-many.js';
-import { insertEvents, insertEventsOnPostgres } from '../analytics/event-store.js';
+import { insertEvents } from '../analytics/event-store.js';
 import { InsertBatcher } from './insert-batcher.js';
+import { CardContents, storedCard, type Content } from './contents.js';
 import type { StoreKind } from '../store/database.js';
 import { InvalidInput, NotFound, InvalidState } from '../errors.js';
 
@@ -81,12 +82,6 @@ function lastPosition(cards: readonly Pick<CardRow, 'created' | 'card_instance_i
   return { created: Number(last.created), cardInstanceId: last.card_instance_id };
 }
 
-/** What a cancel page reads back of each card: what its event and its change need. */
-const CANCEL_RETURNING = [
-  'card_instance_id', 'lifecycle_id', 'flow_instance_id', 'flow_invocation_id', 'card_template_id', 'card_template_name',
-  'card_template_version', 'event_source', 'stream_id', 'priority', 'payload', 'status', 'user_id', 'created',
-] as const satisfies readonly (keyof EventCard & keyof CardRow)[];
-
 /** The open cards matching `filter` within `range` (its limit aside). */
 function pageConditions(w: ExpressionBuilder<Database, 'cards'>, filter: CardFilter, range: CancelRange): Expression<SqlBool> {
   const conditions = [filterConditions(w, filter, OPEN_STATES)];
@@ -111,6 +106,7 @@ function pageConditions(w: ExpressionBuilder<Database, 'cards'>, filter: CardFil
 interface PendingInsert {
   cards: CardRow[];
   events: EventRow[];
+  contents: Content[];
   alsoWrite?: ((tx: Transaction<Database>) => Promise<void>) | undefined;
 }
 
@@ -130,7 +126,14 @@ export class CardRepository {
     private readonly kind: StoreKind,
     /** Store.readDb: queries that need not wait for a write in progress. */
     private readonly readDb: Kysely<Database> = db,
+    /** What cards share with the rest of their flow, stored once (one per process: it keeps what it read). */
+    private readonly contents: CardContents = new CardContents(readDb),
   ) {}
+
+  /** Stored card rows as cards, their shared content filled in; `db` is the transaction when inside one. */
+  cardsOf(rows: readonly CardsTable[], db: Kysely<Database> = this.db): Promise<CardRow[]> {
+    return this.contents.cards(rows, db);
+  }
 
   /** Analytics events about cards, stored inside a write's transaction. */
   storeEvents(tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
@@ -154,30 +157,31 @@ export class CardRepository {
   }
 
   /**
-   * Inserts cards and their events; `alsoWrite` runs in the same transaction (an
-   * Idempotency-Key's record). Inserts made at the same time share one transaction
-   * (insert-batcher.ts); each resolves once it has committed.
+   * Inserts cards, the contents they name and their events; `alsoWrite` runs in the same
+   * transaction (an Idempotency-Key's record). Inserts made at the same time share one
+   * transaction (insert-batcher.ts); each resolves once it has committed.
    */
-  insert(cards: CardRow[], events: EventRow[], alsoWrite?: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
-    return this.inserts.add({ cards, events, alsoWrite });
+  insert(cards: CardRow[], contents: Content[], events: EventRow[], alsoWrite?: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
+    return this.inserts.add({ cards, contents, events, alsoWrite });
   }
 
   private readonly inserts = new InsertBatcher<PendingInsert>((units) =>
     this.write(async (tx, record) => {
-      await this.insertIn(tx, record, units.flatMap((u) => u.cards), units.flatMap((u) => u.events));
+      await this.insertIn(tx, record, units.flatMap((u) => u.cards), units.flatMap((u) => u.contents), units.flatMap((u) => u.events));
       for (const unit of units) await unit.alsoWrite?.(tx);
     }),
   );
 
-  /** Inserts cards and their events inside a write the caller holds (a send job's page). */
-  async insertIn(tx: Transaction<Database>, record: RecordChanges, cards: CardRow[], events: EventRow[]): Promise<void> {
-    await this.insertMany(tx, 'cards', cards);
+  /** Inserts cards, the contents they name and their events inside a write the caller holds (a send job's page). */
+  async insertIn(tx: Transaction<Database>, record: RecordChanges, cards: CardRow[], contents: Content[], events: EventRow[]): Promise<void> {
+    await this.contents.store(tx, contents);
+    await this.insertMany(tx, 'cards', cards.map(storedCard));
     await this.storeEvents(tx, events);
     await record(cards.map((card) => ({ card })));
   }
 
   async query(filter: CardFilter, limit: number, offset: number): Promise<CardRow[]> {
-    return this.readDb
+    const rows = await this.readDb
       .selectFrom('cards')
       .selectAll()
       .where((eb) => filterConditions(eb, filter))
@@ -186,6 +190,7 @@ export class CardRepository {
       .limit(limit)
       .offset(offset)
       .execute();
+    return this.cardsOf(rows, this.readDb);
   }
 
   async count(filter: CardFilter): Promise<number> {
@@ -235,13 +240,16 @@ export class CardRepository {
         .limit(options.cap)
         .execute();
       if (ids.length === 0) return { changed: [], total };
-      const changed = await tx
-        .updateTable('cards')
-        .set(actionUpdate(action, now, options))
-        .where('card_instance_id', 'in', ids.map((r) => r.card_instance_id))
-        .where('status', 'in', [...states])
-        .returningAll()
-        .execute();
+      const changed = await this.cardsOf(
+        await tx
+          .updateTable('cards')
+          .set(actionUpdate(action, now, options))
+          .where('card_instance_id', 'in', ids.map((r) => r.card_instance_id))
+          .where('status', 'in', [...states])
+          .returningAll()
+          .execute(),
+        tx,
+      );
       const properties = actionProperties(action, options);
       await this.storeEvents(
         tx,
@@ -270,10 +278,9 @@ export class CardRepository {
       // SQLite updates by rowid, the table's own key, instead of looking each id up in the
       // index on card_instance_id first.
       const key = this.kind === 'sqlite' ? sql<string>`rowid` : sql<string>`card_instance_id`;
-      // One statement picks the page and cancels it, so the rows are read once. It reads back
-      // only what the events and the change log need: not the definition (the bulk of a row),
-      // nor the runtime variables, which at a million cards are most of the job's reading.
-      const changed: EventCard[] = await tx
+      // One statement picks the page and cancels it, so the rows are read once. A card row
+      // holds no definition (its content is shared, cards/contents.ts), so it is read back whole.
+      const updated = await tx
         .updateTable('cards')
         .set(actionUpdate('cancel', now, { multiple: true, cap: range.limit, actionSource: 'customer' }))
         .where(key, 'in', (eb) =>
@@ -285,11 +292,13 @@ export class CardRepository {
             .orderBy('card_instance_id')
             .limit(range.limit),
         )
-        .returning(CANCEL_RETURNING)
+        .returningAll()
         .execute();
+      // The cards of a send share one content (cards/contents.ts), read once and kept.
+      const changed = updated.length ? await this.cardsOf(updated, tx) : [];
       if (changed.length > 0) {
-        await this.storeEventsInBulk(tx, changed.map((card) => platformEvent(card, 'card-cancelled', now, 'customer')));
-        await record(changed.map((card) => ({ card: { ...card, next_due: null } })));
+        await this.storeEvents(tx, changed.map((card) => platformEvent(card, 'card-cancelled', now, 'customer')));
+        await record(changed.map((card) => ({ card })));
       }
       const page = { cancelled: changed.length, next: lastPosition(changed) };
       await alsoWrite?.(tx, page);
@@ -331,14 +340,9 @@ export class CardRepository {
     await sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('jit', 'off', true)`.execute(tx);
   }
 
-  /** A page's events: on PostgreSQL in one statement (event-store.ts), elsewhere as storeEvents. */
-  private storeEventsInBulk(tx: Transaction<Database>, events: EventRow[]): Promise<number> {
-    return this.kind === 'postgres' ? insertEventsOnPostgres(this.insertMany, tx, events) : this.storeEvents(tx, events);
-  }
-
   /** Cards whose next lifecycle time is at or before `now`, earliest first. */
   async due(now: number, limit: number): Promise<CardRow[]> {
-    return this.db
+    const rows = await this.db
       .selectFrom('cards')
       .selectAll()
       .where('next_due', 'is not', null)
@@ -346,6 +350,7 @@ export class CardRepository {
       .orderBy('next_due')
       .limit(limit)
       .execute();
+    return this.cardsOf(rows);
   }
 
   async earliestDue(): Promise<number | null> {
@@ -380,8 +385,9 @@ export class CardRepository {
         .returningAll()
         .executeTakeFirst();
       if (updated) {
-        await this.storeEvents(tx, [platformEvent(updated, event, at, 'internal')]);
-        await record([{ card: updated, previousStatus: card.status }]);
+        const [changed] = (await this.cardsOf([updated], tx)) as [CardRow];
+        await this.storeEvents(tx, [platformEvent(changed, event, at, 'internal')]);
+        await record([{ card: changed, previousStatus: card.status }]);
       }
       return updated;
     });

@@ -4,7 +4,16 @@ import type { CardDefinition } from '../../../protocol/src/definition.js';
 import type { CardsTable } from '../store/schema.js';
 import { iso, isoOrUndefined } from '../time.js';
 
-export type CardRow = CardsTable;
+/**
+ * A card as the platform handles it: its stored row with what it shares with the rest of
+ * its flow (cards/contents.ts) filled in, and its whole payload.
+ */
+export type CardRow = CardsTable & {
+  card_template_name: string;
+  definition: string;
+  runtime_variables: string;
+  payload: string;
+};
 
 export function rowToCard(row: CardRow): Card {
   const card: Card = {

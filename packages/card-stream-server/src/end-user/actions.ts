@@ -6,7 +6,7 @@ import type { Database } from '../store/schema.js';
 import type { CardAction } from '../../../protocol/src/cards.js';
 import type { CardDefinition } from '../../../protocol/src/definition.js';
 import type { SdkActionRequest, SdkActionResult, SdkActionType } from '../../../protocol/src/sdk.js';
-import { cardEvent } from '../analytics/platform-events.js';
+import { cardEvent, wholeEvent } from '../analytics/platform-events.js';
 import type { CardRepository, RecordChanges } from '../cards/repository.js';
 import type { CardRow } from '../cards/row.js';
 import { snoozeUntil } from '../cards/snooze.js';
@@ -45,12 +45,10 @@ export class EndUserActions {
         .executeTakeFirst();
       if (!claimed) return replayOf(tx, userId, cardInstanceId, request.id);
 
-      const card = await tx
-        .selectFrom('cards')
-        .selectAll()
-        .where('card_instance_id', '=', cardInstanceId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
+      const [card] = await this.cards.cardsOf(
+        await tx.selectFrom('cards').selectAll().where('card_instance_id', '=', cardInstanceId).where('user_id', '=', userId).execute(),
+        tx,
+      );
       // Another user's card is answered exactly like a card that does not exist.
       if (!card) throw new NotFound('card_not_found', `You have no card ${cardInstanceId}.`);
 
@@ -94,7 +92,7 @@ export class EndUserActions {
         if (request.message !== undefined) properties.message = request.message;
         const name = request.direction === 'up' ? 'card-voted-up' : 'card-voted-down';
         // The action id is the event id: the same vote uploaded as an analytics event is a duplicate.
-        await this.cards.storeEvents(tx, [cardEvent(card, name, actedAt, 'user', properties, request.id)], true);
+        await this.cards.storeEvents(tx, [wholeEvent(cardEvent(card, name, actedAt, 'user', properties, request.id))], true);
         return card;
       }
       case 'interaction':

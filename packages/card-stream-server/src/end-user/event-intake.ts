@@ -18,6 +18,7 @@ import { platformContext, type EventRow } from '../analytics/platform-events.js'
 import { insertEvents } from '../analytics/event-store.js';
 import type { InsertMany } from '../store/insert-many.js';
 import type { CardRow } from '../cards/row.js';
+import type { CardContents } from '../cards/contents.js';
 import type { EndUser } from '../auth/tokens.js';
 import { iso, parseInstant } from '../time.js';
 import { offersVote } from './offered.js';
@@ -37,6 +38,7 @@ export class EndUserEventIntake {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly insertMany: InsertMany,
+    private readonly contents: CardContents,
   ) {}
 
   async store(user: EndUser, uploads: readonly unknown[]): Promise<SdkEventsResult> {
@@ -72,12 +74,9 @@ export class EndUserEventIntake {
   private async cardsOf(userId: string, events: readonly (SdkEventUpload | undefined)[]): Promise<Map<string, CardRow>> {
     const ids = [...new Set(events.map((e) => e && cardIdOf(e)).filter((id): id is string => id !== undefined))];
     if (ids.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('cards')
-      .selectAll()
-      .where('card_instance_id', 'in', ids)
-      .where('user_id', '=', userId)
-      .execute();
+    const rows = await this.contents.cards(
+      await this.db.selectFrom('cards').selectAll().where('card_instance_id', 'in', ids).where('user_id', '=', userId).execute(),
+    );
     return new Map(rows.map((row) => [row.card_instance_id, row]));
   }
 }

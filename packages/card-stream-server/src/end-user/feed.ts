@@ -8,6 +8,8 @@ import { parseStreamFilter, streamFilterSql } from './stream-filter.js';
 import { InvalidInput } from '../errors.js';
 import type { ChangeLog } from '../cards/change-log.js';
 import { sdkCard } from './sdk-card.js';
+import type { CardContents } from '../cards/contents.js';
+import type { CardRow } from '../cards/row.js';
 
 export class FeedReader {
   constructor(
@@ -15,6 +17,7 @@ export class FeedReader {
     private readonly db: Kysely<Database>,
     private readonly log: ChangeLog,
     private readonly kind: StoreKind,
+    private readonly contents: CardContents,
   ) {}
 
   /**
@@ -72,7 +75,9 @@ export class FeedReader {
         .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.sum<number | string | null>(eb.case().when(displayed(eb)).then(0).else(1).end()).as('unseen')])
         .executeTakeFirstOrThrow(),
     ]);
-    const cards = rows.slice(0, page.limit).map((row) => (row.seen && Number(row.seen) ? { ...sdkCard(row), seen: true } : sdkCard(row)));
+    const shown = rows.slice(0, page.limit);
+    const full = await this.contents.cards(shown.map(({ seen: _seen, ...row }) => row), this.db);
+    const cards = shown.map((row, i) => (row.seen && Number(row.seen) ? { ...sdkCard(full[i] as CardRow), seen: true } : sdkCard(full[i] as CardRow)));
     const nextCursor = rows.length > page.limit ? (cards.at(-1)?.cardInstanceId ?? null) : null;
     return { userId, streamId, seq, cards, total: Number(counted.n), unseen: Number(counted.unseen ?? 0), nextCursor };
   }

@@ -2,14 +2,17 @@
 // the platform so a filtered stream's pages and total are its own. Fields: priority,
 // cardTemplateId, cardTemplateName, created (an ISO time) and variables.<name> (a value the
 // send filled in, as text).
-import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
+import { sql, type ExpressionBuilder, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/database.js';
 import { STREAM_FILTER_FIELDS, STREAM_FILTER_OPS, type StreamFilterCondition } from '../../../protocol/src/sdk.js';
 import { InvalidInput } from '../errors.js';
 import { parseInstant } from '../time.js';
 
-const COLUMNS = { priority: 'priority', cardTemplateId: 'card_template_id', cardTemplateName: 'card_template_name', created: 'created' } as const;
+const COLUMNS = { priority: 'priority', cardTemplateId: 'card_template_id', created: 'created' } as const;
+
+/** `value` of the card's content (`cc`). */
+const ofContent = (value: RawBuilder<unknown>) => sql`(select ${value} from card_contents cc where cc.key = cards.content_key)`;
 const MAX_CONDITIONS = 20;
 
 type Scalar = string | number;
@@ -52,11 +55,14 @@ export function streamFilterSql(conditions: readonly StreamFilterCondition[], ki
   return (eb: ExpressionBuilder<Database, 'cards'>): Expression<SqlBool> =>
     eb.and(
       conditions.map(({ field, op, value }) => {
+        // A send's variables and its template's name are in the card's content (cards/contents.ts).
         const column: Expression<unknown> = field.startsWith('variables.')
           ? kind === 'postgres'
-            ? sql`(payload::jsonb -> 'detail' ->> ${field.slice(10)})`
-            : sql`json_extract(payload, ${`$.detail."${field.slice(10)}"`})`
-          : eb.ref(COLUMNS[field as keyof typeof COLUMNS]);
+            ? ofContent(sql`cc.payload::jsonb -> 'detail' ->> ${field.slice(10)}`)
+            : ofContent(sql`json_extract(cc.payload, ${`$.detail."${field.slice(10)}"`})`)
+          : field === 'cardTemplateName'
+            ? ofContent(sql`cc.card_template_name`)
+            : eb.ref(COLUMNS[field as keyof typeof COLUMNS]);
         const stored = (v: unknown): Scalar => (field === 'created' ? (parseInstant(v as string) as number) : (v as Scalar));
         const list = (value as unknown[]).map?.(stored) ?? [];
         switch (op) {

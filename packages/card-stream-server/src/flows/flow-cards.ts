@@ -1,11 +1,12 @@
 // One flow of a send, made into cards (CONTRACT §5): the template's version with the flow's
 // variables filled, its card options resolved, and a card row per user. Shared by sends to
 // listed users (sender.ts) and to audiences (audiences/send-jobs.ts).
-import type { CardPayload, CardStatus, EventSource } from '../../../protocol/src/cards.js';
+import type { CardStatus, EventSource } from '../../../protocol/src/cards.js';
 import type { Flow } from '../../../protocol/src/flows.js';
-import { timeOrderedId } from '../ids.js';
+import { derivedId, timeOrderedId } from '../ids.js';
 import { checkCardOptions, resolveCardOptions, type ResolvedOptions } from '../cards/card-options.js';
 import { nextDue, type CardRow } from '../cards/row.js';
+import { makeContent, payloadFor, type Content } from '../cards/contents.js';
 import type { TemplateVersion } from '../templates/repository.js';
 import { InvalidInput } from '../errors.js';
 import { fillPlaceholders, placeholdersIn } from './variables.js';
@@ -17,9 +18,8 @@ export interface PreparedFlow {
   variables: Record<string, string>;
   times: ResolvedOptions;
   status: CardStatus;
-  definitionText: string;
-  runtimeVariablesText: string;
-  metadata: Record<string, unknown>;
+  /** What every card of the flow shares, stored once (cards/contents.ts). */
+  content: Content;
   now: number;
 }
 
@@ -43,31 +43,36 @@ export function prepareFlow(template: TemplateVersion, flow: Flow, index: number
     variables,
     times,
     status: times.embargoUntil !== null ? 'embargoed' : 'active',
-    definitionText: JSON.stringify(fillPlaceholders(template.definition, variables)),
-    runtimeVariablesText: JSON.stringify(Object.fromEntries(template.runtimeVariables.map((v) => [v.name, v.defaultValue]))),
-    metadata: flow.payload?.metadata ?? {},
+    content: makeContent(
+      template.name,
+      JSON.stringify(fillPlaceholders(template.definition, variables)),
+      JSON.stringify(Object.fromEntries(template.runtimeVariables.map((v) => [v.name, v.defaultValue]))),
+      { detail: variables, cardOptions: times.options, metadata: flow.payload?.metadata ?? {} },
+    ),
     now,
   };
 }
 
 /** The card of `flow` for `userId`. */
 export function flowCard(flow: PreparedFlow, flowInvocationId: string, source: EventSource, userId: string): CardRow {
-  const { template, times, status, now } = flow;
-  const payload: CardPayload = { detail: flow.variables, target: { usersById: [userId] }, cardOptions: times.options, metadata: flow.metadata };
+  const { template, times, status, now, content } = flow;
+  const cardInstanceId = timeOrderedId();
   const row: CardRow = {
-    card_instance_id: timeOrderedId(),
-    lifecycle_id: timeOrderedId(),
-    flow_instance_id: timeOrderedId(),
+    card_instance_id: cardInstanceId,
+    lifecycle_id: derivedId(cardInstanceId, 'lifecycle') as string,
+    flow_instance_id: derivedId(cardInstanceId, 'flowInstance') as string,
     flow_invocation_id: flowInvocationId,
     card_template_id: template.id,
-    card_template_name: template.name,
+    card_template_name: content.row.card_template_name,
     card_template_version: template.version,
     event_name: flow.eventName,
     event_source: source,
     stream_id: template.streamId,
     priority: times.priority,
-    definition: flow.definitionText,
-    payload: JSON.stringify(payload),
+    content_key: content.row.key,
+    own_payload: null,
+    definition: content.row.definition,
+    payload: payloadFor(content, userId),
     status,
     user_id: userId,
     created: now,
@@ -78,7 +83,7 @@ export function flowCard(flow: PreparedFlow, flowInvocationId: string, source: E
     snoozed_until: null,
     completion: null,
     next_due: null,
-    runtime_variables: flow.runtimeVariablesText,
+    runtime_variables: content.row.runtime_variables,
   };
   row.next_due = nextDue(status, row);
   return row;

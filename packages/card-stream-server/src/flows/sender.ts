@@ -10,6 +10,7 @@ import type { CardRepository } from '../cards/repository.js';
 import { InvalidInput, NotFound, InvalidState } from '../errors.js';
 import type { AlsoRecord } from '../store/also-record.js';
 import { flowCard, prepareFlow } from './flow-cards.js';
+import type { Content } from '../cards/contents.js';
 
 /** Sends a template's card to the users a request lists (docs/architecture.md, "A send"). */
 export class FlowSender {
@@ -40,8 +41,10 @@ export class FlowSender {
     const rows: CardRow[] = [];
     const events: EventRow[] = [];
     const sent: SentCard[] = [];
+    const contents: Content[] = [];
     flows.forEach((flow, index) => {
       const prepared = prepareFlow(template, flow, index, now);
+      contents.push(prepared.content);
       for (const userId of new Set(flow.target.targetUserIds)) {
         const row = flowCard(prepared, flowInvocationId, source, userId);
         rows.push(row);
@@ -54,7 +57,7 @@ export class FlowSender {
       }
     });
     const result: SendResult = { flowInvocationId, cards: sent };
-    await this.cards.insert(rows, events, alsoRecord && ((tx) => alsoRecord(tx, result)));
+    await this.cards.insert(rows, contents, events, alsoRecord && ((tx) => alsoRecord(tx, result)));
     return result;
   }
 }

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
-import { multiRowInsertMany, sqliteInsertMany, type InsertMany } from './insert-many.js';
+import { unnestInsertMany, sqliteInsertMany, type InsertMany } from './insert-many.js';
 import { gatedDialect, workerGatedDialect, type WriteGate } from './write-gate.js';
 import { holdDataDir, preparePrivateDir, STORE_FILE } from './data-dir.js';
 import { cachingStatements } from './statement-cache.js';
@@ -118,7 +118,7 @@ function openPostgres(url: string, poolSize = 10): Store {
   // pool; unheard, it would crash the process. The pool replaces it on the next query.
   pool.on('error', (err) => console.error(`postgres: an idle connection failed: ${err.message}`));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, readDb: db, insertMany: multiRowInsertMany(), kind: 'postgres', url, close: () => db.destroy() };
+  return { db, readDb: db, insertMany: unnestInsertMany(), kind: 'postgres', url, close: () => db.destroy() };
 }
 
 async function migrate(store: Store): Promise<void> {

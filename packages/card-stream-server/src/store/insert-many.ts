@@ -1,15 +1,20 @@
-// Inserting many rows of one table inside a transaction. On PostgreSQL a multi-row INSERT
-// per chunk is fastest. On SQLite it is not: compiling and preparing a statement with
-// thousands of placeholders costs more than SQLite's own work, so one prepared single-row
-// statement is kept per table and column list and run for each row (better-sqlite3 runs
-// it on the connection that holds the transaction, so the rows are part of it).
-import type { Insertable, Transaction } from 'kysely';
+// Inserting many rows of one table inside a transaction. On PostgreSQL one INSERT … SELECT
+// FROM unnest(…) per table takes each column as one array parameter: a statement of a few
+// parameters whatever the number of rows, so a send job's page of 5,000 cards is one round
+// trip per table instead of a statement of 100,000 parameters per 500 rows for the server to
+// parse. On SQLite a big statement does not pay: compiling and preparing one with thousands
+// of placeholders costs more than SQLite's own work, so one prepared single-row statement
+// is kept per table and column list and run for each row (better-sqlite3 runs it on the
+// connection that holds the transaction, so the rows are part of it).
+import { sql, type Insertable, type Transaction } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './schema.js';
 
 export interface InsertManyOptions {
   /** Skip rows that clash on this unique column instead of failing. */
   ignoreConflictOn?: string;
+  /** The unique index on `ignoreConflictOn` is partial: it holds the rows where this column is null. */
+  conflictIndexWhereNull?: string;
 }
 
 /** Inserts `rows` into `table` inside `tx`; returns how many were inserted. */
@@ -20,28 +25,56 @@ export type InsertMany = <T extends keyof Database & string>(
   options?: InsertManyOptions,
 ) => Promise<number>;
 
-/** Rows per statement: under PostgreSQL's bound-parameter limit for our widest table. */
-const CHUNK = 500;
+/** Rows per statement on PostgreSQL. */
+const CHUNK = 10_000;
 
-export function multiRowInsertMany(): InsertMany {
+export function unnestInsertMany(): InsertMany {
+  // Each table's column types, read once: unnest needs each array's type, and a column
+  // whose values are all null in a chunk says nothing of it.
+  const typesOf = new Map<string, Promise<Map<string, string>>>();
+  const columnTypes = (tx: Transaction<Database>, table: string) => {
+    let types = typesOf.get(table);
+    if (!types) {
+      types = sql<{ column_name: string; udt_name: string }>`select column_name, udt_name from information_schema.columns
+        where table_schema = current_schema() and table_name = ${table}`
+        .execute(tx)
+        .then((result) => new Map(result.rows.map((r) => [r.column_name, r.udt_name])));
+      typesOf.set(table, types);
+      types.catch(() => typesOf.delete(table));
+    }
+    return types;
+  };
   return async (tx, table, rows, options = {}) => {
+    const first = rows[0];
+    if (!first) return 0;
+    const columns = Object.keys(first);
+    const conflict = options.ignoreConflictOn;
+    const partial = options.conflictIndexWhereNull;
+    checkIdentifiers([table, ...columns, ...(conflict ? [conflict] : []), ...(partial ? [partial] : [])]);
+    const types = await columnTypes(tx, table);
     let inserted = 0;
     for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK) as never[];
-      const insert = tx.insertInto(table).values(chunk);
-      if (options.ignoreConflictOn) {
-        const column = options.ignoreConflictOn as never;
-        inserted += (await insert.onConflict((oc) => oc.column(column).doNothing()).returning(column).execute()).length;
-      } else {
-        await insert.execute();
-        inserted += chunk.length;
-      }
+      const chunk = rows.slice(i, i + CHUNK) as Record<string, unknown>[];
+      const arrays = columns.map((column) => {
+        const type = types.get(column);
+        if (!type) throw new Error(`insertMany: ${table} has no column ${column}`);
+        return sql`${chunk.map((row) => row[column] ?? null)}::${sql.raw(type)}[]`;
+      });
+      const where = partial ? sql` where ${sql.ref(partial)} is null` : sql``;
+      const returning = conflict ? sql` on conflict (${sql.ref(conflict)})${where} do nothing returning ${sql.ref(conflict)}` : sql``;
+      const result = await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})${returning}`.execute(tx);
+      inserted += conflict ? result.rows.length : chunk.length;
     }
     return inserted;
   };
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** Names come from our own row types, never from input; checked all the same, since they are spliced into SQL. */
+function checkIdentifiers(names: string[]): void {
+  for (const name of names) if (!IDENTIFIER.test(name)) throw new Error(`insertMany: "${name}" is not a plain identifier`);
+}
 
 export function sqliteInsertMany(sqlite: BetterSqlite3.Database): InsertMany {
   const statements = new Map<string, BetterSqlite3.Statement>();
@@ -50,15 +83,12 @@ export function sqliteInsertMany(sqlite: BetterSqlite3.Database): InsertMany {
     if (!first) return 0;
     const columns = Object.keys(first);
     const conflict = options.ignoreConflictOn;
-    // Names come from our own row types, never from input; checked all the same, since they
-    // are spliced into SQL.
-    for (const name of [table, ...columns, ...(conflict ? [conflict] : [])]) {
-      if (!IDENTIFIER.test(name)) throw new Error(`insertMany: "${name}" is not a plain identifier`);
-    }
-    const key = `${table}(${columns.join(',')})${conflict ?? ''}`;
+    const partial = options.conflictIndexWhereNull;
+    checkIdentifiers([table, ...columns, ...(conflict ? [conflict] : []), ...(partial ? [partial] : [])]);
+    const key = `${table}(${columns.join(',')})${conflict ?? ''}${partial ?? ''}`;
     let statement = statements.get(key);
     if (!statement) {
-      const onConflict = conflict ? ` on conflict(${conflict}) do nothing` : '';
+      const onConflict = conflict ? ` on conflict(${conflict})${partial ? ` where ${partial} is null` : ''} do nothing` : '';
       statement = sqlite.prepare(`insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})${onConflict}`);
       statements.set(key, statement);
     }

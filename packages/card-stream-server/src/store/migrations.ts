@@ -2,6 +2,7 @@
 // that has shipped.
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { StoreKind } from './database.js';
+import { makeContent, payloadFor } from '../cards/contents.js';
 
 type Db = Kysely<unknown>;
 
@@ -388,6 +389,163 @@ function audiences(kind: StoreKind): Migration {
   };
 }
 
+/**
+ * Issue 15: a send to a million members stored its card's definition, and its
+ * card-published event's contexts, a million times. What the cards of one flow share (the
+ * filled definition, runtime variables, template name, the payload but its user) moves to
+ * card_contents, named by each card's content_key (cards/contents.ts); events keep what they
+ * share in event_contexts (analytics/event-contexts.ts). Nothing stored before is lost: each
+ * card gets the content its own columns make, and keeps its payload as its own_payload
+ * unless its content's payload addressed to it is the very same text; events stored before
+ * keep their whole body. Each flow instance has one card, so its index needs no order.
+ */
+const sharedContents: Migration = {
+  async up(untyped: Db) {
+    const db = untyped as Kysely<any>;
+    await db.schema
+      .createTable('card_contents')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('card_template_name', 'text', (c) => c.notNull())
+      .addColumn('definition', 'text', (c) => c.notNull())
+      .addColumn('runtime_variables', 'text', (c) => c.notNull())
+      .addColumn('payload', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('event_contexts')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('template', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.alterTable('analytics_events').addColumn('context_key', 'text').execute();
+    await db.schema.alterTable('cards').addColumn('content_key', 'text').execute();
+    await db.schema.alterTable('cards').addColumn('own_payload', 'text').execute();
+
+    for (let after = ''; ; ) {
+      const cards = (await db
+        .selectFrom('cards')
+        .select(['card_instance_id', 'user_id', 'card_template_name', 'definition', 'runtime_variables', 'payload'])
+        .where('card_instance_id', '>', after)
+        .orderBy('card_instance_id')
+        .limit(1000)
+        .execute()) as { card_instance_id: string; user_id: string; card_template_name: string; definition: string; runtime_variables: string; payload: string }[];
+      if (cards.length === 0) break;
+      const byKey = new Map<string, string[]>();
+      const contents = new Map<string, ReturnType<typeof makeContent>['row']>();
+      for (const card of cards) {
+        let parsed: Record<string, unknown> = {};
+        try {
+          const value: unknown = JSON.parse(card.payload);
+          if (value && typeof value === 'object' && !Array.isArray(value)) parsed = value as Record<string, unknown>;
+        } catch {
+          // not JSON: kept whole as the card's own payload below
+        }
+        const content = makeContent(card.card_template_name, card.definition, card.runtime_variables, {
+          detail: (parsed.detail ?? {}) as Record<string, string>,
+          cardOptions: (parsed.cardOptions ?? {}) as Record<string, never>,
+          metadata: (parsed.metadata ?? {}) as Record<string, unknown>,
+        });
+        contents.set(content.row.key, content.row);
+        if (payloadFor(content, card.user_id) === card.payload) {
+          byKey.set(content.row.key, [...(byKey.get(content.row.key) ?? []), card.card_instance_id]);
+        } else {
+          await db.updateTable('cards').set({ content_key: content.row.key, own_payload: card.payload }).where('card_instance_id', '=', card.card_instance_id).execute();
+        }
+      }
+      await db.insertInto('card_contents').values([...contents.values()]).onConflict((oc) => oc.column('key').doNothing()).execute();
+      for (const [key, ids] of byKey) await db.updateTable('cards').set({ content_key: key }).where('card_instance_id', 'in', ids).execute();
+      after = (cards.at(-1) as { card_instance_id: string }).card_instance_id;
+    }
+    for (const column of ['definition', 'payload', 'runtime_variables', 'card_template_name']) {
+      await db.schema.alterTable('cards').dropColumn(column).execute();
+    }
+    await db.schema.dropIndex('cards_flow_instance').execute();
+    await db.schema.createIndex('cards_flow_instance').on('cards').column('flow_instance_id').execute();
+  },
+};
+
+/**
+ * Fewer writes per card of a big send. A job's member is claimed by deleting its row (it
+ * was marked sent), so `sent` goes, with the rows already marked. On SQLite each user's
+ * sequence and the change log are keyed tables (WITHOUT ROWID): a change was a row plus an
+ * entry in the index of its key, and is now one entry.
+ */
+function leanerChanges(kind: StoreKind): Migration {
+  return {
+    async up(db: Db) {
+      await sql`delete from send_job_members where sent <> 0`.execute(db);
+      await db.schema.alterTable('send_job_members').dropColumn('sent').execute();
+      if (kind !== 'sqlite') return;
+      await sql`create table user_sequences_keyed (user_id text primary key, last_seq bigint not null) without rowid`.execute(db);
+      await sql`insert into user_sequences_keyed (user_id, last_seq) select user_id, last_seq from user_sequences`.execute(db);
+      await sql`drop table user_sequences`.execute(db);
+      await sql`alter table user_sequences_keyed rename to user_sequences`.execute(db);
+      await sql`create table card_changes_keyed (user_id text not null, seq bigint not null, card_instance_id text not null,
+        stream_id text not null, status text not null, at bigint not null, constraint card_changes_pk primary key (user_id, seq)) without rowid`.execute(db);
+      await sql`insert into card_changes_keyed (user_id, seq, card_instance_id, stream_id, status, at)
+        select user_id, seq, card_instance_id, stream_id, status, at from card_changes`.execute(db);
+      await sql`drop table card_changes`.execute(db);
+      await sql`alter table card_changes_keyed rename to card_changes`.execute(db);
+      await db.schema.createIndex('card_changes_at').on('card_changes').column('at').execute();
+    },
+  };
+}
+
+/**
+ * A card's lifecycle and flow-instance ids are made from its id (ids.ts) and stored as '';
+ * their indexes (and that of events by lifecycle) keep only the ids stored whole, so a card
+ * or event of a send adds no entry to them. Stored ids are not touched.
+ */
+const madeIds: Migration = {
+  async up(db: Db) {
+    for (const [table, index, columns] of [
+      ['cards', 'cards_lifecycle', ['lifecycle_id']],
+      ['cards', 'cards_flow_instance', ['flow_instance_id']],
+      ['analytics_events', 'analytics_events_lifecycle', ['lifecycle_id', 'seq']],
+    ] as const) {
+      await db.schema.dropIndex(index).execute();
+      await db.schema.createIndex(index).on(table).columns([...columns]).where(sql.ref(columns[0]), '<>', '').execute();
+    }
+  },
+};
+
+/**
+ * Event ids are unique among events stored whole (those whose id a client chose: SDK
+ * uploads and votes, which come again when retried); a platform event's id is a new UUIDv7
+ * and its index entry was one more per card of a send. SQLite cannot drop a column's UNIQUE,
+ * so there the table is copied, seq values and the seq counter kept (webhook cursors are
+ * seq values).
+ */
+function partialEventIds(kind: StoreKind): Migration {
+  return {
+    async up(db: Db) {
+      if (kind === 'postgres') {
+        await sql`alter table analytics_events drop constraint analytics_events_id_key`.execute(db);
+      } else {
+        await sql`create table analytics_events_copy (seq integer primary key autoincrement, id text not null,
+          analytics_event text not null, end_user_id text not null, timestamp bigint not null, card_instance_id text,
+          lifecycle_id text, body text not null, card_template_id text, context_key text)`.execute(db);
+        await sql`insert into analytics_events_copy (seq, id, analytics_event, end_user_id, timestamp, card_instance_id, lifecycle_id, body, card_template_id, context_key)
+          select seq, id, analytics_event, end_user_id, timestamp, card_instance_id, lifecycle_id, body, card_template_id, context_key from analytics_events`.execute(db);
+        await sql`delete from sqlite_sequence where name = 'analytics_events_copy'`.execute(db);
+        await sql`update sqlite_sequence set name = 'analytics_events_copy' where name = 'analytics_events'`.execute(db);
+        await sql`drop table analytics_events`.execute(db);
+        await sql`alter table analytics_events_copy rename to analytics_events`.execute(db);
+        await db.schema.createIndex('analytics_events_user').on('analytics_events').columns(['end_user_id', 'seq']).execute();
+        await db.schema.createIndex('analytics_events_card').on('analytics_events').columns(['card_instance_id', 'seq']).execute();
+        await db.schema.createIndex('analytics_events_name').on('analytics_events').columns(['analytics_event', 'seq']).execute();
+        await db.schema.createIndex('analytics_events_lifecycle').on('analytics_events').columns(['lifecycle_id', 'seq']).where(sql.ref('lifecycle_id'), '<>', '').execute();
+        await db.schema.createIndex('analytics_events_timestamp').on('analytics_events').column('timestamp').execute();
+        await db.schema
+          .createIndex('analytics_events_template')
+          .on('analytics_events')
+          .columns(['card_template_id', 'timestamp'])
+          .where(sql.ref('card_template_id'), 'is not', null)
+          .execute();
+      }
+      await db.schema.createIndex('analytics_events_id').on('analytics_events').column('id').unique().where(sql.ref('context_key'), 'is', null).execute();
+    },
+  };
+}
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -399,6 +557,10 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '006_paged_indexes': pagedIndexes,
       '007_idempotency_keys': idempotencyKeys,
       '008_audiences': audiences(kind),
+      '009_shared_contents': sharedContents,
+      '010_leaner_changes': leanerChanges(kind),
+      '011_made_ids': madeIds,
+      '012_partial_event_ids': partialEventIds(kind),
     }),
   };
 }

@@ -35,20 +35,29 @@ export interface CardTemplateVersionsTable {
   created: number;
 }
 
+/**
+ * A card as stored. What every card of one flow shares (the definition, runtime variables,
+ * template name and the payload but for its user) is a card_contents row, which the card
+ * names by `content_key`: a million-member send stores it once (docs/architecture.md,
+ * "Storage"). cards/row.ts has the card as the rest of the platform sees it.
+ */
 export interface CardsTable {
   card_instance_id: string;
+  /** '' when made from card_instance_id (ids.ts, derivedId), as a send makes it. */
   lifecycle_id: string;
+  /** '' when made from card_instance_id, as lifecycle_id. */
   flow_instance_id: string;
   flow_invocation_id: string;
   card_template_id: string;
-  card_template_name: string;
   card_template_version: number;
   event_name: string;
   event_source: string;
   stream_id: string;
   priority: number;
-  definition: string;
-  payload: string;
+  /** The card_contents row holding the rest of the card. */
+  content_key: string;
+  /** The card's payload when it is not its content's payload addressed to its user (cards stored before contents were shared). */
+  own_payload: string | null;
   status: string;
   user_id: string;
   created: number;
@@ -61,8 +70,24 @@ export interface CardsTable {
   completion: string | null;
   /** The next time the lifecycle scheduler must look at this card; null once closed. */
   next_due: number | null;
+}
+
+/** What the cards of one flow share, stored once; never changed once written (its key is a hash of it). */
+export interface CardContentsTable {
+  key: string;
+  card_template_name: string;
+  definition: string;
   /** JSON `{ name: defaultValue }` of the template's runtime variables. */
   runtime_variables: string;
+  /** JSON `{ detail, cardOptions, metadata }`: the payload but its target, which is each card's user. */
+  payload: string;
+}
+
+/** What many events share (all but their ids and times), stored once; see analytics/event-contexts.ts. */
+export interface EventContextsTable {
+  key: string;
+  /** JSON `{ parts: string[], holes: string[] }`: the event's JSON text around its own values. */
+  template: string;
 }
 
 export interface AnalyticsEventsTable {
@@ -72,10 +97,14 @@ export interface AnalyticsEventsTable {
   end_user_id: string;
   timestamp: number;
   card_instance_id: string | null;
+  /** '' when made from card_instance_id (ids.ts, derivedId). */
   lifecycle_id: string | null;
   /** The template of the card the event is about (insights count by it); null otherwise. */
   card_template_id: string | null;
+  /** The event's JSON; with `context_key`, a JSON array of the values the shared template leaves open. */
   body: string;
+  /** The event_contexts row with the rest of the event, or null when `body` is the whole event. */
+  context_key: string | null;
 }
 
 export interface WebhooksTable {
@@ -248,11 +277,11 @@ export interface SendJobsTable {
   locked_until: number | null;
 }
 
+/** The members of a job not sent their card yet: a member's row is deleted in the transaction that makes their card. */
 export interface SendJobMembersTable {
   job_id: string;
   user_id: string;
   flow: number;
-  sent: number;
 }
 
 export interface Database {
@@ -268,6 +297,8 @@ export interface Database {
   card_templates: CardTemplatesTable;
   card_template_versions: CardTemplateVersionsTable;
   cards: CardsTable;
+  card_contents: CardContentsTable;
+  event_contexts: EventContextsTable;
   analytics_events: AnalyticsEventsTable;
   user_sequences: UserSequencesTable;
   card_changes: CardChangesTable;

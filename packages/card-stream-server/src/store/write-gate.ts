@@ -12,7 +12,7 @@
 //   run beside a writer.
 // Each side raises its own slot before it reads the other's (both sequentially consistent),
 // so they cannot both go in; if both see the other up, the worker steps back.
-import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 
 export type WriteGate = Int32Array;
 
@@ -119,6 +119,16 @@ class PassThroughDriver implements Driver {
   }
 }
 
+/**
+ * BEGIN IMMEDIATE: the transaction takes SQLite's writer lock at once. A deferred one that
+ * reads first (a send job's page, a content looked up before it is inserted) would have to
+ * upgrade its read to a write later, and once the other thread has committed in between,
+ * SQLite refuses that at once (SQLITE_BUSY, "database is locked") without waiting.
+ */
+async function beginImmediate(connection: DatabaseConnection): Promise<void> {
+  await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+}
+
 /** A statement that only reads: in WAL mode it runs beside the worker's transaction. */
 const isRead = (query: CompiledQuery): boolean => query.query.kind === 'SelectQueryNode' || /^\s*select\b/i.test(query.sql);
 
@@ -168,10 +178,10 @@ class ServerGatedDriver extends PassThroughDriver {
     }
   }
 
-  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     const server = connection as ServerConnection;
     await workerOut(this.gate);
-    await this.driver.beginTransaction(server.inner, settings);
+    await beginImmediate(server.inner);
     server.inTransaction = true;
   }
 
@@ -197,10 +207,10 @@ class WorkerGatedDriver extends PassThroughDriver {
     super(driver);
   }
 
-  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await workerEnter(this.gate);
     try {
-      await this.driver.beginTransaction(connection, settings);
+      await beginImmediate(connection);
     } catch (err) {
       workerLeave(this.gate);
       throw err;

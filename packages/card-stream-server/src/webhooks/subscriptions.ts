@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, WebhooksTable } from '../store/schema.js';
 import { iso } from '../time.js';
-import { newestSeq, type StoredEvent } from '../analytics/events-query.js';
+import { newestSeq, STORED_EVENT_COLUMNS, storedEvents, type StoredEvent } from '../analytics/events-query.js';
+import type { EventContexts } from '../analytics/event-contexts.js';
 import { ALL_EVENTS, MAX_DELIVERY_EVENTS, type Webhook, type WebhookInput, type WebhookStatus } from '../../../protocol/src/webhooks.js';
 import { InvalidInput } from '../errors.js';
 import { checkDestination, ForbiddenDestination, type OutboundPolicy } from './outbound.js';
@@ -18,6 +19,7 @@ const toWebhook = (row: WebhookRow): Webhook => ({ id: row.id, url: row.url, eve
 export class WebhookRepository {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly contexts: EventContexts,
     /** Where webhooks may send (outbound.ts). */
     private readonly policy: OutboundPolicy,
   ) {}
@@ -90,11 +92,11 @@ export class WebhookRepository {
     const names = JSON.parse(hook.events) as string[];
     let query = this.db
       .selectFrom('analytics_events')
-      .select(['seq', 'body'])
+      .select(STORED_EVENT_COLUMNS)
       .where('seq', '>', hook.last_seq)
       .where('seq', '<=', hook.batch_end_seq ?? horizon);
     if (!names.includes(ALL_EVENTS)) query = query.where('analytics_event', 'in', names);
-    return query.orderBy('seq').limit(MAX_DELIVERY_EVENTS).execute();
+    return storedEvents(this.contexts, await query.orderBy('seq').limit(MAX_DELIVERY_EVENTS).execute());
   }
 
   /** Takes the lease on `hook` for `owner` unless another server holds it, or has moved its
