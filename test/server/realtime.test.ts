@@ -122,14 +122,16 @@ for (const kind of STORE_KINDS) {
       assert.equal((await notFirst.closed).code, CLOSE_CODES.malformed);
 
       // A token that runs out while connected closes the socket with the expired code…
-      const short = await connect(await endUserToken(server, ada, 1));
+      // (Two seconds: `exp` is in whole seconds, so a one-second token may have milliseconds
+      // left by the time it reaches the socket.)
+      const short = await connect(await endUserToken(server, ada, 2));
       assert.equal((await short.socket.closed).code, CLOSE_CODES.tokenExpired);
 
       // …unless a fresh token for the same user arrives first.
-      const refreshed = await connect(await endUserToken(server, ada, 1));
+      const refreshed = await connect(await endUserToken(server, ada, 2));
       refreshed.socket.send({ type: 'token', token: await endUserToken(server, ada) });
       await refreshed.socket.waitFor((m) => m.type === 'token-accepted');
-      await sleep(1300);
+      await sleep(2100);
       await send(server, templateId, [ada]);
       await refreshed.socket.waitForChanges(1);
 
