@@ -56,7 +56,7 @@ export class ChangeLog {
     // order and cannot deadlock each other.
     const users = [...perUser.keys()].sort();
     const now = Date.now();
-    const last = this.kind === 'postgres' ? await this.logOnPostgres(tx, entries, users, perUser, now) : await this.logInChunks(tx, entries, users, perUser, now);
+    const last = this.kind === 'postgres' ? await this.logOnPostgres(tx, entries, users, perUser, now) : await this.advanceOnSqlite(tx, users, perUser);
     // Each user's changes take the numbers up to the new last one, in the order given.
     const next = new Map([...perUser].map(([user, n]) => [user, (last.get(user) as number) - n + 1]));
     const changes = entries.map((entry) => {
@@ -64,42 +64,31 @@ export class ChangeLog {
       next.set(entry.card.user_id, seq + 1);
       return { ...entry, seq };
     });
-    if (this.kind === 'postgres') await this.notify(tx, users.map((u) => [u, last.get(u) as number]));
+    if (this.kind === 'postgres') {
+      await this.notify(tx, users.map((u) => [u, last.get(u) as number]));
+    } else {
+      await this.insertMany(
+        tx,
+        'card_changes',
+        changes.map(({ card, seq }) => ({ user_id: card.user_id, seq, card_instance_id: card.card_instance_id, stream_id: card.stream_id, status: card.status, at: now })),
+      );
+    }
     return changes;
   }
 
-  /** SQLite: the sequences, then the log, in statements of at most CHUNK rows. Returns each user's new last number. */
-  private async logInChunks(
-    tx: Transaction<Database>,
-    entries: readonly Omit<CardChange, 'seq'>[],
-    users: string[],
-    perUser: Map<string, number>,
-    now: number,
-  ): Promise<Map<string, number>> {
+  /** SQLite: advances the users' sequences, in statements of at most SEQUENCE_CHUNK users. Returns each user's new last number. */
+  private async advanceOnSqlite(tx: Transaction<Database>, users: string[], perUser: Map<string, number>): Promise<Map<string, number>> {
     const last = new Map<string, number>();
     for (let i = 0; i < users.length; i += SEQUENCE_CHUNK) {
       const chunk = users.slice(i, i + SEQUENCE_CHUNK);
-      const counts = chunk.map((user) => perUser.get(user) as number);
       // One statement for the lot, whose text does not change with their number: a send
       // job's page advances thousands of users' sequences.
-      const rows =
-        this.kind === 'postgres'
-          ? sql`select * from unnest(${chunk}::text[], ${counts}::bigint[])`
-          : sql`select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(${JSON.stringify(chunk.map((user, j) => [user, counts[j]]))}) where true`;
-      const advanced = await sql<{ user_id: string; last_seq: number | string }>`insert into user_sequences (user_id, last_seq) ${rows}
+      const pairs = JSON.stringify(chunk.map((user) => [user, perUser.get(user) as number]));
+      const advanced = await sql<{ user_id: string; last_seq: number | string }>`insert into user_sequences (user_id, last_seq)
+        select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(${pairs}) where true
         on conflict (user_id) do update set last_seq = user_sequences.last_seq + excluded.last_seq returning user_id, last_seq`.execute(tx);
       for (const row of advanced.rows) last.set(row.user_id, Number(row.last_seq));
     }
-    const next = new Map([...perUser].map(([user, n]) => [user, (last.get(user) as number) - n + 1]));
-    await this.insertMany(
-      tx,
-      'card_changes',
-      entries.map(({ card }) => {
-        const seq = next.get(card.user_id) as number;
-        next.set(card.user_id, seq + 1);
-        return { user_id: card.user_id, seq, card_instance_id: card.card_instance_id, stream_id: card.stream_id, status: card.status, at: now };
-      }),
-    );
     return last;
   }
 
