@@ -45,12 +45,9 @@ export function unnestInsertMany(): InsertMany {
     return types;
   };
   return async (tx, table, rows, options = {}) => {
-    const first = rows[0];
-    if (!first) return 0;
-    const columns = Object.keys(first);
-    const conflict = options.ignoreConflictOn;
-    const partial = options.conflictIndexWhereNull;
-    checkIdentifiers([table, ...columns, ...(conflict ? [conflict] : []), ...(partial ? [partial] : [])]);
+    const shape = insertShape(table, rows, options);
+    if (!shape) return 0;
+    const { columns, conflict, partial } = shape;
     const types = await columnTypes(tx, table);
     let inserted = 0;
     for (let i = 0; i < rows.length; i += CHUNK) {
@@ -71,6 +68,17 @@ export function unnestInsertMany(): InsertMany {
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
+/** The columns (those of the first row) and conflict names of an insert, checked; undefined when there is no row. */
+function insertShape(table: string, rows: readonly object[], options: InsertManyOptions) {
+  const first = rows[0];
+  if (!first) return undefined;
+  const columns = Object.keys(first);
+  const conflict = options.ignoreConflictOn;
+  const partial = options.conflictIndexWhereNull;
+  checkIdentifiers([table, ...columns, ...(conflict ? [conflict] : []), ...(partial ? [partial] : [])]);
+  return { columns, conflict, partial };
+}
+
 /** Names come from our own row types, never from input; checked all the same, since they are spliced into SQL. */
 function checkIdentifiers(names: string[]): void {
   for (const name of names) if (!IDENTIFIER.test(name)) throw new Error(`insertMany: "${name}" is not a plain identifier`);
@@ -79,12 +87,9 @@ function checkIdentifiers(names: string[]): void {
 export function sqliteInsertMany(sqlite: BetterSqlite3.Database): InsertMany {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return async (_tx, table, rows, options = {}) => {
-    const first = rows[0];
-    if (!first) return 0;
-    const columns = Object.keys(first);
-    const conflict = options.ignoreConflictOn;
-    const partial = options.conflictIndexWhereNull;
-    checkIdentifiers([table, ...columns, ...(conflict ? [conflict] : []), ...(partial ? [partial] : [])]);
+    const shape = insertShape(table, rows, options);
+    if (!shape) return 0;
+    const { columns, conflict, partial } = shape;
     const key = `${table}(${columns.join(',')})${conflict ?? ''}${partial ?? ''}`;
     let statement = statements.get(key);
     if (!statement) {
