@@ -111,6 +111,58 @@ describe('e2e: transports and offline', function () {
     expect(again.ids()).to.deep.equal([]);
   });
 
+  it('a feed read begun before a dismissal was answered does not bring the card back when it lands after the answer', async () => {
+    const user = uniqueUser('late-feed');
+    const a = await sendCard(user, headline('A'));
+    const b = await sendCard(user, headline('B'));
+    // Polling with a long period: no socket change overtakes the late read, so only the client can keep A away.
+    const m = await mount(user, { transport: 'polling', pollInterval: 60_000 });
+    mounted.push(m);
+    await until(() => m.ids().length === 2, 'two cards');
+    // A change the client has not read yet, so the next read is a whole feed, not a 304.
+    const c = await sendCard(user, headline('C'));
+
+    // The next feed read is answered by the platform at once (with A still active) but reaches
+    // the client only after the dismissal's answer has.
+    const real = window.fetch;
+    let read!: () => void;
+    const feedRead = new Promise<void>((resolve) => (read = resolve));
+    let answer!: () => void;
+    const dismissalAnswered = new Promise<void>((resolve) => (answer = resolve));
+    let held = 0;
+    window.fetch = async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      const res = await real(input, init);
+      if (url.includes('/actions') && init?.method === 'POST') answer();
+      else if (url.includes('/cards') && (init?.method ?? 'GET') === 'GET' && held++ === 0) {
+        const body = await res.clone().json();
+        expect(body.cards.map((c: { cardInstanceId: string }) => c.cardInstanceId), 'the held read has A').to.include(a);
+        read();
+        await dismissalAnswered;
+        await sleep(50);
+      }
+      return res;
+    };
+    try {
+      window.dispatchEvent(new Event('online'));
+      await feedRead;
+      await menu(m, a, 'dismiss');
+      await dismissalAnswered;
+      const shown: string[][] = [];
+      const start = Date.now();
+      while (Date.now() - start < 800) {
+        shown.push(m.ids());
+        await sleep(20);
+      }
+      expect(held, 'the held read reached the client').to.be.greaterThan(0);
+      expect(shown.filter((ids) => ids.includes(a)), 'A never shows again').to.deep.equal([]);
+      expect((await cardsOf(user)).find((c) => c.cardInstanceId === a).status).to.equal('dismissed');
+      expect(m.ids().sort()).to.deep.equal([b, c].sort());
+    } finally {
+      window.fetch = real;
+    }
+  });
+
   it('offline: a dismissal shows at once, survives a reload, and reaches the server exactly once when back online', async () => {
     const user = uniqueUser('offline');
     const a = await sendCard(user, headline('A'));

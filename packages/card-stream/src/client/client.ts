@@ -9,7 +9,7 @@ import type { ChannelFeed } from '../../../protocol/src/channels.js';
 import type { SessionDelegate } from '../config.js';
 import { REMOVING, actionEntry, channelCard, type ActionRequest } from './actions.js';
 import { buildEvent, uuid, type AnalyticsEvent, type EventScope } from './analytics.js';
-import { Api, NetworkError } from './api.js';
+import { Api, NetworkError, type ApiResponse } from './api.js';
 import { Connection, type ConnectionState } from './connection.js';
 import { Outbox, type OutboxEntry, type SendResult } from './outbox.js';
 import { Session } from './session.js';
@@ -100,6 +100,15 @@ export class CardStreamClient {
   readonly #waiting = new Set<string>();
   /** Cards removed by an action the server has not confirmed yet. */
   readonly #hidden = new Set<string>();
+  /**
+   * Cards whose removal the server confirmed, with the number of the last feed read begun
+   * by then: such a read may have been answered before the removal and must not bring
+   * them back. Kept while one of those reads is still in flight.
+   */
+  readonly #confirmed = new Map<string, number>();
+  /** Feed reads begun (numbered in order), and those not yet taken in. */
+  #reads = 0;
+  readonly #reading = new Set<number>();
   /** Cards displayed on this page (card-displayed tracked). */
   readonly #seen = new Set<string>();
   readonly #connection = new Connection((state, reason) => {
@@ -215,13 +224,14 @@ export class CardStreamClient {
     if (!s?.next) return Promise.resolve();
     s.more ??= (async () => {
       try {
-        const res = await this.#page(s, `?limit=${FEED_PAGE}&after=${encodeURIComponent(s.store.list().at(-1)?.cardInstanceId ?? s.next!)}`);
-        // Older than changes already applied: those would be undone; the next call asks again.
-        if (res.status !== 200 || !res.body || res.body.seq < s.floor || this.#streams.get(s.id) !== s) return;
-        s.total = res.body.total;
-        s.unseen = res.body.unseen;
-        s.next = res.body.nextCursor;
-        this.#ingest(s, res.body.cards.filter((c) => !this.#hidden.has(c.cardInstanceId)), false);
+        await this.#page(s, `?limit=${FEED_PAGE}&after=${encodeURIComponent(s.store.list().at(-1)?.cardInstanceId ?? s.next!)}`, (res, fresh) => {
+          // Older than changes already applied: those would be undone; the next call asks again.
+          if (res.status !== 200 || !res.body || res.body.seq < s.floor || this.#streams.get(s.id) !== s) return;
+          s.total = res.body.total;
+          s.unseen = res.body.unseen;
+          s.next = res.body.nextCursor;
+          this.#ingest(s, res.body.cards.filter((c) => fresh(c) && !this.#hidden.has(c.cardInstanceId)), false);
+        });
       } catch (err) {
         this.#failed(err);
       }
@@ -364,22 +374,23 @@ export class CardStreamClient {
         const headers: Record<string, string> = s.etag ? { 'if-none-match': s.etag } : {};
         const channel = this.options.channel;
         // As many cards as are held (pages loaded since), so a poll keeps them.
-        const res = await this.#page(s, channel ? '' : `?limit=${Math.min(FEED_MAX, Math.max(FEED_PAGE, s.store.list().length))}`, headers);
-        this.#reachable();
-        if (res.status === 304) return;
-        if (res.status !== 200 || !res.body) throw new Error(`The feed answered ${res.status}.`);
-        // A channel feed has no sequence number: the socket's changes simply follow it.
-        const { seq = 0, cards } = res.body;
-        // Unsubscribed meanwhile, or older than changes the socket already applied.
-        if (this.#streams.get(s.id) !== s || seq < s.floor) return;
-        s.etag = res.etag ?? undefined;
-        s.floor = seq;
-        s.status = 'ready';
-        s.total = res.body.total;
-        s.unseen = res.body.unseen;
-        s.next = res.body.nextCursor;
-        this.#ingest(s, channel ? cards.map(channelCard) : cards, true);
-        for (const change of s.early?.splice(0) ?? []) this.#apply(s, change);
+        await this.#page(s, channel ? '' : `?limit=${Math.min(FEED_MAX, Math.max(FEED_PAGE, s.store.list().length))}`, (res, fresh) => {
+          this.#reachable();
+          if (res.status === 304) return;
+          if (res.status !== 200 || !res.body) throw new Error(`The feed answered ${res.status}.`);
+          // A channel feed has no sequence number: the socket's changes simply follow it.
+          const { seq = 0, cards } = res.body;
+          // Unsubscribed meanwhile, or older than changes the socket already applied.
+          if (this.#streams.get(s.id) !== s || seq < s.floor) return;
+          s.etag = res.etag ?? undefined;
+          s.floor = seq;
+          s.status = 'ready';
+          s.total = res.body.total;
+          s.unseen = res.body.unseen;
+          s.next = res.body.nextCursor;
+          this.#ingest(s, channel ? cards.map(channelCard) : cards.filter(fresh), true);
+          for (const change of s.early?.splice(0) ?? []) this.#apply(s, change);
+        }, headers);
       } catch (err) {
         this.#failed(err);
         if (s.status === 'loading') {
@@ -391,10 +402,24 @@ export class CardStreamClient {
     return s.fetching;
   }
 
-  /** A page of the stream's feed (the channel's, for a channel). */
-  #page(s: StreamState, query: string, headers?: Record<string, string>) {
-    const filter = s.filter ? `${query ? '&' : '?'}filter=${encodeURIComponent(s.filter)}` : '';
-    return this.#api.request<SdkFeed & ChannelFeed>('GET', `/v1/sdk/${this.options.channel ? 'channels' : 'streams'}/${encodeURIComponent(s.stream)}/cards${query}${filter}`, undefined, headers);
+  /**
+   * Reads a page of the stream's feed (the channel's, for a channel) and hands it to `take`
+   * with `fresh`, false for a card whose removal was confirmed after this read began.
+   */
+  async #page(s: StreamState, query: string, take: (res: ApiResponse<SdkFeed & ChannelFeed>, fresh: (c: SdkCard) => boolean) => void, headers?: Record<string, string>): Promise<void> {
+    const read = ++this.#reads;
+    this.#reading.add(read);
+    try {
+      const filter = s.filter ? `${query ? '&' : '?'}filter=${encodeURIComponent(s.filter)}` : '';
+      take(
+        await this.#api.request<SdkFeed & ChannelFeed>('GET', `/v1/sdk/${this.options.channel ? 'channels' : 'streams'}/${encodeURIComponent(s.stream)}/cards${query}${filter}`, undefined, headers),
+        (c) => !(this.#confirmed.get(c.cardInstanceId)! >= read),
+      );
+    } finally {
+      this.#reading.delete(read);
+      const oldest = Math.min(...this.#reading);
+      for (const [id, last] of this.#confirmed) if (last < oldest) this.#confirmed.delete(id);
+    }
   }
 
   /** Polls (`now` false: the feeds were just read, the first round waits a period). */
@@ -572,6 +597,7 @@ export class CardStreamClient {
       if (res.status >= 500 || res.status === 401 || res.status === 429) return 'retry';
       if (entry.hides) {
         this.#hidden.delete(entry.hides);
+        if (res.status < 400) this.#confirmed.set(entry.hides, this.#reads);
         // Refused (bad input, wrong state): the feed says whether the card is still there.
         // Without the ETag, so an unchanged feed comes back whole, not as a 304.
         if (res.status >= 400) this.#reload();
