@@ -2,10 +2,13 @@
 // goal; BENCH_ONLY=sends,cancel picks some. The store benches run on SQLite, and on
 // PostgreSQL as well when DATABASE_URL is set. Build first (`npm run build`): the servers run
 // the built code. Each bench lives in its own module; a bench that fails is a row, not a crash.
+// BENCH_STORES=postgres (or sqlite) runs the store benches on one store only.
 import { printTable, recordFailure } from './results.js';
 import type { StoreKind } from '../test/server/harness.js';
 
-const STORES: StoreKind[] = process.env.DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+const STORES = (process.env.DATABASE_URL ? (['sqlite', 'postgres'] as StoreKind[]) : (['sqlite'] as StoreKind[])).filter(
+  (kind) => !process.env.BENCH_STORES || process.env.BENCH_STORES.split(',').includes(kind),
+);
 const BENCHES: Record<string, (kind: StoreKind) => Promise<void>> = {
   sends: async (kind) => (await import('./sends.js')).run(kind),
   store: async () => (await import('./store.js')).run(),
