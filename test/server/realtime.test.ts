@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CLOSE_CODES } from '../../packages/protocol/src/sdk.js';
-import { endUserToken, freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore, openServer, closeServer } from './harness.js';
+import { BOOTSTRAP_KEY, endUserToken, freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore, openServer, closeServer } from './harness.js';
 import { TestSocket } from './sockets.js';
 
 for (const kind of STORE_KINDS) {
@@ -349,6 +349,12 @@ for (const kind of STORE_KINDS) {
       assert.equal(refused.headers.get('access-control-allow-origin'), '*');
       const platform = await preflight('/v1/cards');
       assert.equal(platform.headers.get('access-control-allow-origin'), null);
+      assert.equal(platform.headers.get('access-control-allow-methods'), null);
+      const answered = await fetch(`${server.url}/v1/cards?userId=u`, { headers: { origin: 'https://host.example', authorization: `Bearer ${BOOTSTRAP_KEY}` } });
+      assert.equal(answered.status, 200);
+      assert.equal(answered.headers.get('access-control-allow-origin'), null, 'the platform API answers a browser with no CORS headers');
+      // An OPTIONS under the SDK's prefix that is no proper preflight is refused.
+      assert.equal((await fetch(`${server.url}/v1/sdk/events`, { method: 'OPTIONS' })).status, 400);
     });
   });
 }
