@@ -10,9 +10,10 @@ import type { Kysely, Transaction } from 'kysely';
 import type { AnalyticsEventsTable, Database, EventContextsTable } from '../store/schema.js';
 import { iso } from '../time.js';
 import { derivedId } from '../ids.js';
+import type { StoredOnce } from '../store/stored-once.js';
 
 /** Holes filled from the event's own columns; any other hole takes the next value of its body. */
-const COLUMN_HOLES = ['id', 'endUserId', 'timestamp', 'cardInstanceId', 'lifecycleId', 'flowInstanceIdOfCard'] as const;
+const COLUMN_HOLES = ['id', 'analyticsEvent', 'endUserId', 'timestamp', 'cardInstanceId', 'lifecycleId', 'flowInstanceIdOfCard'] as const;
 type ColumnHole = (typeof COLUMN_HOLES)[number];
 const isColumnHole = (hole: string): hole is ColumnHole => (COLUMN_HOLES as readonly string[]).includes(hole);
 
@@ -25,7 +26,7 @@ export interface EventTemplate {
 }
 
 /** The columns a template's holes are filled from. */
-export type EventHoleColumns = Pick<AnalyticsEventsTable, 'id' | 'end_user_id' | 'timestamp' | 'card_instance_id' | 'lifecycle_id'>;
+export type EventHoleColumns = Pick<AnalyticsEventsTable, 'id' | 'analytics_event' | 'end_user_id' | 'timestamp' | 'card_instance_id' | 'lifecycle_id'>;
 
 // A hole is marked in the event as a string no real value holds (its marker is new in each
 // process); JSON.stringify writes it as "\u0000<marker><hole>\u0000".
@@ -72,6 +73,8 @@ function columnValue(name: ColumnHole, row: EventHoleColumns): string | null {
   switch (name) {
     case 'id':
       return row.id;
+    case 'analyticsEvent':
+      return row.analytics_event;
     case 'endUserId':
       return row.end_user_id;
     case 'timestamp':
@@ -90,12 +93,15 @@ function columnValue(name: ColumnHole, row: EventHoleColumns): string | null {
 const KEEP = 2000;
 const CHUNK = 500;
 
-/** Stores the templates not stored yet, inside `tx`. */
-export async function storeTemplates(tx: Transaction<Database>, templates: readonly EventTemplate[]): Promise<void> {
-  const rows: EventContextsTable[] = [...new Map(templates.map((t) => [t.key, t])).values()].map((t) => ({ key: t.key, template: JSON.stringify({ parts: t.parts, holes: t.holes }) }));
+/** Stores the templates not stored yet, inside `tx`; `stored` knows those already committed. */
+export async function storeTemplates(tx: Transaction<Database>, templates: readonly EventTemplate[], stored?: StoredOnce): Promise<void> {
+  const rows: EventContextsTable[] = [...new Map(templates.map((t) => [t.key, t])).values()]
+    .filter((t) => !stored?.has(t.key))
+    .map((t) => ({ key: t.key, template: JSON.stringify({ parts: t.parts, holes: t.holes }) }));
   for (let i = 0; i < rows.length; i += CHUNK) {
     await tx.insertInto('event_contexts').values(rows.slice(i, i + CHUNK)).onConflict((oc) => oc.column('key').doNothing()).execute();
   }
+  stored?.storing(tx, rows.map((row) => row.key));
 }
 
 /** Reads stored events whole. */

@@ -5,16 +5,24 @@ import type { Database } from '../store/schema.js';
 import type { InsertMany } from '../store/insert-many.js';
 import type { EventRow } from './platform-events.js';
 import { storeTemplates, type EventTemplate } from './event-contexts.js';
+import type { StoredOnce } from '../store/stored-once.js';
 
 /** Stores analytics events; with `ignoreDuplicates`, an id already stored whole (an event
- * given `wholeEvent`, or one with no template) is skipped. Returns how many were stored. */
-export async function insertEvents(insertMany: InsertMany, tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
+ * given `wholeEvent`, or one with no template) is skipped; `storedTemplates` knows the
+ * templates stored already. Returns how many were stored. */
+export async function insertEvents(
+  insertMany: InsertMany,
+  tx: Transaction<Database>,
+  events: EventRow[],
+  ignoreDuplicates = false,
+  storedTemplates?: StoredOnce,
+): Promise<number> {
   const templates = new Map<string, EventTemplate>();
   const rows = events.map(({ context, ...row }) => {
     if (context) templates.set(context.key, context);
     return { ...row, context_key: context?.key ?? null };
   });
-  await storeTemplates(tx, [...templates.values()]);
+  await storeTemplates(tx, [...templates.values()], storedTemplates);
   // Ids are unique among events stored whole (event ids a client chose: SDK uploads and
   // votes); a platform event's id is a new UUIDv7, and indexing those too cost an index
   // entry per card of a send.

@@ -67,7 +67,7 @@ export interface StoredEvent {
 }
 
 /** The columns `storedEvents` makes whole events of. */
-export const STORED_EVENT_COLUMNS = ['seq', 'body', 'context_key', 'id', 'end_user_id', 'timestamp', 'card_instance_id', 'lifecycle_id'] as const;
+export const STORED_EVENT_COLUMNS = ['seq', 'body', 'context_key', 'id', 'analytics_event', 'end_user_id', 'timestamp', 'card_instance_id', 'lifecycle_id'] as const;
 
 /** Stored events read with STORED_EVENT_COLUMNS, whole (analytics/event-contexts.ts). */
 export async function storedEvents(

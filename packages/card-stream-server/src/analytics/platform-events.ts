@@ -35,7 +35,7 @@ export function cardEvent(
   properties: Record<string, unknown>,
   id: string = timeOrderedId(),
 ): EventRow {
-  const context = cardEventTemplate(card, analyticsEvent, actionSource);
+  const context = cardEventTemplate(card, actionSource);
   return {
     id,
     analytics_event: analyticsEvent,
@@ -58,28 +58,32 @@ export function wholeEvent({ context, ...event }: EventRow): EventRow {
 const templates = new Map<string, EventTemplate>();
 const KEEP_TEMPLATES = 100;
 
-/** The template of `card`'s events named `analyticsEvent`: its JSON but for its ids, user, time and properties. */
-function cardEventTemplate(card: CardRow, analyticsEvent: string, actionSource: ActionSource): EventTemplate {
+/**
+ * The template of `card`'s events: their JSON but for their name, ids, user, time and
+ * properties. The events of one change share it (a send's three: one template to make and
+ * store, not three).
+ */
+function cardEventTemplate(card: CardRow, actionSource: ActionSource): EventTemplate {
   // Everything the template is made of but the holes. A payload of the card's own (cards
   // stored before contents were shared) stands for its content.
   const made = [
-    analyticsEvent, actionSource, card.status, card.card_template_id, card.card_template_version, card.priority, card.created,
+    actionSource, card.status, card.card_template_id, card.card_template_version, card.priority, card.created,
     card.stream_id, card.event_source, card.flow_invocation_id, card.content_key, card.own_payload ?? '', storedId(card, 'flowInstance') === '' ? 'made' : 'kept',
   ].join('\0');
   let template = templates.get(made);
   if (!template) {
     if (templates.size >= KEEP_TEMPLATES) templates.delete(templates.keys().next().value as string);
-    templates.set(made, (template = eventTemplate(cardEventBody(card, analyticsEvent, actionSource))));
+    templates.set(made, (template = eventTemplate(cardEventBody(card, actionSource))));
   }
   return template;
 }
 
 /** The JSON of a card event (seed 003), with its own values left as holes. */
-function cardEventBody(card: CardRow, analyticsEvent: string, actionSource: ActionSource) {
+function cardEventBody(card: CardRow, actionSource: ActionSource) {
   return {
     id: hole('id'),
     endUserId: hole('endUserId'),
-    analyticsEvent,
+    analyticsEvent: hole('analyticsEvent'),
     timestamp: hole('timestamp'),
     properties: hole('properties'),
     hostContext: {},

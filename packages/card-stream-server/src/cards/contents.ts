@@ -10,6 +10,7 @@ import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { CardContentsTable, CardsTable, Database } from '../store/schema.js';
 import type { CardRow } from './row.js';
 import { idOf, storedId } from '../ids.js';
+import { StoredOnce } from '../store/stored-once.js';
 
 /** A content and its payload's JSON text around the card's user, made once per key. */
 export interface Content {
@@ -82,6 +83,8 @@ export function storedCard(card: CardRow): CardsTable {
 
 export class CardContents {
   private readonly kept = new Map<string, Content>();
+  /** Contents this process has stored or found stored, in transactions that committed. */
+  private readonly stored = new StoredOnce();
 
   constructor(
     /** Where contents are read outside a transaction. */
@@ -90,7 +93,7 @@ export class CardContents {
 
   /** Stores the contents not stored yet, inside `tx`. */
   async store(tx: Transaction<Database>, contents: readonly Content[]): Promise<void> {
-    const rows = [...new Map(contents.map((c) => [c.row.key, c.row])).values()].filter((row) => !this.kept.has(row.key));
+    const rows = [...new Map(contents.map((c) => [c.row.key, c.row])).values()].filter((row) => !this.kept.has(row.key) && !this.stored.has(row.key));
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
       // Those stored already are looked up first: on PostgreSQL inserting a key that another
@@ -100,6 +103,12 @@ export class CardContents {
       const missing = chunk.filter((row) => !stored.has(row.key));
       if (missing.length) await tx.insertInto('card_contents').values(missing).onConflict((oc) => oc.column('key').doNothing()).execute();
     }
+    this.stored.storing(tx, rows.map((row) => row.key));
+  }
+
+  /** `tx`, which stored contents, has committed. */
+  committed(tx: Transaction<Database>): void {
+    this.stored.committed(tx);
   }
 
   /** The cards `rows` are, their contents filled in; `db` is the transaction when inside one. */

@@ -12,6 +12,7 @@ import type { CardChange, CardChangeBus } from './change-bus.js';
 import type { ChangeLog } from './change-log.js';
 import type { InsertMany } from '../store/insert-many.js';
 import { insertEvents } from '../analytics/event-store.js';
+import { StoredOnce } from '../store/stored-once.js';
 import { InsertBatcher } from './insert-batcher.js';
 import { CardContents, storedCard, type Content } from './contents.js';
 import type { StoreKind } from '../store/database.js';
@@ -137,8 +138,11 @@ export class CardRepository {
 
   /** Analytics events about cards, stored inside a write's transaction. */
   storeEvents(tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
-    return insertEvents(this.insertMany, tx, events, ignoreDuplicates);
+    return insertEvents(this.insertMany, tx, events, ignoreDuplicates, this.storedTemplates);
   }
+
+  /** Event templates stored by writes that committed (`write`). */
+  private readonly storedTemplates = new StoredOnce();
 
   /**
    * Runs `work` in one transaction in which it records the card changes it makes; once the
@@ -146,12 +150,17 @@ export class CardRepository {
    */
   async write<T>(work: (tx: Transaction<Database>, record: RecordChanges) => Promise<T>): Promise<T> {
     const changes: CardChange[] = [];
+    let committed: Transaction<Database> | undefined;
     const result = await this.db.transaction().execute(async (tx) => {
       changes.length = 0; // a retried transaction starts over
+      committed = tx;
       return work(tx, async (entries) => {
         changes.push(...(await this.log.record(tx, entries)));
       });
     });
+    // What it stored once and for all need not be looked for again.
+    this.contents.committed(committed!);
+    this.storedTemplates.committed(committed!);
     this.bus.publish(changes);
     return result;
   }
