@@ -120,6 +120,50 @@ for (const kind of STORE_KINDS) {
       assert.equal((await allPages(`endUserId=${bob}&to=${encodeURIComponent(offset)}`, 10)).events.length, 3);
     });
 
+    test("one-user sends of a flow share one stored event template; each event reads back with its own send's ids and times", async () => {
+      const { db, close } = unmigratedDb(store.options);
+      const templates = async () => Number((await db.selectFrom('event_contexts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      try {
+        const sends = [];
+        let afterFirst = 0;
+        for (let i = 0; i < 3; i++) {
+          const res = await send(server, templateId, [`shared-${randomUUID()}`]);
+          assert.equal(res.status, 201);
+          sends.push(res.body);
+          if (i === 0) afterFirst = await templates();
+          await sleep(5); // another millisecond: another publishedAt
+        }
+        assert.equal(await templates(), afterFirst, 'the second and third sends stored no template');
+        const pair = await send(server, templateId, [`pair-a-${randomUUID()}`, `pair-b-${randomUUID()}`]);
+        assert.equal(pair.status, 201);
+        for (const sent of [...sends, pair.body]) {
+          for (const card of sent.cards) {
+            const [stored] = (await server.api('GET', `/v1/cards?cardInstanceId=${card.cardInstanceId}`)).body.data;
+            const events = (await allPages(`cardInstanceId=${card.cardInstanceId}`, 10)).events as unknown as Array<Event & { cardContext: { publishedAt: string }; platformContext: Record<string, string> }>;
+            assert.deepEqual(events.map((e) => e.analyticsEvent), ['action-flow-started', 'card-published', 'action-flow-completed']);
+            for (const e of events) {
+              assert.equal(e.platformContext.flowInvocationId, sent.flowInvocationId);
+              assert.equal(e.platformContext.flowInstanceId, card.flowInstanceId);
+              assert.equal(e.platformContext.lifecycleId, card.lifecycleId);
+              assert.equal(e.cardContext.cardInstanceId, card.cardInstanceId);
+              assert.equal(e.cardContext.publishedAt, stored.created);
+              assert.equal(e.endUserId, card.userId);
+            }
+          }
+        }
+        // An event later than the card's publishing keeps the card's time, not its own.
+        const card = sends[0].cards[0];
+        await sleep(5);
+        assert.equal((await server.api('PUT', `/v1/cards/dismiss?cardInstanceId=${card.cardInstanceId}`)).status, 200);
+        const [dismissed] = (await allPages(`cardInstanceId=${card.cardInstanceId}&analyticsEvent=card-dismissed`, 10)).events as unknown as Array<Event & { cardContext: { publishedAt: string } }>;
+        const [published] = (await allPages(`cardInstanceId=${card.cardInstanceId}&analyticsEvent=card-published`, 10)).events as unknown as Array<Event & { cardContext: { publishedAt: string } }>;
+        assert.equal(dismissed!.cardContext.publishedAt, published!.cardContext.publishedAt);
+        assert.notEqual(dismissed!.timestamp, published!.timestamp);
+      } finally {
+        await close();
+      }
+    });
+
     test('bad query attributes are 400 naming them', async () => {
       const cases: Array<[string, string, RegExp]> = [
         ['/v1/analytics/events?userId=x', 'unknown_attribute', /userId/],

@@ -43,7 +43,12 @@ export function timeOrderedId(): string {
 // in) and the indexes on them hold only ids stored whole (cards from before). Each is the
 // card's id with its last 48 random bits XORed with a constant of its kind: a UUIDv7 of the
 // card's time, as unique as the card's id, and turned back into it the same way.
-const DERIVED_MASKS = { lifecycle: 0x5a17c3e9b64d, flowInstance: 0x2e9d86f1c073 } as const;
+//
+// A send's flow-invocation id is made the same way from the id of its first card (the only
+// card of a one-user send): its events can then take it from their card's id, and the
+// events of every such send of a flow share one stored template (platform-events.ts). The
+// cards still store it whole: other cards of the send, and queries, find it so.
+const DERIVED_MASKS = { lifecycle: 0x5a17c3e9b64d, flowInstance: 0x2e9d86f1c073, flowInvocation: 0x71b4e05d9a36 } as const;
 
 export type DerivedIdKind = keyof typeof DERIVED_MASKS;
 
@@ -74,7 +79,7 @@ export function derivedId(id: string, kind: DerivedIdKind): string | undefined {
 }
 
 /** Whether `id` is the `kind` id made from card id `cardId` (as derivedId, without making a string). */
-function isDerived(cardId: string, id: string, kind: DerivedIdKind): boolean {
+export function isDerived(cardId: string, id: string, kind: DerivedIdKind): boolean {
   if (id.length !== 36 || cardId.length !== 36 || id.charCodeAt(23) !== 45 || !id.startsWith(cardId.slice(0, 24))) return false;
   const mask = MASK_DIGITS[kind];
   for (let i = 0; i < 12; i++) {

@@ -13,7 +13,19 @@ import { derivedId } from '../ids.js';
 import type { StoredOnce } from '../store/stored-once.js';
 
 /** Holes filled from the event's own columns; any other hole takes the next value of its body. */
-const COLUMN_HOLES = ['id', 'analyticsEvent', 'endUserId', 'timestamp', 'cardInstanceId', 'lifecycleId', 'flowInstanceIdOfCard'] as const;
+const COLUMN_HOLES = [
+  'id',
+  'analyticsEvent',
+  'endUserId',
+  'timestamp',
+  'cardInstanceId',
+  'lifecycleId',
+  'flowInstanceIdOfCard',
+  // The card's publishedAt when it is the event's own time (the events of a send).
+  'publishedAtTimestamp',
+  // The flow-invocation id made from the card's id (a send's first card, ids.ts).
+  'flowInvocationIdOfCard',
+] as const;
 type ColumnHole = (typeof COLUMN_HOLES)[number];
 const isColumnHole = (hole: string): hole is ColumnHole => (COLUMN_HOLES as readonly string[]).includes(hole);
 
@@ -86,6 +98,10 @@ function columnValue(name: ColumnHole, row: EventHoleColumns): string | null {
       return row.lifecycle_id === '' ? (derivedId(row.card_instance_id as string, 'lifecycle') as string) : row.lifecycle_id;
     case 'flowInstanceIdOfCard':
       return derivedId(row.card_instance_id as string, 'flowInstance') as string;
+    case 'publishedAtTimestamp':
+      return iso(Number(row.timestamp));
+    case 'flowInvocationIdOfCard':
+      return derivedId(row.card_instance_id as string, 'flowInvocation') as string;
   }
 }
 

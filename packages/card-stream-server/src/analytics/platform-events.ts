@@ -6,7 +6,7 @@ import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { PlatformEventName } from '../../../protocol/src/analytics.js';
 import { iso } from '../time.js';
 import { eventTemplate, fill, hole, templateValues, type EventTemplate } from './event-contexts.js';
-import { storedId, timeOrderedId } from '../ids.js';
+import { isDerived, storedId, timeOrderedId } from '../ids.js';
 
 export type { PlatformEventName };
 
@@ -35,7 +35,7 @@ export function cardEvent(
   properties: Record<string, unknown>,
   id: string = timeOrderedId(),
 ): EventRow {
-  const context = cardEventTemplate(card, actionSource);
+  const context = cardEventTemplate(card, at, actionSource);
   return {
     id,
     analytics_event: analyticsEvent,
@@ -63,23 +63,42 @@ const KEEP_TEMPLATES = 100;
  * properties. The events of one change share it (a send's three: one template to make and
  * store, not three).
  */
-function cardEventTemplate(card: CardRow, actionSource: ActionSource): EventTemplate {
+function cardEventTemplate(card: CardRow, at: number, actionSource: ActionSource): EventTemplate {
+  const holes = templateHoles(card, at);
   // Everything the template is made of but the holes. A payload of the card's own (cards
   // stored before contents were shared) stands for its content.
   const made = [
-    actionSource, card.status, card.card_template_id, card.card_template_version, card.priority, card.created,
-    card.stream_id, card.event_source, card.flow_invocation_id, card.content_key, card.own_payload ?? '', storedId(card, 'flowInstance') === '' ? 'made' : 'kept',
+    actionSource, card.status, card.card_template_id, card.card_template_version, card.priority, holes.publishedAt ? 'at' : card.created,
+    card.stream_id, card.event_source, holes.flowInvocation ? 'made' : card.flow_invocation_id, card.content_key, card.own_payload ?? '',
+    holes.flowInstance ? 'made' : 'kept',
   ].join('\0');
   let template = templates.get(made);
   if (!template) {
     if (templates.size >= KEEP_TEMPLATES) templates.delete(templates.keys().next().value as string);
-    templates.set(made, (template = eventTemplate(cardEventBody(card, actionSource))));
+    templates.set(made, (template = eventTemplate(cardEventBody(card, actionSource, holes))));
   }
   return template;
 }
 
+/** Which of a card event's values its template leaves as holes filled from the event's columns. */
+interface TemplateHoles {
+  /** The card was published at the event's time. */
+  publishedAt: boolean;
+  /** The flow-instance and flow-invocation ids are made from the card's id (ids.ts). */
+  flowInstance: boolean;
+  flowInvocation: boolean;
+}
+
+function templateHoles(card: CardRow, at: number): TemplateHoles {
+  return {
+    publishedAt: card.created === at,
+    flowInstance: storedId(card, 'flowInstance') === '',
+    flowInvocation: isDerived(card.card_instance_id, card.flow_invocation_id, 'flowInvocation'),
+  };
+}
+
 /** The JSON of a card event (seed 003), with its own values left as holes. */
-function cardEventBody(card: CardRow, actionSource: ActionSource) {
+function cardEventBody(card: CardRow, actionSource: ActionSource, holes: TemplateHoles) {
   return {
     id: hole('id'),
     endUserId: hole('endUserId'),
@@ -98,13 +117,14 @@ function cardEventBody(card: CardRow, actionSource: ActionSource) {
       cardTemplateVersion: card.card_template_version,
       cardPresentation: 'individual',
       cardPriority: card.priority,
-      publishedAt: iso(card.created),
+      publishedAt: holes.publishedAt ? hole('publishedAtTimestamp') : iso(card.created),
     },
     platformContext: {
       ...platformContext(card),
       lifecycleId: hole('lifecycleId'),
+      ...(holes.flowInvocation ? { flowInvocationId: hole('flowInvocationIdOfCard') } : {}),
       // Made from the card's id, or kept in the event's values (cards stored before ids.ts made them).
-      flowInstanceId: hole(storedId(card, 'flowInstance') === '' ? 'flowInstanceIdOfCard' : 'flowInstanceId'),
+      flowInstanceId: hole(holes.flowInstance ? 'flowInstanceIdOfCard' : 'flowInstanceId'),
     },
   };
 }

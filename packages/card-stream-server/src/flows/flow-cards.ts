@@ -53,10 +53,9 @@ export function prepareFlow(template: TemplateVersion, flow: Flow, index: number
   };
 }
 
-/** The card of `flow` for `userId`. */
-export function flowCard(flow: PreparedFlow, flowInvocationId: string, source: EventSource, userId: string): CardRow {
+/** The card of `flow` for `userId`; its id is `cardInstanceId` when given (a send's first card: `firstCard`). */
+export function flowCard(flow: PreparedFlow, flowInvocationId: string, source: EventSource, userId: string, cardInstanceId = timeOrderedId()): CardRow {
   const { template, times, status, now, content } = flow;
-  const cardInstanceId = timeOrderedId();
   const row: CardRow = {
     card_instance_id: cardInstanceId,
     lifecycle_id: derivedId(cardInstanceId, 'lifecycle') as string,
@@ -87,4 +86,10 @@ export function flowCard(flow: PreparedFlow, flowInvocationId: string, source: E
   };
   row.next_due = nextDue(status, row);
   return row;
+}
+
+/** The id of a send's first card, and the send's flow-invocation id, made from it (ids.ts). */
+export function firstCard(): { cardInstanceId: string; flowInvocationId: string } {
+  const cardInstanceId = timeOrderedId();
+  return { cardInstanceId, flowInvocationId: derivedId(cardInstanceId, 'flowInvocation') as string };
 }

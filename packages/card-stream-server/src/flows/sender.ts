@@ -1,6 +1,5 @@
 // Action flows: one request sends a template's card to up to 10,000 users (CONTRACT §5).
 // Everything is checked before anything is written, so a refused request changes nothing.
-import { timeOrderedId } from '../ids.js';
 import type { CardStatus, EventSource } from '../../../protocol/src/cards.js';
 import { MAX_TARGETS, type SendResult, type SentCard, type UserFlow } from '../../../protocol/src/flows.js';
 import { platformEvent, type EventRow } from '../analytics/platform-events.js';
@@ -9,7 +8,7 @@ import type { CardRow } from '../cards/row.js';
 import type { CardRepository } from '../cards/repository.js';
 import { InvalidInput, NotFound, InvalidState } from '../errors.js';
 import type { AlsoRecord } from '../store/also-record.js';
-import { flowCard, prepareFlow } from './flow-cards.js';
+import { firstCard, flowCard, prepareFlow } from './flow-cards.js';
 import type { Content } from '../cards/contents.js';
 
 /** Sends a template's card to the users a request lists (docs/architecture.md, "A send"). */
@@ -37,7 +36,8 @@ export class FlowSender {
     }
     const template = await this.templateFor(templateId, source);
     const now = Date.now();
-    const flowInvocationId = timeOrderedId();
+    const first = firstCard();
+    const { flowInvocationId } = first;
     const rows: CardRow[] = [];
     const events: EventRow[] = [];
     const sent: SentCard[] = [];
@@ -46,7 +46,7 @@ export class FlowSender {
       const prepared = prepareFlow(template, flow, index, now);
       contents.push(prepared.content);
       for (const userId of new Set(flow.target.targetUserIds)) {
-        const row = flowCard(prepared, flowInvocationId, source, userId);
+        const row = flowCard(prepared, flowInvocationId, source, userId, rows.length === 0 ? first.cardInstanceId : undefined);
         rows.push(row);
         events.push(
           platformEvent(row, 'action-flow-started', now, 'customer'),
