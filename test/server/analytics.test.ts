@@ -159,6 +159,25 @@ for (const kind of STORE_KINDS) {
         const [published] = (await allPages(`cardInstanceId=${card.cardInstanceId}&analyticsEvent=card-published`, 10)).events as unknown as Array<Event & { cardContext: { publishedAt: string } }>;
         assert.equal(dismissed!.cardContext.publishedAt, published!.cardContext.publishedAt);
         assert.notEqual(dismissed!.timestamp, published!.timestamp);
+
+        // Cards published in different milliseconds, cancelled: their events share a template
+        // too (a bulk cancel of a million cards sent one by one made a million of them).
+        const cancel = async (sent: { cards: { cardInstanceId: string }[] }) => {
+          const res = await server.api('PUT', `/v1/cards/cancel?cardInstanceId=${sent.cards[0]!.cardInstanceId}`);
+          assert.equal(res.status, 200);
+          assert.equal(res.body.summary.updated, 1);
+        };
+        await cancel(sends[1]);
+        const afterOneCancel = await templates();
+        await cancel(sends[2]);
+        assert.equal(await templates(), afterOneCancel, 'the second cancel stored no template');
+        for (const sent of [sends[1], sends[2]]) {
+          const card = sent.cards[0];
+          const [stored] = (await server.api('GET', `/v1/cards?cardInstanceId=${card.cardInstanceId}`)).body.data;
+          const [cancelled] = (await allPages(`cardInstanceId=${card.cardInstanceId}&analyticsEvent=card-cancelled`, 10)).events as unknown as Array<Event & { cardContext: { publishedAt: string } }>;
+          assert.equal(cancelled!.cardContext.publishedAt, stored.created);
+          assert.notEqual(cancelled!.timestamp, stored.created);
+        }
       } finally {
         await close();
       }

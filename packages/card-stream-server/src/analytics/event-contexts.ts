@@ -75,10 +75,15 @@ export function fill(template: EventTemplate, row: EventHoleColumns & { body: st
   let next = 0;
   let text = template.parts[0] as string;
   template.holes.forEach((name, i) => {
-    text += JSON.stringify(isColumnHole(name) ? columnValue(name, row) : values[next++]);
+    text += JSON.stringify(isColumnHole(name) ? columnValue(name, row) : valueOf(name, values[next++]));
     text += template.parts[i + 1] as string;
   });
   return text;
+}
+
+/** A value hole's text: a time kept as milliseconds (`…Ms`) is written as the ISO time it stands for. */
+function valueOf(name: string, value: unknown): unknown {
+  return name.endsWith('Ms') ? iso(Number(value)) : value;
 }
 
 function columnValue(name: ColumnHole, row: EventHoleColumns): string | null {

@@ -4,7 +4,6 @@ import type { AnalyticsEventsTable } from '../store/schema.js';
 import type { CardRow } from '../cards/row.js';
 import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { PlatformEventName } from '../../../protocol/src/analytics.js';
-import { iso } from '../time.js';
 import { eventTemplate, fill, hole, templateValues, type EventTemplate } from './event-contexts.js';
 import { isDerived, storedId, timeOrderedId } from '../ids.js';
 
@@ -44,7 +43,7 @@ export function cardEvent(
     card_instance_id: card.card_instance_id,
     lifecycle_id: storedId(card, 'lifecycle'),
     card_template_id: card.card_template_id,
-    body: templateValues(context, { properties, flowInstanceId: card.flow_instance_id }),
+    body: templateValues(context, { properties, flowInstanceId: card.flow_instance_id, publishedAtMs: card.created }),
     context,
   };
 }
@@ -68,7 +67,7 @@ function cardEventTemplate(card: CardRow, at: number, actionSource: ActionSource
   // Everything the template is made of but the holes. A payload of the card's own (cards
   // stored before contents were shared) stands for its content.
   const made = [
-    actionSource, card.status, card.card_template_id, card.card_template_version, card.priority, holes.publishedAt ? 'at' : card.created,
+    actionSource, card.status, card.card_template_id, card.card_template_version, card.priority, holes.publishedAt ? 'at' : 'ms',
     card.stream_id, card.event_source, holes.flowInvocation ? 'made' : card.flow_invocation_id, card.content_key, card.own_payload ?? '',
     holes.flowInstance ? 'made' : 'kept',
   ].join('\0');
@@ -82,7 +81,7 @@ function cardEventTemplate(card: CardRow, at: number, actionSource: ActionSource
 
 /** Which of a card event's values its template leaves as holes filled from the event's columns. */
 interface TemplateHoles {
-  /** The card was published at the event's time. */
+  /** The card was published at the event's time (else its time is one of the event's values). */
   publishedAt: boolean;
   /** The flow-instance and flow-invocation ids are made from the card's id (ids.ts). */
   flowInstance: boolean;
@@ -117,7 +116,9 @@ function cardEventBody(card: CardRow, actionSource: ActionSource, holes: Templat
       cardTemplateVersion: card.card_template_version,
       cardPresentation: 'individual',
       cardPriority: card.priority,
-      publishedAt: holes.publishedAt ? hole('publishedAtTimestamp') : iso(card.created),
+      // The event's own time, or the card's kept in its values: in the template, every card
+      // published in another millisecond (a bulk cancel of cards sent one by one) made one.
+      publishedAt: hole(holes.publishedAt ? 'publishedAtTimestamp' : 'publishedAtMs'),
     },
     platformContext: {
       ...platformContext(card),
