@@ -4,19 +4,17 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
 /**
- * WAL pages the worker's connection lets pile up before it checkpoints them into the
- * database (SQLite's default is 1,000). A page of a bulk job dirties thousands of index
- * pages, so at the default every commit is followed by a checkpoint that writes most of
- * them a second time; checkpointing every 64 MB writes the pages that many commits touch
- * only once.
+ * How often the worker checkpoints, between jobs and between the pages of one. Never as
+ * part of a commit (SQLite's autocheckpoint, off here as on the server's connection): the
+ * worker's commit happens with its slot of the write gate up (write-gate.ts), and a
+ * checkpoint copying tens of MB there kept the server's sends waiting 100-250 ms during a
+ * bulk cancel. A PASSIVE checkpoint on its own lets writers go on beside it.
  */
-const CHECKPOINT_PAGES = 16_000;
-/** Between jobs, what the server's connection wrote is checkpointed this often. */
-const CHECKPOINT_EVERY_MS = 1000;
+const CHECKPOINT_EVERY_MS = 500;
 
 /** Starts checkpointing on `db`'s connection; returns the function that stops it. */
 export async function startCheckpoints(db: Kysely<Database>, onError: (err: unknown) => void): Promise<() => void> {
-  await sql.raw(`pragma wal_autocheckpoint = ${CHECKPOINT_PAGES}`).execute(db);
+  await sql.raw('pragma wal_autocheckpoint = 0').execute(db);
   // PASSIVE: copies what it can without waiting for the writer or readers. Between pages of
   // a job the timer gets its turn too (the job yields), so the thread never runs two at once.
   const timer = setInterval(() => void sql.raw('pragma wal_checkpoint(PASSIVE)').execute(db).catch(onError), CHECKPOINT_EVERY_MS);
