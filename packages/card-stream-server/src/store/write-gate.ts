@@ -29,9 +29,12 @@ export function createWriteGate(): WriteGate {
   return new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
 }
 
-/** The worker's side: resolves once the server's connection is not in use. */
+/** The worker's side: resolves once the server's connection is not in use (woken by serverLeave, not by polling). */
 export async function gateOpen(gate: WriteGate): Promise<void> {
-  while (Atomics.load(gate, SERVER) > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  for (let uses = Atomics.load(gate, SERVER); uses > 0; uses = Atomics.load(gate, SERVER)) {
+    const waiting = Atomics.waitAsync(gate, SERVER, uses, SERVER_WAIT_STEP_MS);
+    if (waiting.async) await waiting.value;
+  }
 }
 
 /** The worker's side, before a transaction: raises its slot once the server's is down. */
@@ -64,7 +67,7 @@ function serverEnter(gate: WriteGate): void {
 }
 
 function serverLeave(gate: WriteGate): void {
-  Atomics.sub(gate, SERVER, 1);
+  if (Atomics.sub(gate, SERVER, 1) === 1) Atomics.notify(gate, SERVER);
 }
 
 /** The server's side: `dialect`, whose connection is used only with the server's slot up and the worker's down. */
