@@ -3,6 +3,7 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { StoreKind } from './database.js';
 import { makeContent, payloadFor } from '../cards/contents.js';
+import { SEND_EVENTS } from '../analytics/events-query.js';
 
 type Db = Kysely<unknown>;
 
@@ -546,6 +547,19 @@ function partialEventIds(kind: StoreKind): Migration {
   };
 }
 
+/** analytics_events_name without the events every send makes (analytics/events-query.ts, SEND_EVENTS). */
+const eventNameIndex: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.dropIndex('analytics_events_name').execute();
+    await db.schema
+      .createIndex('analytics_events_name')
+      .on('analytics_events')
+      .columns(['analytics_event', 'seq'])
+      .where(sql.ref('analytics_event'), 'not in', [...SEND_EVENTS])
+      .execute();
+  },
+};
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -561,6 +575,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '010_leaner_changes': leanerChanges(kind),
       '011_made_ids': madeIds,
       '012_partial_event_ids': partialEventIds(kind),
+      '015_event_name_index': eventNameIndex,
     }),
   };
 }

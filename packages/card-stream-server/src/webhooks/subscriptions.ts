@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, WebhooksTable } from '../store/schema.js';
 import { iso } from '../time.js';
-import { newestSeq, STORED_EVENT_COLUMNS, storedEvents, type StoredEvent } from '../analytics/events-query.js';
+import { eventNameIs, newestSeq, STORED_EVENT_COLUMNS, storedEvents, type StoredEvent } from '../analytics/events-query.js';
 import type { EventContexts } from '../analytics/event-contexts.js';
 import { ALL_EVENTS, MAX_DELIVERY_EVENTS, type Webhook, type WebhookInput, type WebhookStatus } from '../../../protocol/src/webhooks.js';
 import { InvalidInput } from '../errors.js';
@@ -95,7 +95,7 @@ export class WebhookRepository {
       .select(STORED_EVENT_COLUMNS)
       .where('seq', '>', hook.last_seq)
       .where('seq', '<=', hook.batch_end_seq ?? horizon);
-    if (!names.includes(ALL_EVENTS)) query = query.where('analytics_event', 'in', names);
+    if (!names.includes(ALL_EVENTS)) query = query.where((eb) => eventNameIs(eb, names));
     return storedEvents(this.contexts, await query.orderBy('seq').limit(MAX_DELIVERY_EVENTS).execute());
   }
 
