@@ -44,7 +44,7 @@ export function cardEvent(
     card_instance_id: card.card_instance_id,
     lifecycle_id: storedId(card, 'lifecycle'),
     card_template_id: card.card_template_id,
-    body: templateValues(context, { properties, flowInstanceId: card.flow_instance_id }),
+    body: templateValues(context, { properties, flowInstanceId: card.flow_instance_id, publishedAt: iso(card.created) }),
     context,
   };
 }
@@ -63,7 +63,7 @@ function cardEventTemplate(card: CardRow, analyticsEvent: string, actionSource: 
   // Everything the template is made of but the holes. A payload of the card's own (cards
   // stored before contents were shared) stands for its content.
   const made = [
-    analyticsEvent, actionSource, card.status, card.card_template_id, card.card_template_version, card.priority, card.created,
+    analyticsEvent, actionSource, card.status, card.card_template_id, card.card_template_version, card.priority,
     card.stream_id, card.event_source, card.flow_invocation_id, card.content_key, card.own_payload ?? '', storedId(card, 'flowInstance') === '' ? 'made' : 'kept',
   ].join('\0');
   let template = templates.get(made);
@@ -94,7 +94,10 @@ function cardEventBody(card: CardRow, analyticsEvent: string, actionSource: Acti
       cardTemplateVersion: card.card_template_version,
       cardPresentation: 'individual',
       cardPriority: card.priority,
-      publishedAt: iso(card.created),
+      // A hole, not part of the template: cards sent one by one each have their own time,
+      // and with it in the template every event of them stored a template of its own (a
+      // bulk cancel of a million such cards wrote a million event_contexts rows).
+      publishedAt: hole('publishedAt'),
     },
     platformContext: {
       ...platformContext(card),
