@@ -134,6 +134,17 @@ export class ChangeLog {
     return new Map(rows.map((row) => [row.user_id, Number(row.last_seq)]));
   }
 
+  /**
+   * NOTIFYs the other servers of `changes` logged inside `tx` by the caller itself (a bulk
+   * cancel page on PostgreSQL, cancel-page-pg.ts): each user's latest number.
+   */
+  async announce(tx: Transaction<Database>, changes: readonly CardChange[]): Promise<void> {
+    if (this.kind !== 'postgres' || changes.length === 0) return;
+    const latest = new Map<string, number>();
+    for (const { card, seq } of changes) if (seq > (latest.get(card.user_id) ?? 0)) latest.set(card.user_id, seq);
+    await this.notify(tx, [...latest].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  }
+
   private async notify(tx: Transaction<Database>, users: [string, number][]): Promise<void> {
     let batch: [string, number][] = [];
     let bytes = 0;
