@@ -25,7 +25,7 @@ import { PgChangeListener } from './realtime/pg-listener.js';
 import { FeedReader } from './end-user/feed.js';
 import { EndUserActions } from './end-user/actions.js';
 import { EndUserEventIntake } from './end-user/event-intake.js';
-import { CancelJobs, DEFAULT_CANCEL_JOB_OPTIONS, type CancelJobOptions } from './cancel-jobs/jobs.js';
+import { CancelJobs, defaultCancelJobOptions, type CancelJobOptions } from './cancel-jobs/jobs.js';
 import { InThreadExecutor, WorkerExecutor } from './cancel-jobs/executor.js';
 import { EventReader } from './analytics/events-query.js';
 import { InsightsReader } from './analytics/insights.js';
@@ -134,7 +134,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const hub = new SocketHub(tokens, changeLog, bus, channels, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
   // On SQLite this process is the store's only writer (the data directory is held).
   const templates = new TemplateRepository(db, store.kind === 'sqlite');
-  const cancelOptions = { ...DEFAULT_CANCEL_JOB_OPTIONS, ...config.cancelJobs };
+  const cancelOptions = { ...defaultCancelJobOptions(store.kind), ...config.cancelJobs };
   const cancelExecutor = writeGate
     ? new WorkerExecutor({ store: config.store, writeGate, owner: serverId, options: cancelOptions }, bus, logError('SQLite worker failed'))
     : new InThreadExecutor(db, cards, serverId, cancelOptions, store.kind);
