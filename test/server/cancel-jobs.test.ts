@@ -93,6 +93,25 @@ for (const kind of STORE_KINDS) {
       assert.equal(statuses.filter((s: string) => s === 'cancelled').length, 30);
       assert.equal(statuses.filter((s: string) => s === 'dismissed').length, 1);
       assert.equal(await countEvents(server, 'card-cancelled', target), 30);
+      // Each event as the platform makes any card event (on PostgreSQL most are written by the
+      // page's own statement, cancel-page-pg.ts): its card's ids, user and publishing time.
+      const cancelled = (await server.api('GET', `/v1/cards?cardTemplateId=${target}&status=cancelled&limit=1000`)).body.data;
+      assert.equal(cancelled.length, 30);
+      for (const card of cancelled) {
+        for (const id of [card.lifecycleId, card.flowInstanceId, card.flowInvocationId]) assert.match(id, /^[0-9a-f-]{36}$/);
+        const events = (await server.api('GET', `/v1/analytics/events?cardInstanceId=${card.cardInstanceId}&analyticsEvent=card-cancelled`)).body.data;
+        assert.equal(events.length, 1);
+        const [event] = events;
+        assert.deepEqual(
+          [event.analyticsEvent, event.endUserId, event.cardContext.cardInstanceId, event.cardContext.publishedAt, event.cardContext.cardInstanceStatus],
+          ['card-cancelled', card.userId, card.cardInstanceId, card.created, 'cancelled'],
+        );
+        assert.deepEqual(
+          [event.platformContext.lifecycleId, event.platformContext.flowInstanceId, event.platformContext.flowInvocationId],
+          [card.lifecycleId, card.flowInstanceId, card.flowInvocationId],
+        );
+        assert.equal(event.eventContext.actionSource, 'customer');
+      }
       for (const id of kept) assert.equal((await server.api('GET', `/v1/cards?cardInstanceId=${id}`)).body.data[0].status, 'active');
 
       // users[1] had 10 cards of the template: each left the live stream.

@@ -66,7 +66,12 @@ export function eventTemplate(event: unknown): EventTemplate {
 
 /** The body to store with `template` for an event whose own values, in the order of its non-column holes, are `values`. */
 export function templateValues(template: EventTemplate, values: Record<string, unknown>): string {
-  return JSON.stringify(template.holes.filter((h) => !isColumnHole(h)).map((h) => values[h]));
+  return JSON.stringify(valueHoles(template).map((h) => values[h]));
+}
+
+/** The holes of `template` whose values its events' bodies hold, in order. */
+export function valueHoles(template: EventTemplate): string[] {
+  return template.holes.filter((h) => !isColumnHole(h));
 }
 
 /** The JSON of an event made with `template`: its holes filled from `row`. */

@@ -34,10 +34,15 @@ export const DEFAULT_CANCEL_JOB_OPTIONS: CancelJobOptions = {
  * progress (store/write-gate.ts), and the page sizes adapt to land between half the target
  * and the target, overshooting up to about twice it: 30 ms pages keep that wait well under
  * 100 ms (50 ms pages let sends wait 100-160 ms), at no cost to the job's speed (measured
- * in bench/cancel.ts). On PostgreSQL a page blocks no other writer.
+ * in bench/cancel.ts). On PostgreSQL a page stops no reader and runs beside the server's
+ * thread, not on it; it holds its cards' rows and its users' sequence rows (a change to
+ * one of those cards or users waits for it), as a send job's page does, which takes 200 ms
+ * there for the same reason (audiences/send-jobs.ts). Longer pages mean fewer commits and
+ * statements per card: a million-card job took 61–68 s at 50 ms and 56 s at 200 ms (bench/cancel.ts,
+ * on a busy 2-core machine), the API's p99 meanwhile under 50 ms for reads either way.
  */
 export function defaultCancelJobOptions(kind: StoreKind): CancelJobOptions {
-  return kind === 'sqlite' ? { ...DEFAULT_CANCEL_JOB_OPTIONS, pageMs: 30 } : DEFAULT_CANCEL_JOB_OPTIONS;
+  return { ...DEFAULT_CANCEL_JOB_OPTIONS, pageMs: kind === 'postgres' ? 200 : 30 };
 }
 
 function toJob(row: CancelJobsTable): CancelJob {

@@ -134,23 +134,38 @@ export class ChangeLog {
     return new Map(rows.map((row) => [row.user_id, Number(row.last_seq)]));
   }
 
+  /**
+   * NOTIFYs the other servers of `changes` logged inside `tx` by the caller itself (a bulk
+   * cancel page on PostgreSQL, cancel-page-pg.ts): each user's latest number.
+   */
+  async announce(tx: Transaction<Database>, changes: readonly CardChange[]): Promise<void> {
+    if (this.kind !== 'postgres' || changes.length === 0) return;
+    const latest = new Map<string, number>();
+    for (const { card, seq } of changes) if (seq > (latest.get(card.user_id) ?? 0)) latest.set(card.user_id, seq);
+    await this.notify(tx, [...latest].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  }
+
+  /** NOTIFYs `users`' latest numbers, in payloads under NOTIFY_BYTES, all in one statement (a bulk cancel page names thousands of users). */
   private async notify(tx: Transaction<Database>, users: [string, number][]): Promise<void> {
+    const payloads: string[] = [];
     let batch: [string, number][] = [];
     let bytes = 0;
-    const flush = async () => {
+    const flush = () => {
       if (batch.length === 0) return;
-      const notice: ChangeNotice = { origin: this.origin, users: batch };
-      await sql`select pg_notify(${NOTIFY_CHANNEL}, ${JSON.stringify(notice)})`.execute(tx);
+      payloads.push(JSON.stringify({ origin: this.origin, users: batch } satisfies ChangeNotice));
       batch = [];
       bytes = 0;
     };
     for (const pair of users) {
       const size = JSON.stringify(pair).length + 1;
-      if (bytes + size > NOTIFY_BYTES) await flush();
+      if (bytes + size > NOTIFY_BYTES) flush();
       batch.push(pair);
       bytes += size;
     }
-    await flush();
+    flush();
+    if (payloads.length === 0) return;
+    // unnest yields the payloads in order, and PostgreSQL delivers a transaction's notices in the order sent.
+    await sql`select pg_notify(${NOTIFY_CHANNEL}, payload) from unnest(${payloads}::text[]) as payload`.execute(tx);
   }
 
   /** The user's latest sequence number (0 before their first change). */

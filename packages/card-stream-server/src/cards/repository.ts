@@ -17,6 +17,8 @@ import { InsertBatcher } from './insert-batcher.js';
 import { CardContents, storedCard, type Content } from './contents.js';
 import type { StoreKind } from '../store/database.js';
 import { InvalidInput, NotFound, InvalidState } from '../errors.js';
+import type { EventTemplate } from '../analytics/event-contexts.js';
+import { cancelPageStatement, unwrittenCards, writableTemplate } from './cancel-page-pg.js';
 
 /** Inside a write: logs card changes in the transaction; they are announced after commit. */
 export type RecordChanges = (entries: Omit<CardChange, 'seq'>[]) => Promise<void>;
@@ -118,7 +120,13 @@ export interface Transition {
   event: PlatformEventName;
 }
 
+/** Card-cancelled event templates a process keeps (cancel-page-pg.ts): one per group of cards. */
+const KEEP_CANCEL_TEMPLATES = 1000;
+
 export class CardRepository {
+  /** Card-cancelled event templates by group of cards (cancel-page-pg.ts), learnt from pages that committed. */
+  private readonly cancelTemplates = new Map<string, EventTemplate>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly bus: CardChangeBus,
@@ -148,15 +156,22 @@ export class CardRepository {
    * Runs `work` in one transaction in which it records the card changes it makes; once the
    * transaction commits they go on the bus, numbered. Every write to cards goes through here.
    */
-  async write<T>(work: (tx: Transaction<Database>, record: RecordChanges) => Promise<T>): Promise<T> {
+  async write<T>(work: (tx: Transaction<Database>, record: RecordChanges, logged: (changes: readonly CardChange[]) => void) => Promise<T>): Promise<T> {
     const changes: CardChange[] = [];
     let committed: Transaction<Database> | undefined;
     const result = await this.db.transaction().execute(async (tx) => {
       changes.length = 0; // a retried transaction starts over
       committed = tx;
-      return work(tx, async (entries) => {
-        changes.push(...(await this.log.record(tx, entries)));
-      });
+      return work(
+        tx,
+        async (entries) => {
+          changes.push(...(await this.log.record(tx, entries)));
+        },
+        // Changes the work logged itself (a bulk cancel page on PostgreSQL, in SQL).
+        (logged) => {
+          for (const change of logged) changes.push(change);
+        },
+      );
     });
     // What it stored once and for all need not be looked for again.
     this.contents.committed(committed!);
@@ -281,9 +296,9 @@ export class CardRepository {
     range: CancelRange,
     alsoWrite?: (tx: Transaction<Database>, page: CancelledPage) => Promise<void>,
   ): Promise<CancelledPage> {
+    if (this.kind === 'postgres') return this.cancelPageOnPostgres(filter, range, alsoWrite);
     return this.write(async (tx, record) => {
       const now = Date.now();
-      await this.pagePlanOnPostgres(tx);
       // SQLite updates by rowid, the table's own key, instead of looking each id up in the
       // index on card_instance_id first.
       const key = this.kind === 'sqlite' ? sql<string>`rowid` : sql<string>`card_instance_id`;
@@ -313,6 +328,57 @@ export class CardRepository {
       await alsoWrite?.(tx, page);
       return page;
     });
+  }
+
+  /**
+   * `cancelPage` on PostgreSQL: one statement cancels the page and writes its events and
+   * changes (cancel-page-pg.ts). Only the cards of a group whose event template this process
+   * has not learnt yet get their events made here, and teach it.
+   */
+  private async cancelPageOnPostgres(
+    filter: CardFilter,
+    range: CancelRange,
+    alsoWrite?: (tx: Transaction<Database>, page: CancelledPage) => Promise<void>,
+  ): Promise<CancelledPage> {
+    const learnt = new Map<string, EventTemplate>();
+    const page = await this.write(async (tx, _record, logged) => {
+      learnt.clear();
+      const now = Date.now();
+      await this.pagePlanOnPostgres(tx);
+      const keys = tx
+        .selectFrom('cards')
+        .select('card_instance_id')
+        .where((w) => pageConditions(w, filter, range))
+        .orderBy('created')
+        .orderBy('card_instance_id')
+        .limit(range.limit);
+      const rows = await cancelPageStatement(tx, keys, now, this.cancelTemplates);
+      const unwritten = await unwrittenCards(tx, rows);
+      if (unwritten.cards.length > 0) {
+        const events = (await this.cardsOf(unwritten.cards, tx)).map((card) => {
+          const event = platformEvent(card, 'card-cancelled', now, 'customer');
+          const group = unwritten.groups.get(card.card_instance_id);
+          if (group !== undefined && event.context && writableTemplate(event.context)) learnt.set(group, event.context);
+          return event;
+        });
+        await this.storeEvents(tx, events);
+      }
+      const changes: CardChange[] = rows.map((row) => ({
+        card: { card_instance_id: row.card_instance_id, user_id: row.user_id, stream_id: row.stream_id, status: 'cancelled', next_due: null },
+        seq: Number(row.seq),
+      }));
+      await this.log.announce(tx, changes);
+      logged(changes);
+      const done = { cancelled: rows.length, next: lastPosition(rows.map((row) => ({ created: Number(row.created), card_instance_id: row.card_instance_id }))) };
+      await alsoWrite?.(tx, done);
+      return done;
+    });
+    // Learnt once committed: a template is used by later pages only once it is stored.
+    for (const [group, template] of learnt) {
+      if (this.cancelTemplates.size >= KEEP_CANCEL_TEMPLATES) this.cancelTemplates.delete(this.cancelTemplates.keys().next().value as string);
+      this.cancelTemplates.set(group, template);
+    }
+    return page;
   }
 
   /**

@@ -547,6 +547,28 @@ function partialEventIds(kind: StoreKind): Migration {
   };
 }
 
+/**
+ * PostgreSQL: each page of the cards table keeps half its room for the next version of its
+ * rows. A card's update that changes no indexed column (a cancel, dismiss or complete of a
+ * card with nothing due) can then stay on its page as a HOT update, and adds no entry to
+ * any of the table's seven indexes: a bulk cancel changes every card of a page in one
+ * transaction, so a page needs room for all of them (at 70 only some fit, measured).
+ * Measured on a page of 5,000 cards: the UPDATE took 150 ms and wrote 11 MB of WAL; with
+ * room, 42 ms and 0.6 MB. The cost is a heap twice as large; the indexes, larger together,
+ * stay as they are. Cards stored before keep their pages full until rewritten. The users'
+ * sequences likewise: a cancel page advances thousands of them, each a HOT update with
+ * room (a third fewer WAL records for those rows, measured); the table is small.
+ */
+function roomForUpdates(kind: StoreKind): Migration {
+  return {
+    async up(db: Db) {
+      if (kind !== 'postgres') return;
+      await sql`alter table cards set (fillfactor = 50)`.execute(db);
+      await sql`alter table user_sequences set (fillfactor = 50)`.execute(db);
+    },
+  };
+}
+
 /** analytics_events_name without the events every send makes (analytics/events-query.ts, SEND_EVENTS). */
 const eventNameIndex: Migration = {
   async up(db: Kysely<unknown>) {
@@ -575,6 +597,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '010_leaner_changes': leanerChanges(kind),
       '011_made_ids': madeIds,
       '012_partial_event_ids': partialEventIds(kind),
+      '014_cards_room_for_updates': roomForUpdates(kind),
       '015_event_name_index': eventNameIndex,
     }),
   };
