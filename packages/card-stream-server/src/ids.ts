@@ -48,7 +48,10 @@ export function timeOrderedId(): string {
 // card of a one-user send): its events can then take it from their card's id, and the
 // events of every such send of a flow share one stored template (platform-events.ts). The
 // cards still store it whole: other cards of the send, and queries, find it so.
-const DERIVED_MASKS = { lifecycle: 0x5a17c3e9b64d, flowInstance: 0x2e9d86f1c073, flowInvocation: 0x71b4e05d9a36 } as const;
+//
+// The event a send records of each card (card-published, or card-embargoed) has its id made
+// so too: the event's row then stores '' for it (analytics/event-store.ts).
+const DERIVED_MASKS = { lifecycle: 0x5a17c3e9b64d, flowInstance: 0x2e9d86f1c073, flowInvocation: 0x71b4e05d9a36, sentEvent: 0x73b0e42d915a } as const;
 
 export type DerivedIdKind = keyof typeof DERIVED_MASKS;
 
@@ -94,6 +97,11 @@ export function isDerived(cardId: string, id: string, kind: DerivedIdKind): bool
 export function storedId(card: { card_instance_id: string; lifecycle_id: string; flow_instance_id: string }, kind: DerivedIdKind): string {
   const id = kind === 'lifecycle' ? card.lifecycle_id : card.flow_instance_id;
   return isDerived(card.card_instance_id, id, kind) ? '' : id;
+}
+
+/** What an event about card `cardId` stores for its id `id`: '' when it is the card's sent-event id. */
+export function storedEventId(id: string, cardId: string | null): string {
+  return cardId !== null && isDerived(cardId, id, 'sentEvent') ? '' : id;
 }
 
 /** A card's lifecycle or flow-instance id from what it stores. */

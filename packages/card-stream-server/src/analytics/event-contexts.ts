@@ -94,7 +94,8 @@ function valueOf(name: string, value: unknown): unknown {
 function columnValue(name: ColumnHole, row: EventHoleColumns): string | null {
   switch (name) {
     case 'id':
-      return row.id;
+      // '': a send's event, its id made from its card's (ids.ts).
+      return row.id === '' ? (derivedId(row.card_instance_id as string, 'sentEvent') as string) : row.id;
     case 'analyticsEvent':
       return row.analytics_event;
     case 'endUserId':

@@ -6,6 +6,7 @@ import type { InsertMany } from '../store/insert-many.js';
 import type { EventRow } from './platform-events.js';
 import { storeTemplates, type EventTemplate } from './event-contexts.js';
 import type { StoredOnce } from '../store/stored-once.js';
+import { storedEventId } from '../ids.js';
 
 /** Stores analytics events; with `ignoreDuplicates`, an id already stored whole (an event
  * given `wholeEvent`, or one with no template) is skipped; `storedTemplates` knows the
@@ -20,7 +21,9 @@ export async function insertEvents(
   const templates = new Map<string, EventTemplate>();
   const rows = events.map(({ context, ...row }) => {
     if (context) templates.set(context.key, context);
-    return { ...row, context_key: context?.key ?? null };
+    // An event stored whole keeps its id (it must be unique among those: the index is on it);
+    // a send's event stores '' for the id it makes from its card's (ids.ts).
+    return { ...row, id: context ? storedEventId(row.id, row.card_instance_id) : row.id, context_key: context?.key ?? null };
   });
   await storeTemplates(tx, [...templates.values()], storedTemplates);
   // Ids are unique among events stored whole (event ids a client chose: SDK uploads and

@@ -5,7 +5,7 @@ import type { CardRow } from '../cards/row.js';
 import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { PlatformEventName } from '../../../protocol/src/analytics.js';
 import { eventTemplate, fill, hole, templateValues, type EventTemplate } from './event-contexts.js';
-import { isDerived, storedId, timeOrderedId } from '../ids.js';
+import { derivedId, isDerived, storedId, timeOrderedId } from '../ids.js';
 
 export type { PlatformEventName };
 
@@ -23,6 +23,12 @@ export function platformEvent(
   properties: Record<string, unknown> = {},
 ): EventRow {
   return cardEvent(card, analyticsEvent, at, actionSource, properties);
+}
+
+/** The event a send records of `card` as it makes it: card-published, or card-embargoed; its id is made from the card's (ids.ts). */
+export function sentEvent(card: CardRow, at: number): EventRow {
+  const name = card.status === 'active' ? 'card-published' : 'card-embargoed';
+  return cardEvent(card, name, at, 'customer', {}, derivedId(card.card_instance_id, 'sentEvent'));
 }
 
 /** An event about `card` with every context filled from it; `id` defaults to a new time-ordered UUID. */

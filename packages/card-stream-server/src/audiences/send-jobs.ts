@@ -16,7 +16,7 @@ import type { AlsoRecord } from '../store/also-record.js';
 import { timeOrderedId } from '../ids.js';
 import { NotFound } from '../errors.js';
 import { iso } from '../time.js';
-import { platformEvent } from '../analytics/platform-events.js';
+import { sentEvent } from '../analytics/platform-events.js';
 import type { CardRepository } from '../cards/repository.js';
 import { nextPageSize } from '../cancel-jobs/run.js';
 import type { FlowSender } from '../flows/sender.js';
@@ -353,7 +353,7 @@ export class SendJobs {
         return flowCard(ready, job.flow_invocation_id, source, user_id);
       });
       const contents = [...prepared.values()].map((p) => p.content);
-      await this.cards.insertIn(tx, record, rows, contents, rows.map((row) => platformEvent(row, (row.status as CardStatus) === 'active' ? 'card-published' : 'card-embargoed', now, 'customer')));
+      await this.cards.insertIn(tx, record, rows, contents, rows.map((row) => sentEvent(row, now)));
       // The lease is renewed last, so the job's row is locked only from here to the commit
       // (pages of two lanes overlap up to it). Lost, the page is undone.
       if (!(await this.renew(tx, job, claimed.length))) throw new LeaseLost();
