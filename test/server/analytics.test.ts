@@ -141,6 +141,10 @@ for (const kind of STORE_KINDS) {
             const [stored] = (await server.api('GET', `/v1/cards?cardInstanceId=${card.cardInstanceId}`)).body.data;
             const events = (await allPages(`cardInstanceId=${card.cardInstanceId}`, 10)).events as unknown as Array<Event & { cardContext: { publishedAt: string }; platformContext: Record<string, string> }>;
             assert.deepEqual(events.map((e) => e.analyticsEvent), ['action-flow-started', 'card-published', 'action-flow-completed']);
+            // card-published's id is made from its card's (ids.ts) and stored as '': read back whole, and its own.
+            for (const e of events) assert.match(e.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+            assert.equal(new Set(events.map((e) => e.id)).size, 3);
+            assert.notEqual(events[1]!.id, card.cardInstanceId);
             for (const e of events) {
               assert.equal(e.platformContext.flowInvocationId, sent.flowInvocationId);
               assert.equal(e.platformContext.flowInstanceId, card.flowInstanceId);

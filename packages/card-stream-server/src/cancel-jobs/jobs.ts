@@ -36,13 +36,14 @@ export const DEFAULT_CANCEL_JOB_OPTIONS: CancelJobOptions = {
  * 100 ms (50 ms pages let sends wait 100-160 ms), at no cost to the job's speed (measured
  * in bench/cancel.ts). On PostgreSQL a page stops no reader and runs beside the server's
  * thread, not on it; it holds its cards' rows and its users' sequence rows (a change to
- * one of those cards or users waits for it), as a send job's page does, which takes 200 ms
- * there for the same reason (audiences/send-jobs.ts). Longer pages mean fewer commits and
- * statements per card: a million-card job took 61–68 s at 50 ms and 56 s at 200 ms (bench/cancel.ts,
- * on a busy 2-core machine), the API's p99 meanwhile under 50 ms for reads either way.
+ * one of those cards or users waits for it). There one page at a time of 100 ms: two side
+ * by side (a statement each, bench/cancel.ts on 2 cores) finished a million cards in 30 s
+ * but left the API no core, reads waiting up to 270 ms; one page of 100 ms took 43 s with
+ * reads under 50 ms; longer pages mean fewer commits but longer waits for a change to one
+ * of their cards.
  */
 export function defaultCancelJobOptions(kind: StoreKind): CancelJobOptions {
-  return { ...DEFAULT_CANCEL_JOB_OPTIONS, pageMs: kind === 'postgres' ? 200 : 30 };
+  return { ...DEFAULT_CANCEL_JOB_OPTIONS, pageMs: kind === 'postgres' ? 100 : 30, parallelPages: kind === 'postgres' ? 1 : 2 };
 }
 
 function toJob(row: CancelJobsTable): CancelJob {
