@@ -111,7 +111,7 @@ describe('e2e: transports and offline', function () {
     expect(again.ids()).to.deep.equal([]);
   });
 
-  it('a feed read begun before a dismissal was answered does not bring the card back when it lands after the answer', async () => {
+  it('a feed read begun before a snooze was answered does not bring the card back when it lands after the answer', async () => {
     const user = uniqueUser('late-feed');
     const a = await sendCard(user, headline('A'));
     const b = await sendCard(user, headline('B'));
@@ -128,7 +128,7 @@ describe('e2e: transports and offline', function () {
     let read!: () => void;
     const feedRead = new Promise<void>((resolve) => (read = resolve));
     let answer!: () => void;
-    const dismissalAnswered = new Promise<void>((resolve) => (answer = resolve));
+    const actionAnswered = new Promise<void>((resolve) => (answer = resolve));
     let held = 0;
     window.fetch = async (input, init) => {
       const url = String(input instanceof Request ? input.url : input);
@@ -138,7 +138,7 @@ describe('e2e: transports and offline', function () {
         const body = await res.clone().json();
         expect(body.cards.map((c: { cardInstanceId: string }) => c.cardInstanceId), 'the held read has A').to.include(a);
         read();
-        await dismissalAnswered;
+        await actionAnswered;
         await sleep(50);
       }
       return res;
@@ -146,8 +146,9 @@ describe('e2e: transports and offline', function () {
     try {
       window.dispatchEvent(new Event('online'));
       await feedRead;
-      await menu(m, a, 'dismiss');
-      await dismissalAnswered;
+      await menu(m, a, 'snooze');
+      (await until(() => m.card(a).shadowRoot.querySelector<HTMLElement>('[part~="snooze-option"][data-interval="PT1H"]'), 'snooze options')).click();
+      await actionAnswered;
       const shown: string[][] = [];
       const start = Date.now();
       while (Date.now() - start < 800) {
@@ -156,7 +157,7 @@ describe('e2e: transports and offline', function () {
       }
       expect(held, 'the held read reached the client').to.be.greaterThan(0);
       expect(shown.filter((ids) => ids.includes(a)), 'A never shows again').to.deep.equal([]);
-      expect((await cardsOf(user)).find((c) => c.cardInstanceId === a).status).to.equal('dismissed');
+      expect((await cardsOf(user)).find((c) => c.cardInstanceId === a).status).to.equal('snoozed');
       expect(m.ids().sort()).to.deep.equal([b, c].sort());
     } finally {
       window.fetch = real;

@@ -596,6 +596,11 @@ export class CardStreamClient {
       if (res.status >= 400) this.#failed(new Error(`${res.status} ${res.body?.error?.code}`));
       if (res.status >= 500 || res.status === 401 || res.status === 429) return 'retry';
       if (entry.hides) {
+        // Dismissed or completed is final: the card stays off screen whatever a read or a
+        // change in flight still says of it. A snoozed card comes back later, so it shows
+        // again once no read begun before this answer can land.
+        // (Of the removing actions, REMOVING in actions.ts, only snooze is not final.)
+        if (res.status < 400 && (entry.body as { type?: string }).type !== 'snooze') return 'sent';
         this.#hidden.delete(entry.hides);
         if (res.status < 400) this.#confirmed.set(entry.hides, this.#reads);
         // Refused (bad input, wrong state): the feed says whether the card is still there.
