@@ -138,7 +138,10 @@ describe('security', () => {
   });
 
   test('3. webhooks refuse loopback, private, link-local and metadata addresses, at registration and at delivery', async () => {
-    const strict = await startServer(store.options, { webhooks: { allowPrivate: false, pollMs: 50, initialBackoffMs: 60_000 } });
+    // A store of its own: on the shared one the suite's server (which may deliver to private
+    // addresses, as tests do) could take the delivery first and reach the receiver below.
+    const strictStore = await freshStore('sqlite');
+    const strict = await startServer(strictStore.options, { webhooks: { allowPrivate: false, pollMs: 50, initialBackoffMs: 60_000 } });
     let receiver: Server | undefined;
     try {
       const own = new URL(strict.url);
@@ -191,6 +194,7 @@ describe('security', () => {
     } finally {
       receiver?.close();
       await strict.close();
+      await strictStore.drop();
     }
   });
 
