@@ -20,13 +20,14 @@ export interface CancelJobOptions extends CancelRunOptions {
   pollMs: number;
 }
 
-export const DEFAULT_CANCEL_JOB_OPTIONS: CancelJobOptions = {
+/** The defaults every store shares; the page time is the store's (below). */
+const SHARED_CANCEL_JOB_OPTIONS: Omit<CancelJobOptions, 'pageMs'> = {
   pageSize: 5000,
-  pageMs: 50,
+  // One page at a time: on PostgreSQL see below; SQLite runs one whatever this says.
+  parallelPages: 1,
   leaseMs: 30_000,
   pollMs: 1000,
   maxCards: MAX_CARDS_PER_JOB,
-  parallelPages: 2,
 };
 
 /**
@@ -43,7 +44,7 @@ export const DEFAULT_CANCEL_JOB_OPTIONS: CancelJobOptions = {
  * of their cards.
  */
 export function defaultCancelJobOptions(kind: StoreKind): CancelJobOptions {
-  return { ...DEFAULT_CANCEL_JOB_OPTIONS, pageMs: kind === 'postgres' ? 100 : 30, parallelPages: kind === 'postgres' ? 1 : 2 };
+  return { ...SHARED_CANCEL_JOB_OPTIONS, pageMs: kind === 'postgres' ? 100 : 30 };
 }
 
 function toJob(row: CancelJobsTable): CancelJob {
