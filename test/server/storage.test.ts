@@ -7,7 +7,10 @@ import { settingOrCreate } from '../../packages/card-stream-server/src/store/set
 import { CredentialRepository } from '../../packages/card-stream-server/src/auth/credentials.js';
 import { TemplateRepository } from '../../packages/card-stream-server/src/templates/repository.js';
 import { Migrator } from 'kysely';
-import { BOOTSTRAP_KEY, freshStore, startServer, STORE_KINDS, unmigratedDb } from './harness.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { STORE_FILE } from '../../packages/card-stream-server/src/store/data-dir.js';
+import { BOOTSTRAP_KEY, freshStore, publishedTemplate, send, startServer, STORE_KINDS, unmigratedDb } from './harness.js';
 
 /** A card row as sends stored it before 009_shared_contents, each with its own definition and payload. */
 const OLD_CARD = {
@@ -108,3 +111,45 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+/** The WAL header's checkpoint sequence number: SQLite adds one each time the WAL starts over from its beginning. */
+function walRestarts(dataDir: string): number {
+  const fd = openSync(join(dataDir, `${STORE_FILE}-wal`), 'r');
+  try {
+    const header = Buffer.alloc(16);
+    readSync(fd, header, 0, 16, 0);
+    return header.readUInt32BE(12);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('storage (sqlite file)', () => {
+  test('under writes that never pause the WAL still starts over, instead of growing by every write', async () => {
+    const store = await freshStore('sqlite');
+    const server = await startServer(store.options);
+    try {
+      const dataDir = (store.options as { dataDir: string }).dataDir;
+      const template = await publishedTemplate(server);
+      const before = walRestarts(dataDir);
+      // Four senders, so a write is always in progress or about to be: a checkpoint beside
+      // them never finds the WAL wholly copied at the moment a write begins.
+      const until = Date.now() + 2500;
+      let sent = 0;
+      await Promise.all(
+        [0, 1, 2, 3].map(async (i) => {
+          while (Date.now() < until) {
+            const res = await send(server, template, [`writer-${i}`]);
+            assert.equal(res.status, 201);
+            sent++;
+          }
+        }),
+      );
+      assert.ok(sent > 200, `only ${sent} sends`);
+      assert.ok(walRestarts(dataDir) > before, `the WAL never started over in ${sent} sends`);
+    } finally {
+      await server.close();
+      await store.drop();
+    }
+  });
+});

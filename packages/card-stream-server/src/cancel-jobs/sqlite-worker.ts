@@ -43,7 +43,7 @@ if (!port) throw new Error('sqlite-worker.ts runs as a worker thread (see execut
 const { store: storeOptions, writeGate, owner, options } = workerData as CancelWorkerData;
 // Its transactions go through the gate too (write-gate.ts): the server waits for them without blocking.
 const store = await openStore(storeOptions, { gate: writeGate, side: 'worker' });
-const stopCheckpoints = await startCheckpoints(store.db, (err: unknown) =>
+const stopCheckpoints = await startCheckpoints(store.db, writeGate, (err: unknown) =>
   port.postMessage({ type: 'error', message: `checkpoint: ${err instanceof Error ? err.message : String(err)}` } satisfies FromCancelWorker),
 );
 

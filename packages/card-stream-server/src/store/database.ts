@@ -76,6 +76,9 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
   // stop every request for as long as it copies, which during a bulk cancel is tens of MB.
   if (server) sqlite.pragma('wal_autocheckpoint = 0');
   sqlite.pragma('synchronous = NORMAL');
+  // A WAL that a bulk job grew to hundreds of MB is cut back to this when it starts over
+  // (checkpoint.ts), not kept at its largest for good.
+  sqlite.pragma('journal_size_limit = 67108864');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   // SQLite's default 2 MB page cache makes every write to a million-card table go to the

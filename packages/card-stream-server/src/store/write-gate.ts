@@ -47,6 +47,19 @@ async function workerEnter(gate: WriteGate): Promise<void> {
   }
 }
 
+/**
+ * The worker's side, for work outside a transaction that the server's writes must not run
+ * beside (a checkpoint's last step, checkpoint.ts): `work` runs with the worker's slot up.
+ */
+export async function withWorkerSlot<T>(gate: WriteGate, work: () => Promise<T>): Promise<T> {
+  await workerEnter(gate);
+  try {
+    return await work();
+  } finally {
+    workerLeave(gate);
+  }
+}
+
 /** The worker's side, after a transaction (or when the worker is gone): lets a waiting server in. */
 export function workerLeave(gate: WriteGate): void {
   Atomics.store(gate, WORKER, 0);
