@@ -9,6 +9,7 @@ import { freshStore, type StoreKind } from '../test/server/harness.js';
 import { fillCards } from '../test/server/fill.js';
 import { PLATFORM_MAIN, percentiles, probeApi, spawnServer, stallFigure, BENCH_KEY as KEY } from './support.js';
 import { record } from './results.js';
+import pg from 'pg';
 
 const CARDS = Number(process.env.BENCH_CANCEL_CARDS ?? 1_000_000);
 const USERS = Math.max(1, Math.floor(CARDS / 10));
@@ -37,6 +38,7 @@ export async function run(kind: StoreKind): Promise<void> {
     const fillStart = performance.now();
     await fillCards(store, model, CARDS - 1, USERS, 'bench-');
     await store.close();
+    await settle(options);
     console.log(`  filled ${CARDS} cards in ${((performance.now() - fillStart) / 1000).toFixed(1)} s`);
 
     const reads = probeApi(() => fetch(`${server.url}/v1/cards?userId=bench-${Math.floor(Math.random() * USERS)}&limit=10`, { headers }));
@@ -52,6 +54,7 @@ export async function run(kind: StoreKind): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const idle = percentiles(reads.take());
     sends.take();
+    const walBefore = await walPosition(options);
     const started = performance.now();
     const job = (await api('POST', '/v1/cancel-jobs', { criteria: { cardTemplateId: template } })).body;
     let status;
@@ -60,6 +63,7 @@ export async function run(kind: StoreKind): Promise<void> {
       status = (await api('GET', job.statusUrl)).body;
     } while (status.status === 'queued' || status.status === 'running');
     const seconds = (performance.now() - started) / 1000;
+    const walAfter = await walPosition(options);
     const [readTimes, sendTimes] = await Promise.all([reads.stop(), sends.stop()]);
     record({
       area,
@@ -71,8 +75,45 @@ export async function run(kind: StoreKind): Promise<void> {
     record({ area, what: 'GET /v1/cards?userId before the job', value: `median ${idle(50)} ms, p99 ${idle(99)} ms`, goal: 'context' });
     record({ area, what: 'GET /v1/cards?userId during the job', ...stallFigure(readTimes), goal: 'no request waits > 100 ms' });
     record({ area, what: 'sends during the job', ...stallFigure(sendTimes), goal: 'no request waits > 100 ms' });
+    if (walBefore !== undefined && walAfter !== undefined) {
+      // Context for the sends' waits: each commit flushes the WAL written before it, and
+      // PostgreSQL checkpoints every max_wal_size of it (log_checkpoints shows when).
+      const bytes = walAfter - walBefore;
+      record({ area, what: 'WAL written during the job', value: `${(bytes / 1e6).toFixed(0)} MB (${(bytes / CARDS).toFixed(0)} B a card)`, goal: 'context' });
+    }
   } finally {
     await server.stop();
     await fresh.drop();
+  }
+}
+
+/** PostgreSQL's WAL insert position in bytes (undefined on SQLite). */
+async function walPosition(options: { kind: string; url?: string }): Promise<number | undefined> {
+  if (options.kind !== 'postgres') return undefined;
+  const client = new pg.Client({ connectionString: options.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint as at, pg_current_wal_lsn() as lsn`);
+    if (process.env.BENCH_PRINT_LSN) console.log(`  WAL at ${rows[0].lsn}`, (await client.query('select wal_records, wal_fpi, wal_bytes from pg_stat_wal')).rows[0]);
+    return Number(rows[0].at);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * PostgreSQL: a checkpoint once the fill is in, so the job starts on a store like one whose
+ * cards came in over days. Otherwise the first checkpoint during the job flushes the fill's
+ * million rows from the OS cache (a `sync` phase of 0.7 s in the PostgreSQL log) and the
+ * sends committing then wait for it: a stall the fill caused, not the job.
+ */
+async function settle(options: { kind: string; url?: string }): Promise<void> {
+  if (options.kind !== 'postgres') return;
+  const client = new pg.Client({ connectionString: options.url });
+  await client.connect();
+  try {
+    await client.query('checkpoint');
+  } finally {
+    await client.end();
   }
 }
