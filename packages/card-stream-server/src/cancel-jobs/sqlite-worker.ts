@@ -73,7 +73,8 @@ port.on('message', (message: ToCancelWorker) => {
   } else {
     // The job in hand stops after its page and releases its lease; then the thread ends.
     stopping = true;
-    stopCheckpoints();
-    void running.then(() => store.close()).then(() => port.close());
+    void Promise.all([running, stopCheckpoints()])
+      .then(() => store.close())
+      .then(() => port.close());
   }
 });

@@ -43,17 +43,18 @@ async function checkpoint(db: Kysely<Database>, gate: WriteGate): Promise<void> 
   await withWorkerSlot(gate, () => passiveCheckpoint(db));
 }
 
-/** Starts checkpointing on `db`'s connection; returns the function that stops it. */
-export async function startCheckpoints(db: Kysely<Database>, gate: WriteGate, onError: (err: unknown) => void): Promise<() => void> {
+/** Starts checkpointing on `db`'s connection; returns the function that stops it, once the checkpoint in progress (if any) is over. */
+export async function startCheckpoints(db: Kysely<Database>, gate: WriteGate, onError: (err: unknown) => void): Promise<() => Promise<void>> {
   await sql.raw('pragma wal_autocheckpoint = 0').execute(db);
   // Between pages of a job the timer gets its turn too (the job yields); one at a time.
-  let running = false;
+  let inProgress: Promise<void> | undefined;
   const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    checkpoint(db, gate)
+    inProgress ??= checkpoint(db, gate)
       .catch(onError)
-      .finally(() => (running = false));
+      .finally(() => (inProgress = undefined));
   }, CHECKPOINT_EVERY_MS);
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await inProgress;
+  };
 }
