@@ -1,7 +1,7 @@
 // SDK routes (docs/protocol.md) are called by browsers with an end-user token: a route
 // that sets `config.endUser` gets `request.endUser`, or the request ends in 401 here.
-import type { FastifyInstance } from 'fastify';
-import { bearerToken } from './platform-guard.js';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import { bearerToken, hooksOf } from './platform-guard.js';
 import type { EndUser, TokenService } from '../auth/tokens.js';
 import { Unauthorized } from '../errors.js';
 
@@ -15,9 +15,15 @@ declare module 'fastify' {
   }
 }
 
+/** Adds the guard to each route with `config.endUser` as it is added (as installGuard does). */
 export function installEndUserGuard(app: FastifyInstance, tokens: TokenService): void {
-  app.addHook('onRequest', async (request) => {
-    if (!request.routeOptions.config.endUser) return;
+  app.addHook('onRoute', (route) => {
+    if (route.config?.endUser) route.onRequest = [...hooksOf(route.onRequest), endUserGuard(tokens)];
+  });
+}
+
+function endUserGuard(tokens: TokenService): onRequestAsyncHookHandler {
+  return async (request) => {
     const token = bearerToken(request);
     if (!token) throw new Unauthorized('invalid_token', 'Send the end-user token as "Authorization: Bearer <token>".');
     const user = await tokens.verifyEndUserToken(token);
@@ -27,7 +33,7 @@ export function installEndUserGuard(app: FastifyInstance, tokens: TokenService):
         : new Unauthorized('invalid_token', 'The end-user token is not valid (signature, format or a missing exp).');
     }
     request.endUser = user;
-  });
+  };
 }
 
 /** The caller of a route with `config.endUser` (set by the guard above). */

@@ -1,6 +1,7 @@
 // Who is calling: every platform route names the role it needs in its config, and this
-// hook answers 401 (no or bad credentials) or 403 (the role is missing) before the handler.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// route's own hook answers 401 (no or bad credentials) or 403 (the role is missing) before
+// the handler.
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Credential, Role } from '../../../protocol/src/auth.js';
 import type { CredentialResolver } from '../auth/credential-resolver.js';
 import { Forbidden, Unauthorized } from '../errors.js';
@@ -22,10 +23,20 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/**
+ * Adds the guard to each route that names a role, as that route is added (call before any
+ * route is): a route without one runs no hook for it, and a route with one needs no look at
+ * its config per request (`request.routeOptions` builds an object each time it is read).
+ */
 export function installGuard(app: FastifyInstance, resolver: CredentialResolver): void {
-  app.addHook('onRequest', async (request) => {
-    const role = request.routeOptions.config.role;
-    if (!role) return;
+  app.addHook('onRoute', (route) => {
+    const role = route.config?.role;
+    if (role) route.onRequest = [...hooksOf(route.onRequest), guard(role, resolver)];
+  });
+}
+
+function guard(role: Role, resolver: CredentialResolver): onRequestAsyncHookHandler {
+  return async (request) => {
     const bearer = bearerToken(request);
     if (!bearer) throw new Unauthorized('unauthorized', 'Send a credential as "Authorization: Bearer <token or secret>".');
     const credential = await resolver.resolve(bearer);
@@ -34,7 +45,12 @@ export function installGuard(app: FastifyInstance, resolver: CredentialResolver)
       throw new Forbidden('forbidden', `This credential lacks the "${role}" role that this endpoint needs.`);
     }
     request.credential = credential;
-  });
+  };
+}
+
+/** A route's own onRequest hooks, as a list. */
+export function hooksOf<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
 }
 
 /** The caller of a route with `config.role` (set by the guard above). */
