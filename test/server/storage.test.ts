@@ -6,7 +6,7 @@ import { migrationProvider } from '../../packages/card-stream-server/src/store/m
 import { settingOrCreate } from '../../packages/card-stream-server/src/store/settings.js';
 import { CredentialRepository } from '../../packages/card-stream-server/src/auth/credentials.js';
 import { TemplateRepository } from '../../packages/card-stream-server/src/templates/repository.js';
-import { Migrator } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { STORE_FILE } from '../../packages/card-stream-server/src/store/data-dir.js';
@@ -69,6 +69,21 @@ for (const kind of STORE_KINDS) {
         await fresh.drop();
       }
     });
+
+    if (kind === 'postgres') {
+      test('every connection writes what it evicts out as it goes (a bulk job leaves no GBs for a checkpoint to sync at once)', async () => {
+        const fresh = await freshStore(kind);
+        const store = await openStore(fresh.options);
+        try {
+          // Several at once, so more than one connection of the pool answers.
+          const settings = await Promise.all([1, 2, 3].map(() => sql<{ backend_flush_after: string }>`show backend_flush_after`.execute(store.db)));
+          assert.deepEqual(settings.map((s) => s.rows[0]?.backend_flush_after), ['256kB', '256kB', '256kB']);
+        } finally {
+          await store.close();
+          await fresh.drop();
+        }
+      });
+    }
 
     test('cards and events stored before 009_shared_contents read back exactly as before', async () => {
       const old = await freshStore(kind);

@@ -407,17 +407,12 @@ export class CardRepository {
    * statistics are gathered (autovacuum may be off) it misjudges how many cards match and
    * sorts all that remain instead, on every page: 50 ms for 10 cards of 100,000. With sorts
    * off, any statement that must still sort (the change log's) is costed past the JIT
-   * threshold, and compiling it took 280 ms a page: JIT is off too. And the pages a job's
-   * connection writes out of shared buffers go to the disk as it goes (backend_flush_after),
-   * not all at once when a checkpoint syncs the files: a million-card job left GBs in the
-   * OS cache, the checkpoints' sync took 0.4-1 s, and every send committing then waited
-   * for it (up to 370 ms; with this, 0.1 s and sends under 100 ms). set_config(…, true) is
-   * `set local`; one statement for all four.
+   * threshold, and compiling it took 280 ms a page: JIT is off too. set_config(…, true) is
+   * `set local`; one statement for all three.
    */
   private async pagePlanOnPostgres(tx: Transaction<Database>): Promise<void> {
     if (this.kind !== 'postgres') return;
-    await sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('jit', 'off', true),
-      set_config('backend_flush_after', '256kB', true)`.execute(tx);
+    await sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('jit', 'off', true)`.execute(tx);
   }
 
   /** Cards whose next lifecycle time is at or before `now`, earliest first. */
