@@ -157,7 +157,7 @@ describe('storage (sqlite file)', () => {
 describe('insertMany on SQLite', () => {
   test('many rows go as one statement and store exactly what one statement per row stores', async () => {
     const { default: BetterSqlite3 } = await import('better-sqlite3');
-    const { sqliteInsertMany, SQLITE_BULK_ROWS } = await import('../../packages/card-stream-server/src/store/insert-many.js');
+    const { sqliteInsertMany, BULK_ROWS } = await import('../../packages/card-stream-server/src/store/insert-many.js');
     const sqlite = new BetterSqlite3(':memory:');
     try {
       for (const table of ['bulk', 'single']) {
@@ -178,7 +178,7 @@ describe('insertMany on SQLite', () => {
       const safe = ['plain', 'quote " and \\ backslash', '\\u0000 as text', 'é', 'x'.repeat(5000), '', 'null'];
       const unsafe = ['nul \u0000 inside', 'lone \ud800 surrogate', 'pair 😀'];
       const batch = (from: number, texts: (string | number)[]) =>
-        Array.from({ length: SQLITE_BULK_ROWS * 2 }, (_, i) => ({
+        Array.from({ length: BULK_ROWS * 2 }, (_, i) => ({
           id: `id-${from + i}`,
           n: i % 5 === 0 ? null : (from + i) * 1_000_000_007,
           r: 1.5,
@@ -192,13 +192,13 @@ describe('insertMany on SQLite', () => {
       assert.equal(runs.filter((s) => s.includes('json_each')).length, 1, 'the first batch as one statement, the others one by one');
       for (const row of batches.flat()) assert.equal(await insertMany(tx, 'single' as never, [row] as never), 1);
       // A clash skipped when asked, either way.
-      const again = [...batches[0]!.slice(0, SQLITE_BULK_ROWS), { ...batches[0]![0]!, id: 'new' }];
+      const again = [...batches[0]!.slice(0, BULK_ROWS), { ...batches[0]![0]!, id: 'new' }];
       assert.equal(await insertMany(tx, 'bulk' as never, again as never, { ignoreConflictOn: 'id' }), 1);
       assert.equal(await insertMany(tx, 'single' as never, [again.at(-1)] as never, { ignoreConflictOn: 'id' }), 1);
       const read = (table: string) => sqlite.prepare(`select id, n, typeof(n) as tn, r, typeof(r) as tr, t, typeof(t) as tt, hex(t) as ht, shared, empty from ${table} order by rowid`).all();
       assert.deepEqual(read('bulk'), read('single'));
       // Whole numbers through JSON are stored as a bound number is: as integers in an integer column.
-      const mixed = Array.from({ length: SQLITE_BULK_ROWS }, (_, i) => ({ id: `m-${i}`, n: i, r: 2, t: `t${i}`, shared: null, empty: null }));
+      const mixed = Array.from({ length: BULK_ROWS }, (_, i) => ({ id: `m-${i}`, n: i, r: 2, t: `t${i}`, shared: null, empty: null }));
       assert.equal(await insertMany(tx, 'bulk' as never, mixed as never), mixed.length);
       assert.deepEqual(
         sqlite.prepare(`select distinct typeof(n) as tn, typeof(r) as tr from bulk where id like 'm-%'`).all(),
@@ -209,3 +209,42 @@ describe('insertMany on SQLite', () => {
     }
   });
 });
+
+for (const kind of STORE_KINDS) {
+  describe(`insertMany (${kind})`, () => {
+    test('many rows sharing some values store what the same rows inserted one by one store', async () => {
+      const { BULK_ROWS } = await import('../../packages/card-stream-server/src/store/insert-many.js');
+      const { sql } = await import('kysely');
+      const fresh = await freshStore(kind);
+      const store = await openStore(fresh.options);
+      try {
+        for (const table of ['many_rows', 'one_by_one']) {
+          await sql`create table ${sql.table(table)} (id text primary key, n bigint, t text, shared text, flag integer, empty text, part text)`.execute(store.db);
+        }
+        const rows = Array.from({ length: BULK_ROWS * 3 }, (_, i) => ({
+          id: `id-${i}`,
+          n: i % 4 === 0 ? null : i * 1_000_000_007,
+          t: ['a', 'quote " \\ {}', 'é 😀', '', 'NULL', '{"x":1}'][i % 6],
+          shared: 'same for all',
+          flag: 1,
+          empty: null,
+          part: i < BULK_ROWS ? 'first' : 'second',
+        }));
+        const count = (table: string, batch: object[]) => store.db.transaction().execute((tx) => store.insertMany(tx, table as never, batch as never, { ignoreConflictOn: 'id' }));
+        assert.equal(await count('many_rows', rows), rows.length);
+        for (const row of rows) assert.equal(await count('one_by_one', [row]), 1);
+        // With clashes skipped, whatever shares a value.
+        assert.equal(await count('many_rows', [...rows.slice(0, BULK_ROWS), { ...rows[1]!, id: 'new' }]), 1);
+        assert.equal(await count('one_by_one', [{ ...rows[1]!, id: 'new' }]), 1);
+        const read = async (table: string) =>
+          (await sql<Record<string, unknown>>`select id, n, t, shared, flag, empty, part from ${sql.table(table)} order by id`.execute(store.db)).rows.map((r) => ({ ...r, n: r.n === null ? null : Number(r.n) }));
+        const stored = await read('many_rows');
+        assert.deepEqual(stored, await read('one_by_one'));
+        assert.equal(stored.length, rows.length + 1);
+      } finally {
+        await store.close();
+        await fresh.drop();
+      }
+    });
+  });
+}

@@ -27,6 +27,13 @@ export type InsertMany = <T extends keyof Database & string>(
   options?: InsertManyOptions,
 ) => Promise<number>;
 
+/**
+ * Rows at or above which an insert binds what they share once: on SQLite as one statement
+ * (insertColumns; fewer go a prepared row statement each), on PostgreSQL as one parameter
+ * instead of an array. A send of a few cards is left as it was.
+ */
+export const BULK_ROWS = 32;
+
 /** Rows per statement on PostgreSQL. */
 const CHUNK = 10_000;
 
@@ -54,18 +61,41 @@ export function unnestInsertMany(): InsertMany {
     let inserted = 0;
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK) as Record<string, unknown>[];
-      const arrays = columns.map((column) => {
+      // Many rows: a value every row shares is one parameter, not an array of it (a send job's
+      // page of cards shares 20 of 22 columns; each array is serialised by the driver and
+      // parsed by PostgreSQL element by element).
+      const shared = chunk.length >= BULK_ROWS ? columns.map((column) => sharedValue(chunk, column)) : [];
+      const varying = columns.filter((_, c) => shared[c] === undefined);
+      const typeOf = (column: string) => {
         const type = types.get(column);
         if (!type) throw new Error(`insertMany: ${table} has no column ${column}`);
-        return sql`${chunk.map((row) => row[column] ?? null)}::${sql.raw(type)}[]`;
-      });
+        return sql.raw(type);
+      };
+      const arrays = varying.map((column) => sql`${chunk.map((row) => row[column] ?? null)}::${typeOf(column)}[]`);
       const where = partial ? sql` where ${sql.ref(partial)} is null` : sql``;
       const returning = conflict ? sql` on conflict (${sql.ref(conflict)})${where} do nothing returning ${sql.ref(conflict)}` : sql``;
-      const result = await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})${returning}`.execute(tx);
+      const into = sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`;
+      const rowsOf =
+        varying.length === columns.length || varying.length === 0
+          ? sql`select * from unnest(${sql.join(columns.map((column) => sql`${chunk.map((row) => row[column] ?? null)}::${typeOf(column)}[]`))})`
+          : sql`select ${sql.join(
+              columns.map((column, c) => {
+                const value = shared[c];
+                return value === undefined ? sql.ref(`u.v${varying.indexOf(column)}`) : sql`${value.value}::${typeOf(column)}`;
+              }),
+            )} from unnest(${sql.join(arrays)}) as u(${sql.join(varying.map((_, v) => sql.ref(`v${v}`)))})`;
+      const result = await sql`${into} ${rowsOf}${returning}`.execute(tx);
       inserted += conflict ? result.rows.length : chunk.length;
     }
     return inserted;
   };
+}
+
+/** `{ value }` when every row of `rows` holds the same value in `column` (null for none), else undefined. */
+function sharedValue(rows: readonly Record<string, unknown>[], column: string): { value: unknown } | undefined {
+  const value = (rows[0] as Record<string, unknown>)[column] ?? null;
+  for (const row of rows) if ((row[column] ?? null) !== value) return undefined;
+  return { value };
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -93,8 +123,6 @@ function checkIdentifiers(names: string[]): void {
   }
 }
 
-/** Rows at or above which a SQLite insert is one statement (insertColumns); fewer go a prepared row statement each. */
-export const SQLITE_BULK_ROWS = 32;
 
 /**
  * Strings that may go through SQLite's JSON functions and come out as the same text a bound
@@ -175,7 +203,7 @@ export function sqliteInsertMany(sqlite: BetterSqlite3.Database): InsertMany {
     if (!shape) return 0;
     const { columns, conflict, partial } = shape;
     const onConflict = conflict ? ` on conflict(${conflict})${partial ? ` where ${partial} is null` : ''} do nothing` : '';
-    if (rows.length >= SQLITE_BULK_ROWS) {
+    if (rows.length >= BULK_ROWS) {
       const inserted = insertColumns(table, columns, rows, onConflict);
       if (inserted !== undefined) return inserted;
     }
