@@ -131,6 +131,9 @@ function checkIdentifiers(names: string[]): void {
  */
 const NOT_JSON_SAFE = /[\u0000\uD800-\uDFFF]/;
 
+/** Prepared insert statements kept on SQLite. */
+const KEEP_STATEMENTS = 200;
+
 export function sqliteInsertMany(sqlite: BetterSqlite3.Database): InsertMany {
   const statements = new Map<string, BetterSqlite3.Statement>();
   const integerColumns = new Map<string, Set<string>>();
@@ -147,6 +150,8 @@ export function sqliteInsertMany(sqlite: BetterSqlite3.Database): InsertMany {
   const prepared = (key: string, text: () => string): BetterSqlite3.Statement => {
     let statement = statements.get(key);
     if (!statement) {
+      // Which columns a batch shares varies (each mix is a statement): the oldest go first.
+      if (statements.size >= KEEP_STATEMENTS) statements.delete(statements.keys().next().value as string);
       statement = sqlite.prepare(text());
       statements.set(key, statement);
     }
