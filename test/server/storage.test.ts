@@ -168,3 +168,98 @@ describe('storage (sqlite file)', () => {
     }
   });
 });
+
+describe('insertMany on SQLite', () => {
+  test('many rows go as one statement and store exactly what one statement per row stores', async () => {
+    const { default: BetterSqlite3 } = await import('better-sqlite3');
+    const { sqliteInsertMany, BULK_ROWS } = await import('../../packages/card-stream-server/src/store/insert-many.js');
+    const sqlite = new BetterSqlite3(':memory:');
+    try {
+      for (const table of ['bulk', 'single']) {
+        sqlite.exec(`create table ${table} (id text primary key, n bigint, r real, t text, shared text, empty text)`);
+      }
+      const runs: string[] = [];
+      const prepare = sqlite.prepare.bind(sqlite);
+      sqlite.prepare = ((text: string) => {
+        const statement = prepare(text);
+        const run = statement.run.bind(statement);
+        statement.run = ((...args: unknown[]) => (runs.push(text), run(...args))) as typeof statement.run;
+        return statement;
+      }) as typeof sqlite.prepare;
+      const insertMany = sqliteInsertMany(sqlite);
+      // Values that must come out as bound: whole and fractional numbers, numbers in a text
+      // column, NULs, lone and paired surrogates, quotes and escapes, very long text. The first
+      // batch can go through JSON; in the second some cannot, and all go one by one.
+      const safe = ['plain', 'quote " and \\ backslash', '\\u0000 as text', 'é', 'x'.repeat(5000), '', 'null'];
+      const unsafe = ['nul \u0000 inside', 'lone \ud800 surrogate', 'pair 😀'];
+      const batch = (from: number, texts: (string | number)[]) =>
+        Array.from({ length: BULK_ROWS * 2 }, (_, i) => ({
+          id: `id-${from + i}`,
+          n: i % 5 === 0 ? null : (from + i) * 1_000_000_007,
+          r: 1.5,
+          t: texts[i % texts.length],
+          shared: 'same for all',
+          empty: undefined,
+        }));
+      const batches = [batch(0, safe), ...unsafe.map((text, i) => batch(1000 * (i + 1), [...safe, text])), batch(5000, [...safe, 7]), batch(6000, safe).map((r, i) => ({ ...r, r: i / 3 }))];
+      const tx = undefined as never;
+      for (const rows of batches) assert.equal(await insertMany(tx, 'bulk' as never, rows as never), rows.length);
+      assert.equal(runs.filter((s) => s.includes('json_each')).length, 1, 'the first batch as one statement, the others one by one');
+      for (const row of batches.flat()) assert.equal(await insertMany(tx, 'single' as never, [row] as never), 1);
+      // A clash skipped when asked, either way.
+      const again = [...batches[0]!.slice(0, BULK_ROWS), { ...batches[0]![0]!, id: 'new' }];
+      assert.equal(await insertMany(tx, 'bulk' as never, again as never, { ignoreConflictOn: 'id' }), 1);
+      assert.equal(await insertMany(tx, 'single' as never, [again.at(-1)] as never, { ignoreConflictOn: 'id' }), 1);
+      const read = (table: string) => sqlite.prepare(`select id, n, typeof(n) as tn, r, typeof(r) as tr, t, typeof(t) as tt, hex(t) as ht, shared, empty from ${table} order by rowid`).all();
+      assert.deepEqual(read('bulk'), read('single'));
+      // Whole numbers through JSON are stored as a bound number is: as integers in an integer column.
+      const mixed = Array.from({ length: BULK_ROWS }, (_, i) => ({ id: `m-${i}`, n: i, r: 2, t: `t${i}`, shared: null, empty: null }));
+      assert.equal(await insertMany(tx, 'bulk' as never, mixed as never), mixed.length);
+      assert.deepEqual(
+        sqlite.prepare(`select distinct typeof(n) as tn, typeof(r) as tr from bulk where id like 'm-%'`).all(),
+        [{ tn: 'integer', tr: 'real' }],
+      );
+    } finally {
+      sqlite.close();
+    }
+  });
+});
+
+for (const kind of STORE_KINDS) {
+  describe(`insertMany (${kind})`, () => {
+    test('many rows sharing some values store what the same rows inserted one by one store', async () => {
+      const { BULK_ROWS } = await import('../../packages/card-stream-server/src/store/insert-many.js');
+      const { sql } = await import('kysely');
+      const fresh = await freshStore(kind);
+      const store = await openStore(fresh.options);
+      try {
+        for (const table of ['many_rows', 'one_by_one']) {
+          await sql`create table ${sql.table(table)} (id text primary key, n bigint, t text, shared text, flag integer, empty text, part text)`.execute(store.db);
+        }
+        const rows = Array.from({ length: BULK_ROWS * 3 }, (_, i) => ({
+          id: `id-${i}`,
+          n: i % 4 === 0 ? null : i * 1_000_000_007,
+          t: ['a', 'quote " \\ {}', 'é 😀', '', 'NULL', '{"x":1}'][i % 6],
+          shared: 'same for all',
+          flag: 1,
+          empty: null,
+          part: i < BULK_ROWS ? 'first' : 'second',
+        }));
+        const count = (table: string, batch: object[]) => store.db.transaction().execute((tx) => store.insertMany(tx, table as never, batch as never, { ignoreConflictOn: 'id' }));
+        assert.equal(await count('many_rows', rows), rows.length);
+        for (const row of rows) assert.equal(await count('one_by_one', [row]), 1);
+        // With clashes skipped, whatever shares a value.
+        assert.equal(await count('many_rows', [...rows.slice(0, BULK_ROWS), { ...rows[1]!, id: 'new' }]), 1);
+        assert.equal(await count('one_by_one', [{ ...rows[1]!, id: 'new' }]), 1);
+        const read = async (table: string) =>
+          (await sql<Record<string, unknown>>`select id, n, t, shared, flag, empty, part from ${sql.table(table)} order by id`.execute(store.db)).rows.map((r) => ({ ...r, n: r.n === null ? null : Number(r.n) }));
+        const stored = await read('many_rows');
+        assert.deepEqual(stored, await read('one_by_one'));
+        assert.equal(stored.length, rows.length + 1);
+      } finally {
+        await store.close();
+        await fresh.drop();
+      }
+    });
+  });
+}

@@ -272,7 +272,15 @@ export class SendJobs {
         const upTo = bound.rows[0]?.user_id;
         const range = upTo === undefined ? sql`p.user_id > ${after}` : sql`p.user_id > ${after} and p.user_id <= ${upTo}`;
         const members = sql`select ${job.id}, p.user_id, ${index} from user_profiles p where ${range} and p.created <= ${job.created} and ${matches}`;
-        if (!(await this.snapshotPart(job, (tx) => sql`insert into send_job_members (job_id, user_id, flow) ${members} on conflict do nothing`.execute(tx)))) return false;
+        const added = await this.snapshotPart(job, async (tx) => {
+          // PostgreSQL would test each condition of the range's profiles by hashing every
+          // row of the attribute (or tag) it names: a scan of the whole table per range of
+          // 10,000, so a million members read it a hundred times (a 10,000-profile range of
+          // 200,000: 121 ms that way, 26 ms looking each profile up in the key's index).
+          if (this.kind === 'postgres') await sql`select set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`.execute(tx);
+          await sql`insert into send_job_members (job_id, user_id, flow) ${members} on conflict do nothing`.execute(tx);
+        });
+        if (!added) return false;
         if (upTo === undefined) break;
         after = upTo;
         await new Promise((resolve) => setImmediate(resolve)); // requests get in between ranges

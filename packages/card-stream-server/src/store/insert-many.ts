@@ -2,10 +2,12 @@
 // FROM unnest(…) per table takes each column as one array parameter: a statement of a few
 // parameters whatever the number of rows, so a send job's page of 5,000 cards is one round
 // trip per table instead of a statement of 100,000 parameters per 500 rows for the server to
-// parse. On SQLite a big statement does not pay: compiling and preparing one with thousands
-// of placeholders costs more than SQLite's own work, so one prepared single-row statement
-// is kept per table and column list and run for each row (better-sqlite3 runs it on the
-// connection that holds the transaction, so the rows are part of it).
+// parse. On SQLite a statement with thousands of placeholders does not pay (compiling and
+// preparing it costs more than SQLite's own work): a few rows go through one prepared
+// single-row statement per table and column list, run for each row; many rows (a send
+// job's page) go as one statement that binds what they share once and unpacks the rest from
+// one JSON parameter (insertColumns). better-sqlite3 runs either on the connection that
+// holds the transaction, so the rows are part of it.
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './schema.js';
@@ -24,6 +26,13 @@ export type InsertMany = <T extends keyof Database & string>(
   rows: readonly Insertable<Database[T]>[],
   options?: InsertManyOptions,
 ) => Promise<number>;
+
+/**
+ * Rows at or above which an insert binds what they share once: on SQLite as one statement
+ * (insertColumns; fewer go a prepared row statement each), on PostgreSQL as one parameter
+ * instead of an array. A send of a few cards is left as it was.
+ */
+export const BULK_ROWS = 32;
 
 /** Rows per statement on PostgreSQL. */
 const CHUNK = 10_000;
@@ -52,18 +61,41 @@ export function unnestInsertMany(): InsertMany {
     let inserted = 0;
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK) as Record<string, unknown>[];
-      const arrays = columns.map((column) => {
+      // Many rows: a value every row shares is one parameter, not an array of it (a send job's
+      // page of cards shares 20 of 22 columns; each array is serialised by the driver and
+      // parsed by PostgreSQL element by element).
+      const shared = chunk.length >= BULK_ROWS ? columns.map((column) => sharedValue(chunk, column)) : [];
+      const varying = columns.filter((_, c) => shared[c] === undefined);
+      const typeOf = (column: string) => {
         const type = types.get(column);
         if (!type) throw new Error(`insertMany: ${table} has no column ${column}`);
-        return sql`${chunk.map((row) => row[column] ?? null)}::${sql.raw(type)}[]`;
-      });
+        return sql.raw(type);
+      };
+      const arrays = varying.map((column) => sql`${chunk.map((row) => row[column] ?? null)}::${typeOf(column)}[]`);
       const where = partial ? sql` where ${sql.ref(partial)} is null` : sql``;
       const returning = conflict ? sql` on conflict (${sql.ref(conflict)})${where} do nothing returning ${sql.ref(conflict)}` : sql``;
-      const result = await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select * from unnest(${sql.join(arrays)})${returning}`.execute(tx);
+      const into = sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`;
+      const rowsOf =
+        varying.length === columns.length || varying.length === 0
+          ? sql`select * from unnest(${sql.join(columns.map((column) => sql`${chunk.map((row) => row[column] ?? null)}::${typeOf(column)}[]`))})`
+          : sql`select ${sql.join(
+              columns.map((column, c) => {
+                const value = shared[c];
+                return value === undefined ? sql.ref(`u.v${varying.indexOf(column)}`) : sql`${value.value}::${typeOf(column)}`;
+              }),
+            )} from unnest(${sql.join(arrays)}) as u(${sql.join(varying.map((_, v) => sql.ref(`v${v}`)))})`;
+      const result = await sql`${into} ${rowsOf}${returning}`.execute(tx);
       inserted += conflict ? result.rows.length : chunk.length;
     }
     return inserted;
   };
+}
+
+/** `{ value }` when every row of `rows` holds the same value in `column` (null for none), else undefined. */
+function sharedValue(rows: readonly Record<string, unknown>[], column: string): { value: unknown } | undefined {
+  const value = (rows[0] as Record<string, unknown>)[column] ?? null;
+  for (const row of rows) if ((row[column] ?? null) !== value) return undefined;
+  return { value };
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -91,19 +123,96 @@ function checkIdentifiers(names: string[]): void {
   }
 }
 
+
+/**
+ * Strings that may go through SQLite's JSON functions and come out as the same text a bound
+ * parameter stores: no NUL, no surrogate (a lone one is replaced when bound; pairs are fine
+ * but rare enough to leave to the row statements).
+ */
+const NOT_JSON_SAFE = /[\u0000\uD800-\uDFFF]/;
+
+/** Prepared insert statements kept on SQLite. */
+const KEEP_STATEMENTS = 200;
+
 export function sqliteInsertMany(sqlite: BetterSqlite3.Database): InsertMany {
   const statements = new Map<string, BetterSqlite3.Statement>();
+  const integerColumns = new Map<string, Set<string>>();
+  /** `table`'s columns of INTEGER affinity (a declared type containing "INT"). */
+  const integerColumnsOf = (table: string): Set<string> => {
+    let columns = integerColumns.get(table);
+    if (!columns) {
+      const info = sqlite.pragma(`table_info(${table})`) as { name: string; type: string }[];
+      columns = new Set(info.filter((c) => /int/i.test(c.type)).map((c) => c.name));
+      integerColumns.set(table, columns);
+    }
+    return columns;
+  };
+  const prepared = (key: string, text: () => string): BetterSqlite3.Statement => {
+    let statement = statements.get(key);
+    if (!statement) {
+      // Which columns a batch shares varies (each mix is a statement): the oldest go first.
+      if (statements.size >= KEEP_STATEMENTS) statements.delete(statements.keys().next().value as string);
+      statement = sqlite.prepare(text());
+      statements.set(key, statement);
+    }
+    return statement;
+  };
+  /**
+   * Many rows as one statement: the values every row shares are bound once, and the others
+   * go as one JSON array of rows that json_each unpacks, in order. A send job's page inserts
+   * thousands of cards, events and changes whose columns are nearly all the same: binding
+   * each row's 6 to 22 values and running a statement per row was most of the JavaScript
+   * side of a page. The rows stored are those the row statements would store: a value goes
+   * through JSON only when it comes out the same (a string SQLite's JSON keeps as it is, or
+   * a whole number for a column of INTEGER affinity, where a bound number is stored as an
+   * integer too); otherwise undefined, and the rows go one by one.
+   */
+  const insertColumns = (table: string, columns: string[], rows: readonly object[], onConflict: string): number | undefined => {
+    const first = rows[0] as Record<string, unknown>;
+    const shared: boolean[] = [];
+    const varying: string[] = [];
+    const integers = integerColumnsOf(table);
+    for (const column of columns) {
+      const value = first[column] ?? null;
+      let same = true;
+      let strings = true;
+      let wholeNumbers = integers.has(column);
+      for (const row of rows) {
+        const v = (row as Record<string, unknown>)[column] ?? null;
+        if (v !== value) same = false;
+        if (v === null) continue;
+        if (typeof v !== 'string' || NOT_JSON_SAFE.test(v)) strings = false;
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) wholeNumbers = false;
+      }
+      shared.push(same);
+      if (same) continue;
+      if (!strings && !wholeNumbers) return undefined;
+      varying.push(column);
+    }
+    const key = `${table}(${columns.join(',')})[${shared.map((s) => (s ? 1 : 0)).join('')}]${onConflict}`;
+    const statement = prepared(key, () => {
+      let next = 0;
+      const values = columns.map((_, c) => (shared[c] ? '?' : `value->>${next++}`));
+      // `where true`: without a WHERE, SQLite would read ON CONFLICT as part of the join.
+      return `insert into ${table} (${columns.join(', ')}) select ${values.join(', ')} from json_each(?) where true${onConflict}`;
+    });
+    const parameters: unknown[] = [];
+    columns.forEach((column, c) => {
+      if (shared[c]) parameters.push(first[column] ?? null);
+    });
+    parameters.push(JSON.stringify(rows.map((row) => varying.map((column) => (row as Record<string, unknown>)[column] ?? null))));
+    return statement.run(parameters).changes;
+  };
   return async (_tx, table, rows, options = {}) => {
     const shape = insertShape(table, rows, options);
     if (!shape) return 0;
     const { columns, conflict, partial } = shape;
-    const key = `${table}(${columns.join(',')})${conflict ?? ''}${partial ?? ''}`;
-    let statement = statements.get(key);
-    if (!statement) {
-      const onConflict = conflict ? ` on conflict(${conflict})${partial ? ` where ${partial} is null` : ''} do nothing` : '';
-      statement = sqlite.prepare(`insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})${onConflict}`);
-      statements.set(key, statement);
+    const onConflict = conflict ? ` on conflict(${conflict})${partial ? ` where ${partial} is null` : ''} do nothing` : '';
+    if (rows.length >= BULK_ROWS) {
+      const inserted = insertColumns(table, columns, rows, onConflict);
+      if (inserted !== undefined) return inserted;
     }
+    const statement = prepared(`${table}(${columns.join(',')})${onConflict}`, () => `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})${onConflict}`);
     let inserted = 0;
     const values: unknown[] = new Array(columns.length);
     for (const row of rows) {
