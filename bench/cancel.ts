@@ -95,8 +95,7 @@ async function walPosition(options: { kind: string; url?: string }): Promise<num
   const client = new pg.Client({ connectionString: options.url });
   await client.connect();
   try {
-    const { rows } = await client.query(`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint as at, pg_current_wal_lsn() as lsn`);
-    if (process.env.BENCH_PRINT_LSN) console.log(`  WAL at ${rows[0].lsn}`, (await client.query('select wal_records, wal_fpi, wal_bytes from pg_stat_wal')).rows[0]);
+    const { rows } = await client.query(`select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint as at`);
     return Number(rows[0].at);
   } finally {
     await client.end();

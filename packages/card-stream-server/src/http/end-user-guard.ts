@@ -1,7 +1,7 @@
 // SDK routes (docs/protocol.md) are called by browsers with an end-user token: a route
 // that sets `config.endUser` gets `request.endUser`, or the request ends in 401 here.
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import { bearerToken, hooksOf } from './platform-guard.js';
+import { addOnRequest, bearerToken } from './platform-guard.js';
 import type { EndUser, TokenService } from '../auth/tokens.js';
 import { Unauthorized } from '../errors.js';
 
@@ -18,7 +18,7 @@ declare module 'fastify' {
 /** Adds the guard to each route with `config.endUser` as it is added (as installGuard does). */
 export function installEndUserGuard(app: FastifyInstance, tokens: TokenService): void {
   app.addHook('onRoute', (route) => {
-    if (route.config?.endUser) route.onRequest = [...hooksOf(route.onRequest), endUserGuard(tokens)];
+    if (route.config?.endUser) addOnRequest(route, endUserGuard(tokens));
   });
 }
 

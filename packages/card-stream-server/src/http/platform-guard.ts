@@ -1,7 +1,7 @@
 // Who is calling: every platform route names the role it needs in its config, and this
 // route's own hook answers 401 (no or bad credentials) or 403 (the role is missing) before
 // the handler.
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
 import type { Credential, Role } from '../../../protocol/src/auth.js';
 import type { CredentialResolver } from '../auth/credential-resolver.js';
 import { Forbidden, Unauthorized } from '../errors.js';
@@ -31,7 +31,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export function installGuard(app: FastifyInstance, resolver: CredentialResolver): void {
   app.addHook('onRoute', (route) => {
     const role = route.config?.role;
-    if (role) route.onRequest = [...hooksOf(route.onRequest), guard(role, resolver)];
+    if (role) addOnRequest(route, guard(role, resolver));
   });
 }
 
@@ -48,9 +48,10 @@ function guard(role: Role, resolver: CredentialResolver): onRequestAsyncHookHand
   };
 }
 
-/** A route's own onRequest hooks, as a list. */
-export function hooksOf<T>(hooks: T | T[] | undefined): T[] {
-  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+/** Adds `hook` after `route`'s own onRequest hooks, as the route is added (an onRoute hook). */
+export function addOnRequest(route: RouteOptions, hook: onRequestAsyncHookHandler): void {
+  const own = route.onRequest;
+  route.onRequest = [...(own === undefined ? [] : Array.isArray(own) ? own : [own]), hook];
 }
 
 /** The caller of a route with `config.role` (set by the guard above). */

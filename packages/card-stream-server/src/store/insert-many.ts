@@ -64,7 +64,9 @@ export function unnestInsertMany(): InsertMany {
       // Many rows: a value every row shares is one parameter, not an array of it (a send job's
       // page of cards shares 20 of 22 columns; each array is serialised by the driver and
       // parsed by PostgreSQL element by element).
-      const shared = chunk.length >= BULK_ROWS ? columns.map((column) => sharedValue(chunk, column)) : [];
+      const shared: ({ value: unknown } | undefined)[] = chunk.length >= BULK_ROWS ? columns.map((column) => sharedValue(chunk, column)) : [];
+      // unnest needs one array at least: it gives the statement its rows.
+      if (shared.length > 0 && !shared.includes(undefined)) shared[0] = undefined;
       const varying = columns.filter((_, c) => shared[c] === undefined);
       const typeOf = (column: string) => {
         const type = types.get(column);
@@ -76,8 +78,8 @@ export function unnestInsertMany(): InsertMany {
       const returning = conflict ? sql` on conflict (${sql.ref(conflict)})${where} do nothing returning ${sql.ref(conflict)}` : sql``;
       const into = sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`;
       const rowsOf =
-        varying.length === columns.length || varying.length === 0
-          ? sql`select * from unnest(${sql.join(columns.map((column) => sql`${chunk.map((row) => row[column] ?? null)}::${typeOf(column)}[]`))})`
+        varying.length === columns.length
+          ? sql`select * from unnest(${sql.join(arrays)})`
           : sql`select ${sql.join(
               columns.map((column, c) => {
                 const value = shared[c];

@@ -19,7 +19,8 @@ export class StoredOnce {
   }
 
   /** `tx` stores (or found stored) these keys: known once `committed(tx)` is called. */
-  storing(tx: Transaction<Database>, keys: Iterable<string>): void {
+  storing(tx: Transaction<Database>, keys: readonly string[]): void {
+    if (keys.length === 0) return;
     const list = this.writing.get(tx) ?? [];
     list.push(...keys);
     this.writing.set(tx, list);
@@ -31,8 +32,7 @@ export class StoredOnce {
     this.writing.delete(tx);
   }
 
-  /** `key` is stored (read from a committed row). */
-  learn(key: string): void {
+  private learn(key: string): void {
     this.known.delete(key);
     if (this.known.size >= KEEP) this.known.delete(this.known.values().next().value as string);
     this.known.add(key);
