@@ -169,10 +169,80 @@ describe('storage (sqlite file)', () => {
   });
 });
 
+describe('writes made at once on SQLite (store/write-now.ts)', () => {
+  test('run only while the connection is free and the worker is outside a transaction, and roll back whole on a throw', async () => {
+    const { createWriteGate } = await import('../../packages/card-stream-server/src/store/write-gate.js');
+    const store = await freshStore('sqlite');
+    const gate = createWriteGate();
+    const opened = await openStore(store.options, { gate, side: 'server' });
+    const now = opened.now!;
+    const put = (key: string) => now.statement('insert into settings (key, value) values (?, ?)').run(key, 'v');
+    const stored = async (key: string) => (await opened.db.selectFrom('settings').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
+    try {
+      assert.ok(now.transaction(() => put('free')), 'a free connection writes at once');
+      assert.ok(await stored('free'));
+      // A kysely transaction holds the connection: the write must not run inside it.
+      await opened.db.transaction().execute(async (tx) => {
+        await tx.insertInto('settings').values({ key: 'in-kysely', value: 'v' }).execute();
+        assert.equal(now.transaction(() => put('beside-kysely')), undefined);
+      });
+      assert.equal(await stored('beside-kysely'), false);
+      // The worker's slot is up (write-gate.ts): it is inside a transaction of its own.
+      Atomics.store(gate, 1, 1);
+      assert.equal(now.transaction(() => put('beside-worker')), undefined);
+      Atomics.store(gate, 1, 0);
+      assert.equal(await stored('beside-worker'), false);
+      assert.throws(() => now.transaction(() => {
+        put('rolled-back');
+        throw new Error('refused');
+      }), /refused/);
+      assert.equal(await stored('rolled-back'), false);
+      assert.ok(now.transaction(() => put('after')), 'the connection is free again after each');
+    } finally {
+      await opened.close();
+      await store.drop();
+    }
+  });
+
+  test('sends made at once and sends made in kysely transactions share one change sequence per user', async () => {
+    const store = await freshStore('sqlite');
+    const server = await startServer(store.options);
+    try {
+      const template = await publishedTemplate(server);
+      // Every third send carries an Idempotency-Key, whose record is written through kysely:
+      // its group of sends takes kysely's transaction, the others are written at once. Each
+      // user's changes must still number 1, 2, 3…
+      const body = (user: string) => ({ flows: [{ target: { type: 'user', targetUserIds: [user] }, payload: { variables: { name: 'Ada' } } }] });
+      const results = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          if (i % 3) return send(server, template, [`seq-${i % 4}`]);
+          await new Promise((resolve) => setTimeout(resolve, i)); // not all in one group
+          return server.api('POST', `/v1/action-flows/${template}/start`, body(`seq-${i % 4}`), undefined, { 'idempotency-key': `key-${i}` });
+        }),
+      );
+      for (const res of results) assert.equal(res.status, 201);
+      const opened = await openStore(store.options);
+      try {
+        const rows = await opened.db.selectFrom('card_changes').select(['user_id', 'seq']).orderBy('user_id').orderBy('seq').execute();
+        for (let u = 0; u < 4; u++) {
+          assert.deepEqual(rows.filter((r) => r.user_id === `seq-${u}`).map((r) => Number(r.seq)), Array.from({ length: 10 }, (_, i) => i + 1));
+        }
+        const sequences = await opened.db.selectFrom('user_sequences').selectAll().orderBy('user_id').execute();
+        assert.deepEqual(sequences.map((r) => [r.user_id, Number(r.last_seq)]), [0, 1, 2, 3].map((u) => [`seq-${u}`, 10]));
+      } finally {
+        await opened.close();
+      }
+    } finally {
+      await server.close();
+      await store.drop();
+    }
+  });
+});
+
 describe('insertMany on SQLite', () => {
   test('many rows go as one statement and store exactly what one statement per row stores', async () => {
     const { default: BetterSqlite3 } = await import('better-sqlite3');
-    const { sqliteInsertMany, BULK_ROWS } = await import('../../packages/card-stream-server/src/store/insert-many.js');
+    const { sqliteInsertMany, sqliteInsertRows, BULK_ROWS } = await import('../../packages/card-stream-server/src/store/insert-many.js');
     const sqlite = new BetterSqlite3(':memory:');
     try {
       for (const table of ['bulk', 'single']) {
@@ -186,7 +256,7 @@ describe('insertMany on SQLite', () => {
         statement.run = ((...args: unknown[]) => (runs.push(text), run(...args))) as typeof statement.run;
         return statement;
       }) as typeof sqlite.prepare;
-      const insertMany = sqliteInsertMany(sqlite);
+      const insertMany = sqliteInsertMany(sqliteInsertRows(sqlite));
       // Values that must come out as bound: whole and fractional numbers, numbers in a text
       // column, NULs, lone and paired surrogates, quotes and escapes, very long text. The first
       // batch can go through JSON; in the second some cannot, and all go one by one.

@@ -128,8 +128,8 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   // One of each per process: they keep the shared parts of cards and events they have read.
   const contents = new CardContents(store.readDb);
   const eventContexts = new EventContexts(db);
-  const changeLog = new ChangeLog(db, store.kind, serverId, store.insertMany, store.readDb, contents);
-  const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.kind, store.readDb, contents);
+  const changeLog = new ChangeLog(db, store.kind, serverId, store.readDb, contents, store.now);
+  const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.kind, store.readDb, contents, store.now);
   const channels = new ChannelRepository(db, store.kind, serverId, config.channelDailyCardLimit ?? DEFAULT_CHANNEL_DAILY_CARD_LIMIT);
   const hub = new SocketHub(tokens, changeLog, bus, channels, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
   // On SQLite this process is the store's only writer (the data directory is held).

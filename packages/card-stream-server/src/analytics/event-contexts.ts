@@ -11,6 +11,7 @@ import type { AnalyticsEventsTable, Database, EventContextsTable } from '../stor
 import { iso } from '../time.js';
 import { derivedId } from '../ids.js';
 import type { StoredOnce } from '../store/stored-once.js';
+import type { SqliteNow } from '../store/write-now.js';
 
 /** Holes filled from the event's own columns; any other hole takes the next value of its body. */
 const COLUMN_HOLES = [
@@ -122,13 +123,25 @@ const CHUNK = 500;
 
 /** Stores the templates not stored yet, inside `tx`; `stored` knows those already committed. */
 export async function storeTemplates(tx: Transaction<Database>, templates: readonly EventTemplate[], stored?: StoredOnce): Promise<void> {
-  const rows: EventContextsTable[] = [...new Map(templates.map((t) => [t.key, t])).values()]
-    .filter((t) => !stored?.has(t.key))
-    .map((t) => ({ key: t.key, template: JSON.stringify({ parts: t.parts, holes: t.holes }) }));
+  const rows = unstoredTemplates(templates, stored);
   for (let i = 0; i < rows.length; i += CHUNK) {
     await tx.insertInto('event_contexts').values(rows.slice(i, i + CHUNK)).onConflict((oc) => oc.column('key').doNothing()).execute();
   }
   stored?.storing(tx, rows.map((row) => row.key));
+}
+
+/** SQLite: `storeTemplates`, made synchronously inside the connection's transaction in progress, which `write` stands for. */
+export function storeTemplatesNow(now: SqliteNow, write: object, templates: readonly EventTemplate[], stored?: StoredOnce): void {
+  const rows = unstoredTemplates(templates, stored);
+  now.insert('event_contexts', rows, { ignoreConflictOn: 'key' });
+  stored?.storing(write, rows.map((row) => row.key));
+}
+
+/** The rows of `templates` that `stored` does not know, each once. */
+function unstoredTemplates(templates: readonly EventTemplate[], stored?: StoredOnce): EventContextsTable[] {
+  return [...new Map(templates.map((t) => [t.key, t])).values()]
+    .filter((t) => !stored?.has(t.key))
+    .map((t) => ({ key: t.key, template: JSON.stringify({ parts: t.parts, holes: t.holes }) }));
 }
 
 /** Reads stored events whole. */

@@ -1,12 +1,13 @@
 // Writing analytics events: platform events inside the transaction of the change they
 // record, SDK uploads in their own.
-import type { Transaction } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Insertable, Transaction } from 'kysely';
+import type { AnalyticsEventsTable, Database } from '../store/schema.js';
 import type { InsertMany } from '../store/insert-many.js';
 import type { EventRow } from './platform-events.js';
-import { storeTemplates, type EventTemplate } from './event-contexts.js';
+import { storeTemplates, storeTemplatesNow, type EventTemplate } from './event-contexts.js';
 import type { StoredOnce } from '../store/stored-once.js';
 import { storedEventId } from '../ids.js';
+import type { SqliteNow } from '../store/write-now.js';
 
 /** Stores analytics events; with `ignoreDuplicates`, an id already stored whole (an event
  * given `wholeEvent`, or one with no template) is skipped; `storedTemplates` knows the
@@ -18,6 +19,23 @@ export async function insertEvents(
   ignoreDuplicates = false,
   storedTemplates?: StoredOnce,
 ): Promise<number> {
+  const { rows, templates } = eventRows(events);
+  await storeTemplates(tx, templates, storedTemplates);
+  // Ids are unique among events stored whole (event ids a client chose: SDK uploads and
+  // votes); a platform event's id is a new UUIDv7, and indexing those too cost an index
+  // entry per card of a send.
+  return insertMany(tx, 'analytics_events', rows, ignoreDuplicates ? { ignoreConflictOn: 'id', conflictIndexWhereNull: 'context_key' } : {});
+}
+
+/** SQLite: platform events stored as `insertEvents` does, synchronously inside the connection's transaction in progress, which `write` stands for. */
+export function insertEventsNow(now: SqliteNow, write: object, events: EventRow[], storedTemplates?: StoredOnce): number {
+  const { rows, templates } = eventRows(events);
+  storeTemplatesNow(now, write, templates, storedTemplates);
+  return now.insert('analytics_events', rows);
+}
+
+/** `events` as rows, and the templates they name. */
+function eventRows(events: EventRow[]): { rows: Insertable<AnalyticsEventsTable>[]; templates: EventTemplate[] } {
   const templates = new Map<string, EventTemplate>();
   const rows = events.map(({ context, ...row }) => {
     if (context) templates.set(context.key, context);
@@ -25,9 +43,5 @@ export async function insertEvents(
     // a send's event stores '' for the id it makes from its card's (ids.ts).
     return { ...row, id: context ? storedEventId(row.id, row.card_instance_id) : row.id, context_key: context?.key ?? null };
   });
-  await storeTemplates(tx, [...templates.values()], storedTemplates);
-  // Ids are unique among events stored whole (event ids a client chose: SDK uploads and
-  // votes); a platform event's id is a new UUIDv7, and indexing those too cost an index
-  // entry per card of a send.
-  return insertMany(tx, 'analytics_events', rows, ignoreDuplicates ? { ignoreConflictOn: 'id', conflictIndexWhereNull: 'context_key' } : {});
+  return { rows, templates: [...templates.values()] };
 }

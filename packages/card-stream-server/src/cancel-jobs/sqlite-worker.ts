@@ -49,7 +49,7 @@ const stopCheckpoints = await startCheckpoints(store.db, writeGate, (err: unknow
 
 const bus = new CardChangeBus();
 bus.subscribe((changes) => port.postMessage({ type: 'changes', changes: changes.map(slimChange) } satisfies FromCancelWorker));
-const cards = new CardRepository(store.db, bus, new ChangeLog(store.db, store.kind, owner, store.insertMany, store.readDb), store.insertMany, store.kind);
+const cards = new CardRepository(store.db, bus, new ChangeLog(store.db, store.kind, owner, store.readDb, undefined, store.now), store.insertMany, store.kind, store.db, undefined, store.now);
 
 let stopping = false;
 let running: Promise<void> = Promise.resolve();

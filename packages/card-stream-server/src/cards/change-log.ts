@@ -7,8 +7,8 @@ import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/database.js';
 import type { CardRow } from './row.js';
 import type { CardChange, LeavingCard } from './change-bus.js';
-import type { InsertMany } from '../store/insert-many.js';
 import { CardContents } from './contents.js';
+import type { SqliteNow } from '../store/write-now.js';
 
 export const NOTIFY_CHANNEL = 'card_stream_changes';
 /** How long changes are kept for sockets to resume from. */
@@ -34,62 +34,84 @@ export interface LoggedChange {
 
 export type Resume = { kind: 'changes'; changes: LoggedChange[] } | { kind: 'reload'; seq: number };
 
+/** SQLite: adds a count to one user's sequence. */
+const ADVANCE_SEQUENCE = `insert into user_sequences (user_id, last_seq) values (?, ?)
+  on conflict (user_id) do update set last_seq = user_sequences.last_seq + excluded.last_seq returning last_seq`;
+
+/** SQLite: adds each user's count to their sequence; the users and counts come as one JSON array of pairs. */
+const ADVANCE_SEQUENCES = `insert into user_sequences (user_id, last_seq)
+  select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(?) where true
+  on conflict (user_id) do update set last_seq = user_sequences.last_seq + excluded.last_seq returning user_id, last_seq`;
+
+/** How many of `entries` each user has, and the users in a fixed order, so two transactions
+ * lock their sequence rows in the same order and cannot deadlock each other. */
+function countByUser(entries: readonly Omit<CardChange, 'seq'>[]): { users: string[]; perUser: Map<string, number> } {
+  const perUser = new Map<string, number>();
+  for (const { card } of entries) perUser.set(card.user_id, (perUser.get(card.user_id) ?? 0) + 1);
+  return { users: [...perUser.keys()].sort(), perUser };
+}
+
+/** `entries` numbered: each user's take the numbers up to the user's new `last` one, in the order given. */
+function numbered(entries: readonly Omit<CardChange, 'seq'>[], perUser: Map<string, number>, last: Map<string, number>): CardChange[] {
+  const next = new Map([...perUser].map(([user, n]) => [user, (last.get(user) as number) - n + 1]));
+  return entries.map((entry) => {
+    const seq = next.get(entry.card.user_id) as number;
+    next.set(entry.card.user_id, seq + 1);
+    return { ...entry, seq };
+  });
+}
+
 export class ChangeLog {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly kind: StoreKind,
     /** This server's id, so it can tell its own notices from other servers'. */
     readonly origin: string,
-    private readonly insertMany: InsertMany,
     /** Store.readDb: sockets read the log without queueing behind a write in progress. */
     private readonly readDb: Kysely<Database> = db,
     /** What cards share with the rest of their flow, stored once. */
     private readonly contents: CardContents = new CardContents(readDb),
+    /** Store.now: on SQLite, the log is written with statements of its own. */
+    private readonly now?: SqliteNow,
   ) {}
 
   /** Numbers and logs `entries` inside `tx`; returns them with their sequence numbers. */
   async record(tx: Transaction<Database>, entries: readonly Omit<CardChange, 'seq'>[]): Promise<CardChange[]> {
+    if (this.kind !== 'postgres') return this.recordNow(entries);
     if (entries.length === 0) return [];
-    const perUser = new Map<string, number>();
-    for (const { card } of entries) perUser.set(card.user_id, (perUser.get(card.user_id) ?? 0) + 1);
-    // Users in a fixed order, so two transactions lock their sequence rows in the same
-    // order and cannot deadlock each other.
-    const users = [...perUser.keys()].sort();
-    const now = Date.now();
-    const last = this.kind === 'postgres' ? await this.logOnPostgres(tx, entries, users, perUser, now) : await this.advanceOnSqlite(tx, users, perUser);
-    // Each user's changes take the numbers up to the new last one, in the order given.
-    const next = new Map([...perUser].map(([user, n]) => [user, (last.get(user) as number) - n + 1]));
-    const changes = entries.map((entry) => {
-      const seq = next.get(entry.card.user_id) as number;
-      next.set(entry.card.user_id, seq + 1);
-      return { ...entry, seq };
-    });
-    if (this.kind === 'postgres') {
-      await this.notify(tx, users.map((u) => [u, last.get(u) as number]));
-    } else {
-      await this.insertMany(
-        tx,
-        'card_changes',
-        changes.map(({ card, seq }) => ({ user_id: card.user_id, seq, card_instance_id: card.card_instance_id, stream_id: card.stream_id, status: card.status, at: now })),
-      );
-    }
-    return changes;
+    const { users, perUser } = countByUser(entries);
+    const last = await this.logOnPostgres(tx, entries, users, perUser, Date.now());
+    await this.notify(tx, users.map((u) => [u, last.get(u) as number]));
+    return numbered(entries, perUser, last);
   }
 
-  /** SQLite: advances the users' sequences, in statements of at most SEQUENCE_CHUNK users. Returns each user's new last number. */
-  private async advanceOnSqlite(tx: Transaction<Database>, users: string[], perUser: Map<string, number>): Promise<Map<string, number>> {
+  /** SQLite: `record`, made synchronously inside the connection's transaction in progress (store/write-now.ts). */
+  recordNow(entries: readonly Omit<CardChange, 'seq'>[]): CardChange[] {
+    if (entries.length === 0) return [];
+    if (!this.now) throw new Error('recordNow: a SQLite store only');
+    const { users, perUser } = countByUser(entries);
+    const now = Date.now();
     const last = new Map<string, number>();
-    for (let i = 0; i < users.length; i += SEQUENCE_CHUNK) {
-      const chunk = users.slice(i, i + SEQUENCE_CHUNK);
-      // One statement for the lot, whose text does not change with their number: a send
-      // job's page advances thousands of users' sequences.
-      const pairs = JSON.stringify(chunk.map((user) => [user, perUser.get(user) as number]));
-      const advanced = await sql<{ user_id: string; last_seq: number | string }>`insert into user_sequences (user_id, last_seq)
-        select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(${pairs}) where true
-        on conflict (user_id) do update set last_seq = user_sequences.last_seq + excluded.last_seq returning user_id, last_seq`.execute(tx);
-      for (const row of advanced.rows) last.set(row.user_id, Number(row.last_seq));
+    if (users.length === 1) {
+      // A send to one user, the most common: its own statement, with no JSON to make or unpack.
+      const [user] = users as [string];
+      const row = this.now.statement(ADVANCE_SEQUENCE).get(user, perUser.get(user)) as { last_seq: number | bigint };
+      last.set(user, Number(row.last_seq));
+    } else {
+      const advance = this.now.statement(ADVANCE_SEQUENCES);
+      for (let i = 0; i < users.length; i += SEQUENCE_CHUNK) {
+        // One statement for the lot, whose text does not change with their number: a send
+        // job's page advances thousands of users' sequences.
+        const pairs = JSON.stringify(users.slice(i, i + SEQUENCE_CHUNK).map((user) => [user, perUser.get(user) as number]));
+        for (const row of advance.all(pairs) as { user_id: string; last_seq: number | bigint }[]) last.set(row.user_id, Number(row.last_seq));
+      }
     }
-    return last;
+    const changes = numbered(entries, perUser, last);
+    this.now.insert(
+      'card_changes',
+      changes.map(({ card, seq }) => ({ user_id: card.user_id, seq, card_instance_id: card.card_instance_id, stream_id: card.stream_id, status: card.status, at: now })),
+    );
+    return changes;
   }
 
   /**

@@ -11,6 +11,7 @@ import type { CardContentsTable, CardsTable, Database } from '../store/schema.js
 import type { CardRow } from './row.js';
 import { idOf, storedId } from '../ids.js';
 import { StoredOnce } from '../store/stored-once.js';
+import type { SqliteNow } from '../store/write-now.js';
 
 /** A content and its payload's JSON text around the card's user, made once per key. */
 export interface Content {
@@ -93,7 +94,7 @@ export class CardContents {
 
   /** Stores the contents not stored yet, inside `tx`. */
   async store(tx: Transaction<Database>, contents: readonly Content[]): Promise<void> {
-    const rows = [...new Map(contents.map((c) => [c.row.key, c.row])).values()].filter((row) => !this.kept.has(row.key) && !this.stored.has(row.key));
+    const rows = this.unstored(contents);
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
       // Those stored already are looked up first: on PostgreSQL inserting a key that another
@@ -106,8 +107,20 @@ export class CardContents {
     this.stored.storing(tx, rows.map((row) => row.key));
   }
 
+  /** SQLite: `store`, made synchronously inside the connection's transaction in progress, which `write` stands for. */
+  storeNow(now: SqliteNow, write: object, contents: readonly Content[]): void {
+    const rows = this.unstored(contents);
+    now.insert('card_contents', rows, { ignoreConflictOn: 'key' });
+    this.stored.storing(write, rows.map((row) => row.key));
+  }
+
+  /** The rows of `contents` not known to be stored, each once. */
+  private unstored(contents: readonly Content[]): CardContentsTable[] {
+    return [...new Map(contents.map((c) => [c.row.key, c.row])).values()].filter((row) => !this.kept.has(row.key) && !this.stored.has(row.key));
+  }
+
   /** `tx`, which stored contents, has committed. */
-  committed(tx: Transaction<Database>): void {
+  committed(tx: object): void {
     this.stored.committed(tx);
   }
 

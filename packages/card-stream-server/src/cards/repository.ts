@@ -11,11 +11,12 @@ import { nextDue, type CardRow } from './row.js';
 import type { CardChange, CardChangeBus } from './change-bus.js';
 import type { ChangeLog } from './change-log.js';
 import type { InsertMany } from '../store/insert-many.js';
-import { insertEvents } from '../analytics/event-store.js';
+import { insertEvents, insertEventsNow } from '../analytics/event-store.js';
 import { StoredOnce } from '../store/stored-once.js';
 import { InsertBatcher } from './insert-batcher.js';
 import { CardContents, storedCard, type Content } from './contents.js';
 import type { StoreKind } from '../store/database.js';
+import type { SqliteNow } from '../store/write-now.js';
 import { InvalidInput, NotFound, InvalidState } from '../errors.js';
 import type { EventTemplate } from '../analytics/event-contexts.js';
 import { cancelPageStatement, unwrittenCards, writableTemplate } from './cancel-page-pg.js';
@@ -137,6 +138,8 @@ export class CardRepository {
     private readonly readDb: Kysely<Database> = db,
     /** What cards share with the rest of their flow, stored once (one per process: it keeps what it read). */
     private readonly contents: CardContents = new CardContents(readDb),
+    /** Store.now: on SQLite, inserts are made with statements of their own, and a send's at once when it can (store/write-now.ts). */
+    private readonly now?: SqliteNow,
   ) {}
 
   /** Stored card rows as cards, their shared content filled in; `db` is the transaction when inside one. */
@@ -173,11 +176,16 @@ export class CardRepository {
         },
       );
     });
-    // What it stored once and for all need not be looked for again.
-    this.contents.committed(committed!);
-    this.storedTemplates.committed(committed!);
-    this.bus.publish(changes);
+    this.committed(committed!, changes);
     return result;
+  }
+
+  /** After `write` (a transaction, or what stands for one) has committed, having made `changes`. */
+  private committed(write: object, changes: readonly CardChange[]): void {
+    // What it stored once and for all need not be looked for again.
+    this.contents.committed(write);
+    this.storedTemplates.committed(write);
+    this.bus.publish(changes);
   }
 
   /**
@@ -189,19 +197,50 @@ export class CardRepository {
     return this.inserts.add({ cards, contents, events, alsoWrite });
   }
 
-  private readonly inserts = new InsertBatcher<PendingInsert>((units) =>
-    this.write(async (tx, record) => {
-      await this.insertIn(tx, record, units.flatMap((u) => u.cards), units.flatMap((u) => u.contents), units.flatMap((u) => u.events));
+  private readonly inserts = new InsertBatcher<PendingInsert>((units) => this.insertTogether(units));
+
+  /**
+   * The inserts of one group commit. On SQLite, when the connection is free, they are one
+   * synchronous transaction (store/write-now.ts): nothing awaited between the request and its
+   * card on the user's socket. An Idempotency-Key's record is written through kysely, so a
+   * group with one takes kysely's transaction, as does every group on PostgreSQL.
+   */
+  private async insertTogether(units: PendingInsert[]): Promise<void> {
+    const cards = units.flatMap((u) => u.cards);
+    const contents = units.flatMap((u) => u.contents);
+    const events = units.flatMap((u) => u.events);
+    if (this.now && units.every((u) => !u.alsoWrite)) {
+      const write = {};
+      const done = this.now.transaction(() => {
+        this.storeNow(write, cards, contents, events);
+        return this.log.recordNow(cards.map((card) => ({ card })));
+      });
+      if (done) return this.committed(write, done.value);
+    }
+    await this.write(async (tx, record) => {
+      await this.insertIn(tx, record, cards, contents, events);
       for (const unit of units) await unit.alsoWrite?.(tx);
-    }),
-  );
+    });
+  }
 
   /** Inserts cards, the contents they name and their events inside a write the caller holds (a send job's page). */
   async insertIn(tx: Transaction<Database>, record: RecordChanges, cards: CardRow[], contents: Content[], events: EventRow[]): Promise<void> {
-    await this.contents.store(tx, contents);
-    await this.insertMany(tx, 'cards', cards.map(storedCard));
-    await this.storeEvents(tx, events);
+    if (this.now) {
+      this.storeNow(tx, cards, contents, events);
+    } else {
+      await this.contents.store(tx, contents);
+      await this.insertMany(tx, 'cards', cards.map(storedCard));
+      await this.storeEvents(tx, events);
+    }
     await record(cards.map((card) => ({ card })));
+  }
+
+  /** SQLite: an insert's rows but its changes, made synchronously inside the connection's transaction, which `write` stands for. */
+  private storeNow(write: object, cards: CardRow[], contents: Content[], events: EventRow[]): void {
+    const now = this.now as SqliteNow;
+    this.contents.storeNow(now, write, contents);
+    now.insert('cards', cards.map(storedCard));
+    insertEventsNow(now, write, events, this.storedTemplates);
   }
 
   async query(filter: CardFilter, limit: number, offset: number): Promise<CardRow[]> {

@@ -27,11 +27,33 @@ function stringVariables(variables: Record<string, string | number | boolean> | 
   return Object.fromEntries(Object.entries(variables ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
+/** What every send of a template version reads of it, worked out once per version (versions never change). */
+interface VersionParts {
+  placeholders: string[];
+  /** JSON `{ name: defaultValue }` of its runtime variables. */
+  runtimeVariables: string;
+}
+
+const versionParts = new WeakMap<TemplateVersion, VersionParts>();
+
+function partsOf(template: TemplateVersion): VersionParts {
+  let parts = versionParts.get(template);
+  if (!parts) {
+    parts = {
+      placeholders: [...placeholdersIn(template.definition)],
+      runtimeVariables: JSON.stringify(Object.fromEntries(template.runtimeVariables.map((v) => [v.name, v.defaultValue]))),
+    };
+    versionParts.set(template, parts);
+  }
+  return parts;
+}
+
 /** Checks flow `index` against the template (every `{{name}}` has a value, the options
  * parse and fit) and fills it; a bad one is an InvalidInput naming the field. */
 export function prepareFlow(template: TemplateVersion, flow: Flow, index: number, now: number): PreparedFlow {
   const variables = stringVariables(flow.payload?.variables);
-  const missing = [...placeholdersIn(template.definition)].filter((name) => !Object.hasOwn(variables, name));
+  const parts = partsOf(template);
+  const missing = parts.placeholders.filter((name) => !Object.hasOwn(variables, name));
   if (missing.length) {
     throw new InvalidInput('missing_variables', `flows[${index}] has no value for: ${missing.join(', ')}.`, `flows[${index}].payload.variables`);
   }
@@ -46,7 +68,7 @@ export function prepareFlow(template: TemplateVersion, flow: Flow, index: number
     content: makeContent(
       template.name,
       JSON.stringify(fillPlaceholders(template.definition, variables)),
-      JSON.stringify(Object.fromEntries(template.runtimeVariables.map((v) => [v.name, v.defaultValue]))),
+      parts.runtimeVariables,
       { detail: variables, cardOptions: times.options, metadata: flow.payload?.metadata ?? {} },
     ),
     now,

@@ -6,8 +6,9 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
-import { unnestInsertMany, sqliteInsertMany, type InsertMany } from './insert-many.js';
-import { gatedDialect, workerGatedDialect, type WriteGate } from './write-gate.js';
+import { unnestInsertMany, sqliteInsertMany, sqliteInsertRows, type InsertMany } from './insert-many.js';
+import { createWriteGate, gatedDialect, workerGatedDialect, type WriteGate } from './write-gate.js';
+import { sqliteNow, type SqliteNow } from './write-now.js';
 import { holdDataDir, preparePrivateDir, STORE_FILE } from './data-dir.js';
 import { cachingStatements } from './statement-cache.js';
 
@@ -25,6 +26,8 @@ export interface Store {
   kind: StoreKind;
   /** Many rows into one table inside a transaction, the fastest way for this store. */
   insertMany: InsertMany;
+  /** SQLite: statements run synchronously on the store's connection (write-now.ts). */
+  now?: SqliteNow;
   /** PostgreSQL's connection string, for connections of their own (LISTEN). */
   url?: string;
   close(): Promise<void>;
@@ -85,12 +88,17 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
   // OS for index pages; 64 MB keeps the hot indexes in memory.
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
-  const dialect = new SqliteDialect({ database: cachingStatements(sqlite) });
-  const db = new Kysely<Database>({
-    dialect: !gated ? dialect : server ? gatedDialect(dialect, gated.gate) : workerGatedDialect(dialect, gated.gate),
-  });
-  const insertMany = sqliteInsertMany(sqlite);
-  if (options.kind === 'memory') return { db, readDb: db, insertMany, kind: 'sqlite', close: () => db.destroy() };
+  const statements = cachingStatements(sqlite);
+  const dialect = new SqliteDialect({ database: statements });
+  // A store without a worker (in memory, or opened by a test) has a gate of its own: its
+  // server slot still counts the connection's users, which write-now.ts must know.
+  const gate = gated?.gate ?? createWriteGate();
+  const onServer = gated?.side !== 'worker';
+  const db = new Kysely<Database>({ dialect: onServer ? gatedDialect(dialect, gate) : workerGatedDialect(dialect, gate) });
+  const insertRows = sqliteInsertRows(sqlite);
+  const now = sqliteNow(sqlite, insertRows, (text) => statements.prepare(text), onServer ? gate : undefined);
+  const insertMany = sqliteInsertMany(insertRows);
+  if (options.kind === 'memory') return { db, readDb: db, insertMany, now, kind: 'sqlite', close: () => db.destroy() };
   // Opened lazily: the schema must exist (migrations run on `db` first).
   const readDb = new Kysely<Database>({
     dialect: new SqliteDialect({
@@ -106,6 +114,7 @@ function openSqlite(options: { kind: 'sqlite'; dataDir: string } | { kind: 'memo
     db,
     readDb,
     insertMany,
+    now,
     kind: 'sqlite',
     close: async () => {
       await readDb.destroy();

@@ -136,7 +136,15 @@ const NOT_JSON_SAFE = /[\u0000\uD800-\uDFFF]/;
 /** Prepared insert statements kept on SQLite. */
 const KEEP_STATEMENTS = 200;
 
-export function sqliteInsertMany(sqlite: BetterSqlite3.Database): InsertMany {
+/** SQLite: inserts `rows` into `table` at once, on the connection's transaction in progress; returns how many were inserted. */
+export type InsertRowsNow = <T extends keyof Database & string>(table: T, rows: readonly Insertable<Database[T]>[], options?: InsertManyOptions) => number;
+
+/** InsertMany on SQLite: `rowsNow`, whose statements run on the connection that holds the transaction. */
+export function sqliteInsertMany(rowsNow: InsertRowsNow): InsertMany {
+  return async (_tx, table, rows, options) => rowsNow(table, rows, options);
+}
+
+export function sqliteInsertRows(sqlite: BetterSqlite3.Database): InsertRowsNow {
   const statements = new Map<string, BetterSqlite3.Statement>();
   const integerColumns = new Map<string, Set<string>>();
   /** `table`'s columns of INTEGER affinity (a declared type containing "INT"). */
@@ -205,7 +213,7 @@ export function sqliteInsertMany(sqlite: BetterSqlite3.Database): InsertMany {
     parameters.push(JSON.stringify(rows.map((row) => varying.map((column) => (row as Record<string, unknown>)[column] ?? null))));
     return statement.run(parameters).changes;
   };
-  return async (_tx, table, rows, options = {}) => {
+  return (table, rows, options = {}) => {
     const shape = insertShape(table, rows, options);
     if (!shape) return 0;
     const { columns, conflict, partial } = shape;

@@ -8,7 +8,8 @@ import type { SqliteDatabase } from 'kysely';
 /** Distinct statements kept, the least recently used dropped first (SQL text varies with list lengths). */
 const KEEP = 500;
 
-export function cachingStatements(db: BetterSqlite3.Database): SqliteDatabase {
+/** The connection as kysely's SqliteDialect takes it; `prepare` also serves statements run on it directly (write-now.ts). */
+export function cachingStatements(db: BetterSqlite3.Database): Omit<SqliteDatabase, 'prepare'> & { prepare(sql: string): BetterSqlite3.Statement } {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => void db.close(),

@@ -3,15 +3,16 @@
 // process need not look for it or insert it again. A send of one card otherwise read its
 // content and re-inserted its event template every time. Learned only from commits: a key
 // written by a transaction that rolled back is not known.
-import type { Transaction } from 'kysely';
-import type { Database } from './schema.js';
+
+/** What stores the keys: a kysely transaction, or any object that stands for one write (write-now.ts). */
+type Write = object;
 
 /** Keys remembered, the least recently added dropped first. */
 const KEEP = 5000;
 
 export class StoredOnce {
   private readonly known = new Set<string>();
-  private readonly writing = new WeakMap<Transaction<Database>, string[]>();
+  private readonly writing = new WeakMap<Write, string[]>();
 
   /** Whether a committed transaction of this process stored (or found) `key`. */
   has(key: string): boolean {
@@ -19,7 +20,7 @@ export class StoredOnce {
   }
 
   /** `tx` stores (or found stored) these keys: known once `committed(tx)` is called. */
-  storing(tx: Transaction<Database>, keys: readonly string[]): void {
+  storing(tx: Write, keys: readonly string[]): void {
     if (keys.length === 0) return;
     const list = this.writing.get(tx) ?? [];
     list.push(...keys);
@@ -27,7 +28,7 @@ export class StoredOnce {
   }
 
   /** `tx` has committed. */
-  committed(tx: Transaction<Database>): void {
+  committed(tx: Write): void {
     for (const key of this.writing.get(tx) ?? []) this.learn(key);
     this.writing.delete(tx);
   }

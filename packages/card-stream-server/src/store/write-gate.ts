@@ -75,6 +75,24 @@ async function workerOut(gate: WriteGate): Promise<void> {
   }
 }
 
+/**
+ * The server's side, for a write made synchronously on the raw connection (write-now.ts):
+ * runs `work` with the server's slot up, if no one is using the connection through kysely
+ * (the slot counts those uses, waiting ones included) and the worker is outside a
+ * transaction. Otherwise `work` does not run and the answer is undefined: the caller goes
+ * the usual, awaited way. Nothing else on this thread can run while `work` does.
+ */
+export function serverWriteNow<T>(gate: WriteGate, work: () => T): { value: T } | undefined {
+  if (Atomics.load(gate, SERVER) !== 0) return undefined;
+  serverEnter(gate);
+  try {
+    if (Atomics.load(gate, WORKER) !== 0) return undefined;
+    return { value: work() };
+  } finally {
+    serverLeave(gate);
+  }
+}
+
 function serverEnter(gate: WriteGate): void {
   Atomics.add(gate, SERVER, 1);
 }
