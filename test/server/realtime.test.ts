@@ -53,6 +53,28 @@ for (const kind of STORE_KINDS) {
       assert.equal(adaOne.socket.changes().length, 1);
     });
 
+    test("a card on the socket is the feed's card, with its definition, runtime variables and expiry", async () => {
+      const ada = user();
+      const created = await server.api('POST', '/v1/card-templates', {
+        name: 'Balance',
+        definition: { blocks: [{ type: 'headline', content: 'Hi {{name}}, "quoted" \u00e9 – !{balance}' }] },
+        runtimeVariables: [{ name: 'balance', defaultValue: '0 €' }],
+      });
+      assert.equal(created.status, 201);
+      assert.equal((await server.api('POST', `/v1/card-templates/${created.body.id}/publish`)).status, 200);
+      const token = await endUserToken(server, ada);
+      const { socket } = await connect(token);
+      const sent = await send(server, created.body.id, [ada], { variables: { name: 'Ada <b>' }, cardOptions: { expiresInterval: 'P2D' } });
+      assert.equal(sent.status, 201);
+      const [change] = await socket.waitForChanges(1);
+      const feed = await server.api('GET', '/v1/sdk/streams/default/cards', undefined, token);
+      assert.equal(feed.status, 200);
+      assert.equal(feed.body.cards.length, 1);
+      assert.deepEqual(change?.card, feed.body.cards[0]);
+      assert.deepEqual(change?.card?.runtimeVariables, { balance: '0 €' });
+      assert.ok(change?.card?.expiresAt, 'the expiry is on the card');
+    });
+
     test('a client away while 50 cards were sent and 10 dismissed resumes with exactly those changes', async () => {
       const ada = user();
       const token = await endUserToken(server, ada);

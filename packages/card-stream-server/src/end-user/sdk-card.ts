@@ -7,7 +7,25 @@ import { iso } from '../time.js';
 
 /** `status` overrides the row's: a change replayed from the log carries the status it had then. */
 export function sdkCard(row: CardRow, status: string = row.status): SdkCard {
-  const card: SdkCard = {
+  return {
+    ...cardFields(row, status),
+    definition: JSON.parse(row.definition) as CardDefinition,
+    runtimeVariables: JSON.parse(row.runtime_variables) as Record<string, string>,
+  };
+}
+
+/**
+ * `sdkCard(row, status)` as JSON text, its definition and runtime variables spliced in as
+ * stored (they are JSON text already) rather than parsed and made into text again: a socket
+ * change is made as a card is sent, and that round trip was a good part of it.
+ */
+export function sdkCardJson(row: CardRow, status: string = row.status): string {
+  return `${JSON.stringify(cardFields(row, status)).slice(0, -1)},"definition":${row.definition},"runtimeVariables":${row.runtime_variables}}`;
+}
+
+/** An SdkCard but its definition and runtime variables. */
+function cardFields(row: CardRow, status: string): Omit<SdkCard, 'definition' | 'runtimeVariables'> {
+  const card: Omit<SdkCard, 'definition' | 'runtimeVariables'> = {
     cardInstanceId: row.card_instance_id,
     lifecycleId: row.lifecycle_id,
     cardTemplateId: row.card_template_id,
@@ -17,8 +35,6 @@ export function sdkCard(row: CardRow, status: string = row.status): SdkCard {
     streamId: row.stream_id,
     priority: row.priority,
     status: status as CardStatus,
-    definition: JSON.parse(row.definition) as CardDefinition,
-    runtimeVariables: JSON.parse(row.runtime_variables) as Record<string, string>,
     created: iso(row.created),
     updated: iso(row.updated),
     activeSince: row.active_since === null ? null : iso(row.active_since),

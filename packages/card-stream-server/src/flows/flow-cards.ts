@@ -3,6 +3,7 @@
 // listed users (sender.ts) and to audiences (audiences/send-jobs.ts).
 import type { CardStatus, EventSource } from '../../../protocol/src/cards.js';
 import type { Flow } from '../../../protocol/src/flows.js';
+import type { CardPayload } from '../../../protocol/src/cards.js';
 import { derivedId, timeOrderedId } from '../ids.js';
 import { checkCardOptions, resolveCardOptions, type ResolvedOptions } from '../cards/card-options.js';
 import { nextDue, type CardRow } from '../cards/row.js';
@@ -32,7 +33,15 @@ interface VersionParts {
   placeholders: string[];
   /** JSON `{ name: defaultValue }` of its runtime variables. */
   runtimeVariables: string;
+  /**
+   * Contents of the version's recent sends, by their payload's JSON: the same card sent to
+   * users one request at a time (a welcome card at each sign-up) is filled and hashed once.
+   */
+  contents: Map<string, Content>;
 }
+
+/** Contents each template version keeps, the least recently made dropped first. */
+const KEEP_CONTENTS = 100;
 
 const versionParts = new WeakMap<TemplateVersion, VersionParts>();
 
@@ -42,6 +51,7 @@ function partsOf(template: TemplateVersion): VersionParts {
     parts = {
       placeholders: [...placeholdersIn(template.definition)],
       runtimeVariables: JSON.stringify(Object.fromEntries(template.runtimeVariables.map((v) => [v.name, v.defaultValue]))),
+      contents: new Map(),
     };
     versionParts.set(template, parts);
   }
@@ -65,14 +75,21 @@ export function prepareFlow(template: TemplateVersion, flow: Flow, index: number
     variables,
     times,
     status: times.embargoUntil !== null ? 'embargoed' : 'active',
-    content: makeContent(
-      template.name,
-      JSON.stringify(fillPlaceholders(template.definition, variables)),
-      parts.runtimeVariables,
-      { detail: variables, cardOptions: times.options, metadata: flow.payload?.metadata ?? {} },
-    ),
+    content: contentOf(template, parts, { detail: variables, cardOptions: times.options, metadata: flow.payload?.metadata ?? {} }),
     now,
   };
+}
+
+/** The content of a send of `template` with `payload` (its `detail` being the send's variables). */
+function contentOf(template: TemplateVersion, parts: VersionParts, payload: Omit<CardPayload, 'target'> & { detail: Record<string, string> }): Content {
+  const key = JSON.stringify(payload);
+  let content = parts.contents.get(key);
+  if (!content) {
+    content = makeContent(template.name, JSON.stringify(fillPlaceholders(template.definition, payload.detail)), parts.runtimeVariables, payload);
+    if (parts.contents.size >= KEEP_CONTENTS) parts.contents.delete(parts.contents.keys().next().value as string);
+    parts.contents.set(key, content);
+  }
+  return content;
 }
 
 /** The card of `flow` for `userId`; its id is `cardInstanceId` when given (a send's first card: `firstCard`). */

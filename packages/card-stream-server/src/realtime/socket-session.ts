@@ -7,7 +7,7 @@ import { CLOSE_CODES, ClientMessageSchema, type ClientMessage, type ServerMessag
 import type { TokenService } from '../auth/tokens.js';
 import type { ChangeLog, LoggedChange } from '../cards/change-log.js';
 import type { CardRow } from '../cards/row.js';
-import { sdkCard } from '../end-user/sdk-card.js';
+import { sdkCardJson } from '../end-user/sdk-card.js';
 import { iso } from '../time.js';
 
 /** A change ready to send: its JSON is built once and shared by every socket of the user. */
@@ -49,9 +49,9 @@ export function changeJson(change: LoggedChange): string {
     streamId: change.streamId,
     status: change.status as never,
   };
+  const json = JSON.stringify(message);
   // An active card's change always carries its whole row (slimChange keeps it).
-  if (change.status === 'active') message.card = sdkCard(change.card as CardRow, change.status);
-  return JSON.stringify(message);
+  return change.status === 'active' ? `${json.slice(0, -1)},"card":${sdkCardJson(change.card as CardRow, change.status)}}` : json;
 }
 
 export class SocketSession {
