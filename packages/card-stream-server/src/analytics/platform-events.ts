@@ -27,8 +27,22 @@ export function platformEvent(
 
 /** The event a send records of `card` as it makes it: card-published, or card-embargoed; its id is made from the card's (ids.ts). */
 export function sentEvent(card: CardRow, at: number): EventRow {
+  return sentEventWith(card, at, cardEventTemplate(card, at, 'customer'));
+}
+
+function sentEventWith(card: CardRow, at: number, context: EventTemplate): EventRow {
   const name = card.status === 'active' ? 'card-published' : 'card-embargoed';
-  return cardEvent(card, name, at, 'customer', {}, derivedId(card.card_instance_id, 'sentEvent'));
+  return eventWith(card, context, name, at, {}, derivedId(card.card_instance_id, 'sentEvent'));
+}
+
+/** The three events a send to listed users records of each card it makes, around its sent event; they share one template. */
+export function flowEvents(card: CardRow, at: number): EventRow[] {
+  const context = cardEventTemplate(card, at, 'customer');
+  return [
+    eventWith(card, context, 'action-flow-started', at, {}),
+    sentEventWith(card, at, context),
+    eventWith(card, context, 'action-flow-completed', at, {}),
+  ];
 }
 
 /** An event about `card` with every context filled from it; `id` defaults to a new time-ordered UUID. */
@@ -40,7 +54,11 @@ export function cardEvent(
   properties: Record<string, unknown>,
   id: string = timeOrderedId(),
 ): EventRow {
-  const context = cardEventTemplate(card, at, actionSource);
+  return eventWith(card, cardEventTemplate(card, at, actionSource), analyticsEvent, at, properties, id);
+}
+
+/** An event about `card` made from `context`, the template of its events at `at`. */
+function eventWith(card: CardRow, context: EventTemplate, analyticsEvent: string, at: number, properties: Record<string, unknown>, id: string = timeOrderedId()): EventRow {
   return {
     id,
     analytics_event: analyticsEvent,

@@ -3,8 +3,8 @@
 // parameters whatever the number of rows, so a send job's page of 5,000 cards is one round
 // trip per table instead of a statement of 100,000 parameters per 500 rows for the server to
 // parse. On SQLite a statement with thousands of placeholders does not pay (compiling and
-// preparing it costs more than SQLite's own work): a few rows go through one prepared
-// single-row statement per table and column list, run for each row; many rows (a send
+// preparing it costs more than SQLite's own work): a few rows go as one prepared statement
+// of that many rows per table and column list; many rows (a send
 // job's page) go as one statement that binds what they share once and unpacks the rest from
 // one JSON parameter (insertColumns). better-sqlite3 runs either on the connection that
 // holds the transaction, so the rows are part of it.
@@ -222,11 +222,16 @@ export function sqliteInsertRows(sqlite: BetterSqlite3.Database): InsertRowsNow 
       const inserted = insertColumns(table, columns, rows, onConflict);
       if (inserted !== undefined) return inserted;
     }
-    const statement = prepared(`${table}(${columns.join(',')})${onConflict}`, () => `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})${onConflict}`);
+    // Fewer rows (a send's card and its three events) go as one statement of that many rows;
+    // many that JSON would not carry unchanged, a row at a time.
+    const perStatement = rows.length < BULK_ROWS ? rows.length : 1;
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    const statement = prepared(`${table}(${columns.join(',')})${onConflict}*${perStatement}`, () => `insert into ${table} (${columns.join(', ')}) values ${Array(perStatement).fill(tuple).join(', ')}${onConflict}`);
+    const values: unknown[] = new Array(columns.length * perStatement);
     let inserted = 0;
-    const values: unknown[] = new Array(columns.length);
-    for (const row of rows) {
-      for (let c = 0; c < columns.length; c++) values[c] = (row as Record<string, unknown>)[columns[c]!] ?? null;
+    for (let r = 0; r < rows.length; r += perStatement) {
+      let v = 0;
+      for (let i = r; i < r + perStatement; i++) for (const column of columns) values[v++] = (rows[i] as Record<string, unknown>)[column] ?? null;
       inserted += statement.run(values).changes;
     }
     return inserted;
