@@ -1,9 +1,8 @@
 // One flow of a send, made into cards (CONTRACT §5): the template's version with the flow's
 // variables filled, its card options resolved, and a card row per user. Shared by sends to
 // listed users (sender.ts) and to audiences (audiences/send-jobs.ts).
-import type { CardStatus, EventSource } from '../../../protocol/src/cards.js';
+import type { CardPayload, CardStatus, EventSource } from '../../../protocol/src/cards.js';
 import type { Flow } from '../../../protocol/src/flows.js';
-import type { CardPayload } from '../../../protocol/src/cards.js';
 import { derivedId, timeOrderedId } from '../ids.js';
 import { checkCardOptions, resolveCardOptions, type ResolvedOptions } from '../cards/card-options.js';
 import { nextDue, type CardRow } from '../cards/row.js';

@@ -4,10 +4,10 @@
 // trip per table instead of a statement of 100,000 parameters per 500 rows for the server to
 // parse. On SQLite a statement with thousands of placeholders does not pay (compiling and
 // preparing it costs more than SQLite's own work): a few rows go as one prepared statement
-// of that many rows per table and column list; many rows (a send
-// job's page) go as one statement that binds what they share once and unpacks the rest from
-// one JSON parameter (insertColumns). better-sqlite3 runs either on the connection that
-// holds the transaction, so the rows are part of it.
+// of that many rows per table and column list; many rows (a send job's page) go as one
+// statement that binds what they share once and unpacks the rest from one JSON parameter
+// (insertColumns). better-sqlite3 runs either on the connection that holds the
+// transaction, so the rows are part of it.
 import { sql, type Insertable, type Transaction } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './schema.js';
@@ -225,8 +225,10 @@ export function sqliteInsertRows(sqlite: BetterSqlite3.Database): InsertRowsNow 
     // Fewer rows (a send's card and its three events) go as one statement of that many rows;
     // many that JSON would not carry unchanged, a row at a time.
     const perStatement = rows.length < BULK_ROWS ? rows.length : 1;
-    const tuple = `(${columns.map(() => '?').join(', ')})`;
-    const statement = prepared(`${table}(${columns.join(',')})${onConflict}*${perStatement}`, () => `insert into ${table} (${columns.join(', ')}) values ${Array(perStatement).fill(tuple).join(', ')}${onConflict}`);
+    const statement = prepared(`${table}(${columns.join(',')})${onConflict}*${perStatement}`, () => {
+      const tuple = `(${columns.map(() => '?').join(', ')})`;
+      return `insert into ${table} (${columns.join(', ')}) values ${Array(perStatement).fill(tuple).join(', ')}${onConflict}`;
+    });
     const values: unknown[] = new Array(columns.length * perStatement);
     let inserted = 0;
     for (let r = 0; r < rows.length; r += perStatement) {
