@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { AudienceFilter, Condition } from '../../packages/protocol/src/audiences.js';
 import { matches } from '../../packages/card-stream-server/src/audiences/filter.js';
 import { TestSocket } from './sockets.js';
@@ -205,7 +206,50 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual([all.matched, all.sent], [profiles, profiles]);
     });
 
-    test('a send to an audience is checked before the job: variables, options, segment, filter', async () => {
+    test("a send job's cards are found, counted, acted on and cancelled by their flow invocation, with no entry in its index", async () => {
+      const tag = `inv${randomUUID().slice(0, 8)}`;
+      const members = Array.from({ length: 12 }, (_, i) => `inv-${tag}-${i}`);
+      await server.api('POST', '/v1/users/batch', { users: members.map((userId) => ({ userId, tags: [tag] })) });
+      // Cards of the same template around the job: a direct send before, another job after, a direct send after.
+      const direct = async () => (await server.api('POST', `/v1/action-flows/${template}/start`, { flows: [{ target: { type: 'user', targetUserIds: members.slice(0, 2) }, payload: { variables: { name: 'Direct' } } }] })).body.flowInvocationId as string;
+      const job = async () => {
+        const res = await server.api('POST', `/v1/action-flows/${template}/start`, { flows: [{ target: { type: 'tag', tags: [tag] }, payload: { variables: { name: 'Job' } } }] });
+        assert.equal((await finishedJob(server, res.body.statusUrl)).sent, 12);
+        return res.body.flowInvocationId as string;
+      };
+      const before = await direct();
+      const first = await job();
+      const second = await job();
+      const after = await direct();
+      const cardsOf = async (invocation: string) => (await server.api('GET', `/v1/cards?flowInvocationId=${invocation}&limit=100`)).body.data as { userId: string; flowInvocationId: string; status: string; cardInstanceId: string }[];
+      for (const [invocation, users] of [[before, members.slice(0, 2)], [first, members], [second, members], [after, members.slice(0, 2)]] as const) {
+        const cards = await cardsOf(invocation);
+        assert.deepEqual(cards.map((c) => c.userId).sort(), [...users].sort());
+        assert.ok(cards.every((c) => c.flowInvocationId === invocation));
+        assert.equal((await server.api('GET', `/v1/cards/count?flowInvocationId=${invocation}`)).body.total, users.length);
+      }
+      const db = server.platform.services.store.db;
+      const marked = await db.selectFrom('cards').select(['flow_invocation_id', 'sent_by_job']).where('flow_invocation_id', 'in', [before, first, second, after]).execute();
+      assert.ok(marked.every((row) => (row.sent_by_job === 1) === (row.flow_invocation_id === first || row.flow_invocation_id === second)));
+      if (kind === 'sqlite') {
+        // The index holds the cards no job made, and only those.
+        const entries = await sql<{ n: number }>`select sum(ncell) as n from dbstat where name = 'cards_flow_invocation' and pagetype = 'leaf'`.execute(db);
+        const unmarked = await db.selectFrom('cards').select((eb) => eb.fn.countAll<number>().as('n')).where('sent_by_job', 'is', null).executeTakeFirstOrThrow();
+        assert.equal(Number(entries.rows[0]?.n), Number(unmarked.n));
+      }
+      // One card of the first job dismissed by its invocation and user, then the rest of it cancelled.
+      const dismissed = await server.api('PUT', `/v1/cards/dismiss?flowInvocationId=${first}&userId=${members[3]}`);
+      assert.equal(dismissed.status, 200, JSON.stringify(dismissed.body));
+      const started = await server.api('POST', '/v1/cancel-jobs', { criteria: { flowInvocationId: first } });
+      assert.equal(started.status, 202);
+      for (let i = 0; i < 200 && (await server.api('GET', started.body.statusUrl)).body.status !== 'completed'; i++) await sleep(50);
+      const cancel = (await server.api('GET', started.body.statusUrl)).body;
+      assert.deepEqual([cancel.status, cancel.matched, cancel.cancelled], ['completed', 11, 11]);
+      assert.deepEqual((await cardsOf(first)).map((c) => c.status).sort(), [...Array(11).fill('cancelled'), 'dismissed']);
+      for (const untouched of [before, second, after]) assert.ok((await cardsOf(untouched)).every((c) => c.status === 'active'));
+    });
+
+        test('a send to an audience is checked before the job: variables, options, segment, filter', async () => {
       const send = (flow: Record<string, unknown>) => server.api('POST', `/v1/action-flows/${template}/start`, { flows: [flow] });
       assert.equal((await send({ target: { type: 'all' } })).body.error.code, 'missing_variables');
       assert.equal((await send({ target: { type: 'segment', segmentId: 'nope' }, payload: { variables: { name: 'x' } } })).status, 404);

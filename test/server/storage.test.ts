@@ -124,6 +124,54 @@ for (const kind of STORE_KINDS) {
         await old.drop();
       }
     });
+
+    test("a send job's cards stored before 016_job_cards_by_job are found by their invocation through the job", async () => {
+      const old = await freshStore(kind);
+      const jobInvocation = '0190a000-0000-7000-8000-0000000000f1';
+      const payload = (user: string) => `{"detail":{},"target":{"usersById":["${user}"]},"cardOptions":{},"metadata":{}}`;
+      const at = OLD_CARD.created;
+      // One of the job's cards made before the job's own time (a server whose clock was behind), one after.
+      const early = { ...OLD_CARD, card_instance_id: '0190a000-0000-7000-8000-0000000000e1', user_id: 'early', flow_invocation_id: jobInvocation, created: at - 5, payload: payload('early') };
+      const later = { ...OLD_CARD, card_instance_id: '0190a000-0000-7000-8000-0000000000e2', user_id: 'later', flow_invocation_id: jobInvocation, created: at + 10, payload: payload('later') };
+      const direct = { ...OLD_CARD, card_instance_id: '0190a000-0000-7000-8000-0000000000e3', user_id: 'direct', payload: payload('direct') };
+      try {
+        const { db, close } = unmigratedDb(old.options);
+        try {
+          const migrator = new Migrator({ db, provider: migrationProvider(kind) });
+          assert.equal((await migrator.migrateTo('008_audiences')).error, undefined);
+          await db.insertInto('cards').values([early, later, direct] as never).execute();
+          await db
+            .insertInto('send_jobs')
+            .values({ id: 'job-before', flow_invocation_id: jobInvocation, template_id: OLD_CARD.card_template_id, template_version: 2, event_source: 'live', flows: '[]', status: 'completed', matched: 2, sent: 2, requested_by: 'test', created: at, finished: at + 20 } as never)
+            .execute();
+          assert.equal((await migrator.migrateToLatest()).error, undefined);
+          const marks = await db.selectFrom('cards').select(['user_id', 'sent_by_job']).orderBy('user_id').execute();
+          assert.deepEqual(marks.map((row) => [row.user_id, row.sent_by_job]), [['direct', null], ['early', 1], ['later', 1]]);
+          const job = await db.selectFrom('send_jobs').select('cards_from').executeTakeFirstOrThrow();
+          assert.equal(Number(job.cards_from), at - 5, 'its cards start at the earliest of them');
+          if (kind === 'sqlite') {
+            // 017_cards_keyed_by_id: the table is keyed by card id, its indexes made again as they were.
+            const { rows: table } = await sql<{ wr: number }>`select wr from pragma_table_list where name = 'cards'`.execute(db);
+            assert.equal(table[0]?.wr, 1, 'WITHOUT ROWID');
+            const { rows: indexes } = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'cards' and sql is not null order by name`.execute(db);
+            assert.deepEqual(indexes.map((i) => i.name), ['cards_created', 'cards_flow_instance', 'cards_flow_invocation', 'cards_lifecycle', 'cards_next_due', 'cards_template', 'cards_user']);
+          }
+        } finally {
+          await close();
+        }
+        const server = await startServer(old.options);
+        try {
+          const users = async (query: string) => (await server.api('GET', `/v1/cards?${query}&limit=100`)).body.data.map((c: { userId: string }) => c.userId);
+          assert.deepEqual(await users(`flowInvocationId=${jobInvocation}`), ['early', 'later']);
+          assert.deepEqual(await users(`flowInvocationId=${OLD_CARD.flow_invocation_id}`), ['direct']);
+          assert.equal((await server.api('GET', `/v1/cards/count?flowInvocationId=${jobInvocation}`)).body.total, 2);
+        } finally {
+          await server.close();
+        }
+      } finally {
+        await old.drop();
+      }
+    });
   });
 }
 

@@ -27,17 +27,27 @@ export function platformEvent(
 
 /** The event a send records of `card` as it makes it: card-published, or card-embargoed; its id is made from the card's (ids.ts). */
 export function sentEvent(card: CardRow, at: number): EventRow {
-  return sentEventWith(card, at, cardEventTemplate(card, at, 'customer'));
+  return sentEventWith(card, at, sentEventTemplate(card, at));
 }
 
-function sentEventWith(card: CardRow, at: number, context: EventTemplate): EventRow {
+/**
+ * The template of the events a send records of `card` at `at`. Cards made alike (of one
+ * flow, in one page of a send job) share it: it is worked out for the first and given to
+ * `sentEventWith` for the rest.
+ */
+export function sentEventTemplate(card: CardRow, at: number): EventTemplate {
+  return cardEventTemplate(card, at, 'customer');
+}
+
+/** `sentEvent` with its template made already (sentEventTemplate). */
+export function sentEventWith(card: CardRow, at: number, context: EventTemplate): EventRow {
   const name = card.status === 'active' ? 'card-published' : 'card-embargoed';
   return eventWith(card, context, name, at, {}, derivedId(card.card_instance_id, 'sentEvent'));
 }
 
 /** The three events a send to listed users records of each card it makes, around its sent event; they share one template. */
 export function flowEvents(card: CardRow, at: number): EventRow[] {
-  const context = cardEventTemplate(card, at, 'customer');
+  const context = sentEventTemplate(card, at);
   return [
     eventWith(card, context, 'action-flow-started', at, {}),
     sentEventWith(card, at, context),

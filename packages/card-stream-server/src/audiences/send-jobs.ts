@@ -16,7 +16,9 @@ import type { AlsoRecord } from '../store/also-record.js';
 import { timeOrderedId } from '../ids.js';
 import { NotFound } from '../errors.js';
 import { iso } from '../time.js';
-import { sentEvent } from '../analytics/platform-events.js';
+import { sentEventTemplate, sentEventWith, type EventRow } from '../analytics/platform-events.js';
+import type { EventTemplate } from '../analytics/event-contexts.js';
+import type { CardRow } from '../cards/row.js';
 import type { CardRepository } from '../cards/repository.js';
 import { nextPageSize } from '../cancel-jobs/run.js';
 import type { FlowSender } from '../flows/sender.js';
@@ -126,6 +128,7 @@ export class SendJobs {
       sent: 0,
       requested_by: requestedBy,
       created: now,
+      cards_from: now,
       finished: null,
       error: null,
       locked_by: null,
@@ -353,15 +356,22 @@ export class SendJobs {
       const claimed = await claim.returning(['user_id', 'flow']).execute();
       if (claimed.length === 0 && !bound) return 0;
       pageEnd = last ?? lane.after;
-      const now = Date.now();
-      const prepared = new Map<number, PreparedFlow>();
-      const rows = claimed.map(({ user_id, flow }) => {
+      // Never before the job's cards_from (a server whose clock is behind): its cards are found from there (cards/filter.ts).
+      const now = Math.max(Date.now(), Number(job.cards_from));
+      // The cards of one flow in a page are made alike, so they share their event's template.
+      const prepared = new Map<number, { flow: PreparedFlow; events?: EventTemplate }>();
+      const rows: CardRow[] = [];
+      const events: EventRow[] = [];
+      for (const { user_id, flow } of claimed) {
         let ready = prepared.get(flow);
-        if (!ready) prepared.set(flow, (ready = prepareFlow(template, flows[flow] as Flow, flow, now)));
-        return flowCard(ready, job.flow_invocation_id, source, user_id);
-      });
-      const contents = [...prepared.values()].map((p) => p.content);
-      await this.cards.insertIn(tx, record, rows, contents, rows.map((row) => sentEvent(row, now)));
+        if (!ready) prepared.set(flow, (ready = { flow: prepareFlow(template, flows[flow] as Flow, flow, now) }));
+        const card = flowCard(ready.flow, job.flow_invocation_id, source, user_id);
+        card.sent_by_job = 1;
+        rows.push(card);
+        events.push(sentEventWith(card, now, (ready.events ??= sentEventTemplate(card, now))));
+      }
+      const contents = [...prepared.values()].map((p) => p.flow.content);
+      await this.cards.insertIn(tx, record, rows, contents, events);
       // The lease is renewed last, so the job's row is locked only from here to the commit
       // (pages of two lanes overlap up to it). Lost, the page is undone.
       if (!(await this.renew(tx, job, claimed.length))) throw new LeaseLost();

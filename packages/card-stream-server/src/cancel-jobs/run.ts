@@ -5,7 +5,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, CancelJobsTable } from '../store/schema.js';
 import type { CancelledPage, CancelRange, CardPosition, CardRepository } from '../cards/repository.js';
-import { filterConditions, type CardFilter } from '../cards/filter.js';
+import { filterConditions, resolveFilter, type CardFilter } from '../cards/filter.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
 import type { CancelJobStatus } from '../../../protocol/src/cancel-jobs.js';
 
@@ -51,7 +51,8 @@ export interface CancelRunContext {
 }
 
 /** Open cards matching `criteria`, at most `maxCards`: what a job made now would cancel. */
-export async function countCancellable(db: Kysely<Database>, criteria: CardFilter, maxCards: number): Promise<number> {
+export async function countCancellable(db: Kysely<Database>, query: CardFilter, maxCards: number): Promise<number> {
+  const criteria = await resolveFilter(db, query);
   const row = await db
     .selectFrom((eb) =>
       eb.selectFrom('cards').select('card_instance_id').where((w) => filterConditions(w, criteria, OPEN_STATES)).limit(maxCards).as('m'),

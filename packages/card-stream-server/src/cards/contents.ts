@@ -79,6 +79,7 @@ export function storedCard(card: CardRow): CardsTable {
     snoozed_until: card.snoozed_until,
     completion: card.completion,
     next_due: card.next_due,
+    sent_by_job: card.sent_by_job,
   };
 }
 

@@ -6,7 +6,7 @@ import type { CardsTable, Database } from '../store/schema.js';
 import type { CardAction, CardStatus } from '../../../protocol/src/cards.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
 import { platformEvent, type ActionSource, type EventRow, type PlatformEventName } from '../analytics/platform-events.js';
-import { filterConditions, type CardFilter } from './filter.js';
+import { filterConditions, resolveFilter, type CardFilter, type ResolvedFilter } from './filter.js';
 import { nextDue, type CardRow } from './row.js';
 import type { CardChange, CardChangeBus } from './change-bus.js';
 import type { ChangeLog } from './change-log.js';
@@ -87,7 +87,7 @@ function lastPosition(cards: readonly Pick<CardRow, 'created' | 'card_instance_i
 }
 
 /** The open cards matching `filter` within `range` (its limit aside). */
-function pageConditions(w: ExpressionBuilder<Database, 'cards'>, filter: CardFilter, range: CancelRange): Expression<SqlBool> {
+function pageConditions(w: ExpressionBuilder<Database, 'cards'>, filter: ResolvedFilter, range: CancelRange): Expression<SqlBool> {
   const conditions = [filterConditions(w, filter, OPEN_STATES)];
   const { after, upTo } = range;
   if (after) {
@@ -243,7 +243,8 @@ export class CardRepository {
     insertEventsNow(now, write, events, this.storedTemplates);
   }
 
-  async query(filter: CardFilter, limit: number, offset: number): Promise<CardRow[]> {
+  async query(query: CardFilter, limit: number, offset: number): Promise<CardRow[]> {
+    const filter = await resolveFilter(this.readDb, query);
     const rows = await this.readDb
       .selectFrom('cards')
       .selectAll()
@@ -256,7 +257,8 @@ export class CardRepository {
     return this.cardsOf(rows, this.readDb);
   }
 
-  async count(filter: CardFilter): Promise<number> {
+  async count(query: CardFilter): Promise<number> {
+    const filter = await resolveFilter(this.readDb, query);
     const row = await this.readDb
       .selectFrom('cards')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
@@ -277,10 +279,11 @@ export class CardRepository {
   async actIn(
     tx: Transaction<Database>,
     record: RecordChanges,
-    filter: CardFilter,
+    query: CardFilter,
     action: CardAction,
     options: ActOptions,
   ): Promise<ActResult> {
+    const filter = await resolveFilter(this.readDb, query);
     const states = ACTION_STATES[action];
     const now = Date.now();
     {
@@ -331,25 +334,24 @@ export class CardRepository {
    * cancelled: how many, and the position of the last (undefined when none was left).
    */
   async cancelPage(
-    filter: CardFilter,
+    query: CardFilter,
     range: CancelRange,
     alsoWrite?: (tx: Transaction<Database>, page: CancelledPage) => Promise<void>,
   ): Promise<CancelledPage> {
+    const filter = await resolveFilter(this.readDb, query);
     if (this.kind === 'postgres') return this.cancelPageOnPostgres(filter, range, alsoWrite);
     return this.write(async (tx, record) => {
       const now = Date.now();
-      // SQLite updates by rowid, the table's own key, instead of looking each id up in the
-      // index on card_instance_id first.
-      const key = this.kind === 'sqlite' ? sql<string>`rowid` : sql<string>`card_instance_id`;
       // One statement picks the page and cancels it, so the rows are read once. A card row
-      // holds no definition (its content is shared, cards/contents.ts), so it is read back whole.
+      // holds no definition (its content is shared, cards/contents.ts), so it is read back
+      // whole. card_instance_id is the table's own key on SQLite (017_cards_keyed_by_id).
       const updated = await tx
         .updateTable('cards')
         .set(actionUpdate('cancel', now, { multiple: true, cap: range.limit, actionSource: 'customer' }))
-        .where(key, 'in', (eb) =>
+        .where('card_instance_id', 'in', (eb) =>
           eb
             .selectFrom('cards')
-            .select(key.as('page_key'))
+            .select('card_instance_id')
             .where((w) => pageConditions(w, filter, range))
             .orderBy('created')
             .orderBy('card_instance_id')
@@ -375,7 +377,7 @@ export class CardRepository {
    * has not learnt yet get their events made here, and teach it.
    */
   private async cancelPageOnPostgres(
-    filter: CardFilter,
+    filter: ResolvedFilter,
     range: CancelRange,
     alsoWrite?: (tx: Transaction<Database>, page: CancelledPage) => Promise<void>,
   ): Promise<CancelledPage> {
@@ -425,7 +427,8 @@ export class CardRepository {
    * its last card, or undefined when fewer are left. Lets a job run pages side by side
    * (cancel-jobs/run.ts), each bounded at both ends.
    */
-  async cancelPageEnd(filter: CardFilter, after: CardPosition | undefined, size: number): Promise<CardPosition | undefined> {
+  async cancelPageEnd(query: CardFilter, after: CardPosition | undefined, size: number): Promise<CardPosition | undefined> {
+    const filter = await resolveFilter(this.readDb, query);
     const row = await this.db.transaction().execute(async (tx) => {
       await this.pagePlanOnPostgres(tx);
       return tx
@@ -509,7 +512,7 @@ export class CardRepository {
   }
 }
 
-async function countIn(tx: Transaction<Database>, filter: CardFilter, states: readonly CardStatus[]): Promise<number> {
+async function countIn(tx: Transaction<Database>, filter: ResolvedFilter, states: readonly CardStatus[]): Promise<number> {
   const row = await tx
     .selectFrom('cards')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
@@ -519,7 +522,7 @@ async function countIn(tx: Transaction<Database>, filter: CardFilter, states: re
 }
 
 /** Without multiple=1 and no eligible card: 404, a harmless 200 for a retry, or 409. */
-async function explainNoEligibleCard(tx: Transaction<Database>, filter: CardFilter, action: CardAction): Promise<void> {
+async function explainNoEligibleCard(tx: Transaction<Database>, filter: ResolvedFilter, action: CardAction): Promise<void> {
   const rows = await tx
     .selectFrom('cards')
     .select('status')

@@ -120,6 +120,7 @@ export function flowCard(flow: PreparedFlow, flowInvocationId: string, source: E
     snoozed_until: null,
     completion: null,
     next_due: null,
+    sent_by_job: null,
     runtime_variables: content.row.runtime_variables,
   };
   row.next_due = nextDue(status, row);

@@ -582,6 +582,60 @@ const eventNameIndex: Migration = {
   },
 };
 
+/**
+ * Issue 15: a send job's cards are found by their flow invocation through the job, not the
+ * index on flow_invocation_id. A job's cards are all of one template and made no earlier than
+ * the job's `cards_from`, so (template, created ≥ cards_from) is a range of cards_template in
+ * the order every paged query uses (cards/filter.ts); that index entry was one more per card
+ * of a million-member send (about 100 bytes on SQLite). The cards the jobs made so far are
+ * marked, and each job's cards_from is the earlier of its creation and its first card.
+ */
+const jobCardsByJob: Migration = {
+  async up(untyped: Db) {
+    const db = untyped as Kysely<any>;
+    await db.schema.alterTable('cards').addColumn('sent_by_job', 'integer').execute();
+    await db.schema.alterTable('send_jobs').addColumn('cards_from', 'bigint').execute();
+    const jobs = (await db.selectFrom('send_jobs').select(['id', 'flow_invocation_id', 'created']).execute()) as { id: string; flow_invocation_id: string; created: number | string }[];
+    for (const job of jobs) {
+      const first = (await db.selectFrom('cards').select((eb: any) => eb.fn.min('created').as('created')).where('flow_invocation_id', '=', job.flow_invocation_id).executeTakeFirst()) as { created: number | string | null } | undefined;
+      const from = Math.min(Number(job.created), first?.created === null || first?.created === undefined ? Infinity : Number(first.created));
+      await db.updateTable('send_jobs').set({ cards_from: from }).where('id', '=', job.id).execute();
+      await db.updateTable('cards').set({ sent_by_job: 1 }).where('flow_invocation_id', '=', job.flow_invocation_id).execute();
+    }
+    await db.schema.createIndex('send_jobs_invocation').on('send_jobs').column('flow_invocation_id').unique().execute();
+    await db.schema.dropIndex('cards_flow_invocation').execute();
+    await db.schema
+      .createIndex('cards_flow_invocation')
+      .on('cards')
+      .columns(['flow_invocation_id', 'created', 'card_instance_id'])
+      .where(sql.ref('sent_by_job'), 'is', null)
+      .execute();
+  },
+};
+
+/**
+ * SQLite: the cards table keyed by card_instance_id (WITHOUT ROWID). A card was a row under
+ * a rowid plus an entry in the index on its id: now the row sits under its id, and the
+ * other indexes, each of which ends in card_instance_id already, name it by that. A card of
+ * a million-member send is one B-tree entry and about 50 bytes less. The table is copied
+ * whole, its indexes made again as they were.
+ */
+function cardsKeyedById(kind: StoreKind): Migration {
+  return {
+    async up(db: Db) {
+      if (kind !== 'sqlite') return;
+      const { rows: tables } = await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = 'cards'`.execute(db);
+      const { rows: indexes } = await sql<{ sql: string }>`select sql from sqlite_master where type = 'index' and tbl_name = 'cards' and sql is not null`.execute(db);
+      const create = (tables[0] as { sql: string }).sql.replace(/^CREATE TABLE "?cards"?/i, 'CREATE TABLE "cards_keyed"');
+      await sql.raw(`${create} without rowid`).execute(db);
+      await sql`insert into cards_keyed select * from cards`.execute(db);
+      await sql`drop table cards`.execute(db);
+      await sql`alter table cards_keyed rename to cards`.execute(db);
+      for (const index of indexes) await sql.raw(index.sql).execute(db);
+    },
+  };
+}
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -599,6 +653,8 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '012_partial_event_ids': partialEventIds(kind),
       '014_cards_room_for_updates': roomForUpdates(kind),
       '015_event_name_index': eventNameIndex,
+      '016_job_cards_by_job': jobCardsByJob,
+      '017_cards_keyed_by_id': cardsKeyedById(kind),
     }),
   };
 }

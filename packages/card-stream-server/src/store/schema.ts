@@ -70,6 +70,12 @@ export interface CardsTable {
   completion: string | null;
   /** The next time the lifecycle scheduler must look at this card; null once closed. */
   next_due: number | null;
+  /**
+   * 1 on a card a send job made (audiences/send-jobs.ts), else null. Such a card is found by
+   * its flow invocation through its job (cards/filter.ts), so the index on flow_invocation_id
+   * holds only the others: a million-member send adds no entry to it.
+   */
+  sent_by_job: number | null;
 }
 
 /** What the cards of one flow share, stored once; never changed once written (its key is a hash of it). */
@@ -271,6 +277,8 @@ export interface SendJobsTable {
   sent: number;
   requested_by: string;
   created: number;
+  /** No card of the job was made before this time (its pages make them no earlier): where its cards start, by `created`. */
+  cards_from: number;
   finished: number | null;
   error: string | null;
   locked_by: string | null;
