@@ -6,7 +6,9 @@
 //    p99 meanwhile (GET /v1/cards?userId and the SDK feed, goal < 100 ms), how many bytes
 //    the store grew by per card (goal ≤ 600, its card-published event included), and for
 //    BENCH_AUDIENCE_SOCKETS (2,000) connected members the time from the job's start to their
-//    card arriving on their socket.
+//    card arriving on their socket;
+// 4. on SQLite, the floor: better-sqlite3 alone writing the same rows in the same layout
+//    (layout-floor.ts).
 // The server runs in its own process; every request body is built before the clock starts.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +19,7 @@ import { STORE_FILE } from '../packages/card-stream-server/src/store/data-dir.js
 import { freshStore, type StoreKind, type TestStore } from '../test/server/harness.js';
 import { BENCH_JWT_SECRET, BENCH_KEY, endUserJwt, inBatches, opened, percentiles, PLATFORM_MAIN, probeApi, sdkSocket, spawnServer } from './support.js';
 import { record } from './results.js';
+import { layoutFloor } from './layout-floor.js';
 
 const USERS = Number(process.env.BENCH_AUDIENCE_USERS ?? 1_000_000);
 const SOCKETS = Math.min(USERS, Number(process.env.BENCH_AUDIENCE_SOCKETS ?? 2000));
@@ -202,6 +205,16 @@ export async function run(kind: StoreKind): Promise<void> {
       goal: 'every one arrives',
       met: arrivals.length === sockets.length,
     });
+    if (store.options.kind === 'sqlite') {
+      // The floor: SQLite alone writing what the send wrote, in the same layout, in this run.
+      const floor = await layoutFloor(join(store.options.dataDir, STORE_FILE), USERS, userId);
+      record({
+        area,
+        what: `floor: better-sqlite3 alone writes the send's ${USERS.toLocaleString('en')} cards, events and changes in this layout`,
+        value: `${floor.seconds.toFixed(1)} s (${((floor.seconds * 1e6) / USERS).toFixed(1)} µs a card), ${Math.round(floor.bytesPerCard)} bytes a card`,
+        goal: 'context (send ≤ 20 s, ≤ 600 bytes)',
+      });
+    }
   } finally {
     for (const ws of sockets) ws.terminate();
     await server.stop();
