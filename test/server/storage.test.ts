@@ -381,3 +381,24 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+describe('storage (in memory)', () => {
+  test("an action by flow invocation looks its send job up inside the action's transaction, on the store's one connection", { timeout: 20_000 }, async () => {
+    const store = await freshStore('memory');
+    const server = await startServer(store.options);
+    try {
+      const template = await publishedTemplate(server);
+      const sent = await server.api('POST', `/v1/action-flows/${template}/start`, { flows: [{ target: { type: 'user', targetUserIds: ['mem-user'] }, payload: { variables: { name: 'A' } } }] });
+      // Looked up outside it, the lookup waited for the connection the transaction holds.
+      const dismissed = await Promise.race([
+        server.api('PUT', `/v1/cards/dismiss?flowInvocationId=${sent.body.flowInvocationId}`),
+        new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 5000).unref()),
+      ]);
+      assert.notEqual(dismissed, 'stuck');
+      assert.equal(dismissed === 'stuck' ? 0 : dismissed.status, 200);
+    } finally {
+      await server.close();
+      await store.drop();
+    }
+  });
+});

@@ -25,11 +25,6 @@ export function platformEvent(
   return cardEvent(card, analyticsEvent, at, actionSource, properties);
 }
 
-/** The event a send records of `card` as it makes it: card-published, or card-embargoed; its id is made from the card's (ids.ts). */
-export function sentEvent(card: CardRow, at: number): EventRow {
-  return sentEventWith(card, at, sentEventTemplate(card, at));
-}
-
 /**
  * The template of the events a send records of `card` at `at`. Cards made alike (of one
  * flow, in one page of a send job) share it: it is worked out for the first and given to
@@ -39,7 +34,7 @@ export function sentEventTemplate(card: CardRow, at: number): EventTemplate {
   return cardEventTemplate(card, at, 'customer');
 }
 
-/** `sentEvent` with its template made already (sentEventTemplate). */
+/** The event a send records of `card` as it makes it, from its template (sentEventTemplate): card-published, or card-embargoed; its id is made from the card's (ids.ts). */
 export function sentEventWith(card: CardRow, at: number, context: EventTemplate): EventRow {
   const name = card.status === 'active' ? 'card-published' : 'card-embargoed';
   return eventWith(card, context, name, at, {}, derivedId(card.card_instance_id, 'sentEvent'));

@@ -283,7 +283,8 @@ export class CardRepository {
     action: CardAction,
     options: ActOptions,
   ): Promise<ActResult> {
-    const filter = await resolveFilter(this.readDb, query);
+    // Looked up in the transaction: in memory, the store's one connection is the transaction's.
+    const filter = await resolveFilter(tx, query);
     const states = ACTION_STATES[action];
     const now = Date.now();
     {
