@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { BENCH_KEY as KEY, BENCH_JWT_SECRET as JWT_SECRET, inBatches, opened, PLATFORM_MAIN, percentiles, sdkSocket, spawnServer } from './support.js';
+import { BENCH_KEY as KEY, BENCH_JWT_SECRET as JWT_SECRET, inBatches, opened, PLATFORM_MAIN, percentiles, sdkSocket, SOCKET_OPEN_MS, spawnServer, within } from './support.js';
 import { record, recordFailure } from './results.js';
 
 const OTHERS = Number(process.env.BENCH_OTHER_SOCKETS ?? 1000);
@@ -44,7 +44,8 @@ async function measureInTurns(targets: LatencyTarget[]): Promise<number[][]> {
   const once = async (target: LatencyTarget) => {
     const arrived = target.arrival();
     const start = performance.now();
-    const [, at] = await Promise.all([target.trigger(), arrived]);
+    // A change that never arrives fails the run (recorded as a failure), never hangs it.
+    const [, at] = await within(10_000, 'a sent change on its socket', Promise.all([target.trigger(), arrived]));
     return at - start;
   };
   for (const target of targets) for (let i = 0; i < WARM_UPS; i++) await once(target);
@@ -81,7 +82,7 @@ async function floorTarget(): Promise<LatencyTarget> {
   try {
     const open = (id: string, onMessage?: (text: string) => void) =>
       new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/?id=${id}`, { perMessageDeflate: false });
+        const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/?id=${id}`, { perMessageDeflate: false, handshakeTimeout: SOCKET_OPEN_MS });
         ws.once('open', () => resolve(ws));
         ws.once('error', reject);
         if (onMessage) ws.on('message', (data) => onMessage(data.toString()));

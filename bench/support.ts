@@ -100,14 +100,28 @@ export function stallFigure(times: number[]): { value: string; met: boolean } {
 
 export const endUserJwt = (userId: string) => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt().setExpirationTime('2h').sign(jwtKey);
 
-/** Opens an SDK socket and authenticates; resolves once `ready` arrives, rejects if it closes first. */
+/**
+ * How long a bench socket may take to open (and, for the SDK's, to be ready). Once a run of
+ * this bench waited forever for one of 1,000 sockets that neither opened nor failed: a
+ * socket that does not open in time is a failure the bench counts, not a hang.
+ */
+export const SOCKET_OPEN_MS = 15_000;
+
+/** `promise`, or a rejection naming `what` once `ms` have passed without it settling. */
+export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Opens an SDK socket and authenticates; resolves once `ready` arrives, rejects if it closes first or is not ready within SOCKET_OPEN_MS. */
 export async function sdkSocket(url: string, userId: string, onMessage?: (data: string) => void, onClose?: (code: number) => void): Promise<WebSocket> {
   // Signed before the socket opens: signing after, a busy machine could open the socket
   // first, its `open` then fire before the listener below exists, and the server close the
   // silent socket after its auth timeout (4408), a failure of the bench, not the server.
   const jwt = await endUserJwt(userId);
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/sdk/socket`, { perMessageDeflate: false });
-  await new Promise<void>((resolve, reject) => {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/sdk/socket`, { perMessageDeflate: false, handshakeTimeout: SOCKET_OPEN_MS });
+  const ready = new Promise<void>((resolve, reject) => {
     ws.once('error', reject);
     ws.once('close', (code) => {
       onClose?.(code);
@@ -121,6 +135,10 @@ export async function sdkSocket(url: string, userId: string, onMessage?: (data: 
       else if (text.startsWith('{"type":"ping"')) ws.send('{"type":"pong"}');
       else onMessage?.(text);
     });
+  });
+  await within(SOCKET_OPEN_MS, `socket of ${userId}`, ready).catch((err: unknown) => {
+    ws.terminate();
+    throw err;
   });
   return ws;
 }
