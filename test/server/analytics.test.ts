@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Migrator } from 'kysely';
 import { migrationProvider } from '../../packages/card-stream-server/src/store/migrations.js';
+import { derivedId } from '../../packages/card-stream-server/src/ids.js';
+import { EventContexts } from '../../packages/card-stream-server/src/analytics/event-contexts.js';
+import { eventNameIs, readEvents } from '../../packages/card-stream-server/src/analytics/events-query.js';
 import { BOOTSTRAP_KEY, endUserToken, unmigratedDb, freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
 
 interface Event {
@@ -78,6 +81,53 @@ for (const kind of STORE_KINDS) {
       } while (cursor !== null);
       return { events, pages };
     }
+
+    test("a send's three events of its card: one row on SQLite, three on PostgreSQL, the same three events from every reader", async () => {
+      const user = `span-${randomUUID()}`;
+      const sent = await send(server, templateId, [user]);
+      assert.equal(sent.status, 201);
+      const cardId = sent.body.cards[0].cardInstanceId as string;
+      const db = server.platform.services.store.db;
+      const rows = await db.selectFrom('analytics_events').select(['seq', 'span', 'analytics_event', 'id']).where('card_instance_id', '=', cardId).orderBy('seq').execute();
+      if (kind === 'postgres') {
+        assert.deepEqual(rows.map((r) => [r.analytics_event, r.span]), [['action-flow-started', null], ['card-published', null], ['action-flow-completed', null]]);
+      } else {
+        assert.deepEqual(rows.map((r) => [r.analytics_event, r.span, r.id]), [['card-published', 3, '']]);
+      }
+
+      // Their ids are made from the card's, one kind each: the same on every read.
+      const events = (await allPages(`cardInstanceId=${cardId}`, 10)).events;
+      assert.deepEqual(events.map((e) => e.analyticsEvent), ['action-flow-started', 'card-published', 'action-flow-completed']);
+      assert.deepEqual(events.map((e) => e.id), [derivedId(cardId, 'startedEvent'), derivedId(cardId, 'sentEvent'), derivedId(cardId, 'completedEvent')]);
+      assert.deepEqual((await allPages(`endUserId=${user}`, 10)).events, events);
+
+      // A page at a time: the cursor is each event's own seq, consecutive, ending at the row's.
+      const seqs: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { body: { data: Event[]; nextCursor: string | null } } = await server.api('GET', `/v1/analytics/events?endUserId=${user}&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+        cursor = page.body.nextCursor;
+        if (cursor) seqs.push(Number(Buffer.from(cursor, 'base64url').toString()));
+      } while (cursor);
+      const last = Number(rows.at(-1)?.seq);
+      assert.deepEqual(seqs, [last - 2, last - 1, last].slice(0, seqs.length));
+      assert.ok(seqs.length >= 2);
+
+      // By name: only the event of that name, whichever row holds it.
+      for (const [i, name] of ['action-flow-started', 'card-published', 'action-flow-completed'].entries()) {
+        const named = (await allPages(`cardInstanceId=${cardId}&analyticsEvent=${name}`, 10)).events;
+        assert.deepEqual(named.map((e) => e.id), [events[i]?.id], name);
+      }
+
+      // Bounded inside the span (a webhook's batch that ended there, retried): up to that seq, no further.
+      const contexts = new EventContexts(db);
+      const upToSecond = await readEvents(db, contexts, { after: last - 3, end: last - 1, limit: 100, where: (eb) => eb('card_instance_id', '=', cardId) });
+      assert.deepEqual(upToSecond.map((e) => JSON.parse(e.body).id), [events[0]?.id, events[1]?.id]);
+      const rest = await readEvents(db, contexts, { after: last - 1, end: last, limit: 100, where: (eb) => eb('card_instance_id', '=', cardId) });
+      assert.deepEqual(rest.map((e) => [e.seq, JSON.parse(e.body).id]), [[last, events[2]?.id]]);
+      const started = await readEvents(db, contexts, { after: 0, limit: 100, where: (eb) => eb.and([eb('card_instance_id', '=', cardId), eventNameIs(eb, ['action-flow-started'])]), names: ['action-flow-started'] });
+      assert.deepEqual(started.map((e) => JSON.parse(e.body).id), [events[0]?.id]);
+    });
 
     test('the events API filters by every attribute and pages oldest first through an opaque cursor', async () => {
       const [ada, bob] = [`ada-${randomUUID()}`, `bob-${randomUUID()}`];
@@ -227,7 +277,10 @@ for (const kind of STORE_KINDS) {
           for (let i = 0; i < 500 && done < TOTAL; i++, done++) {
             const id = randomUUID();
             ids.push(id);
-            const { seq: _seq, ...copy } = model;
+            // The model may stand for the send's three events (a span, on SQLite): a copy is one,
+            // the first of them.
+            const { seq: _seq, span: _span, ...model1 } = model;
+            const copy = { ...model1, analytics_event: 'action-flow-started' };
             // A card event keeps its id in its column only (its body is the values its shared
             // template leaves open: analytics/event-contexts.ts).
             rows.push({ ...copy, id, body: copy.context_key === null ? JSON.stringify({ ...JSON.parse(model.body), id }) : copy.body });

@@ -49,9 +49,17 @@ export function timeOrderedId(): string {
 // events of every such send of a flow share one stored template (platform-events.ts). The
 // cards still store it whole: other cards of the send, and queries, find it so.
 //
-// The event a send records of each card (card-published, or card-embargoed) has its id made
-// so too: the event's row then stores '' for it (analytics/event-store.ts).
-const DERIVED_MASKS = { lifecycle: 0x5a17c3e9b64d, flowInstance: 0x2e9d86f1c073, flowInvocation: 0x71b4e05d9a36, sentEvent: 0x73b0e42d915a } as const;
+// The three events a send records of each card (action-flow-started, card-published or
+// card-embargoed, action-flow-completed) have their ids made so too, each kind its own: their
+// rows then store '' for it (analytics/event-store.ts), and the kind goes by the event's name.
+const DERIVED_MASKS = {
+  lifecycle: 0x5a17c3e9b64d,
+  flowInstance: 0x2e9d86f1c073,
+  flowInvocation: 0x71b4e05d9a36,
+  sentEvent: 0x73b0e42d915a,
+  startedEvent: 0x1c6f9a2e47b3,
+  completedEvent: 0x6e3a1d95c2f8,
+} as const;
 
 export type DerivedIdKind = keyof typeof DERIVED_MASKS;
 
@@ -99,9 +107,14 @@ export function storedId(card: { card_instance_id: string; lifecycle_id: string;
   return isDerived(card.card_instance_id, id, kind) ? '' : id;
 }
 
-/** What an event about card `cardId` stores for its id `id`: '' when it is the card's sent-event id. */
-export function storedEventId(id: string, cardId: string | null): string {
-  return cardId !== null && isDerived(cardId, id, 'sentEvent') ? '' : id;
+/** The kind of id made from a card's for an event of `analyticsEvent` (a send's three events have one each). */
+export function eventIdKind(analyticsEvent: string): 'startedEvent' | 'sentEvent' | 'completedEvent' {
+  return analyticsEvent === 'action-flow-started' ? 'startedEvent' : analyticsEvent === 'action-flow-completed' ? 'completedEvent' : 'sentEvent';
+}
+
+/** What an event of `analyticsEvent` about card `cardId` stores for its id `id`: '' when the id is made from the card's (eventIdKind). */
+export function storedEventId(id: string, cardId: string | null, analyticsEvent: string): string {
+  return cardId !== null && isDerived(cardId, id, eventIdKind(analyticsEvent)) ? '' : id;
 }
 
 /** A card's lifecycle or flow-instance id from what it stores. */

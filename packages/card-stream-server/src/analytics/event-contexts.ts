@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { AnalyticsEventsTable, Database, EventContextsTable } from '../store/schema.js';
 import { iso } from '../time.js';
-import { derivedId } from '../ids.js';
+import { derivedId, eventIdKind } from '../ids.js';
 import type { StoredOnce } from '../store/stored-once.js';
 import type { SqliteNow } from '../store/write-now.js';
 
@@ -95,8 +95,8 @@ function valueOf(name: string, value: unknown): unknown {
 function columnValue(name: ColumnHole, row: EventHoleColumns): string | null {
   switch (name) {
     case 'id':
-      // '': a send's event, its id made from its card's (ids.ts).
-      return row.id === '' ? (derivedId(row.card_instance_id as string, 'sentEvent') as string) : row.id;
+      // '': one of a send's events, its id made from its card's (ids.ts).
+      return row.id === '' ? (derivedId(row.card_instance_id as string, eventIdKind(row.analytics_event)) as string) : row.id;
     case 'analyticsEvent':
       return row.analytics_event;
     case 'endUserId':

@@ -7,6 +7,7 @@ import type { EventRow } from './platform-events.js';
 import { storeTemplates, storeTemplatesNow, type EventTemplate } from './event-contexts.js';
 import type { StoredOnce } from '../store/stored-once.js';
 import { storedEventId } from '../ids.js';
+import { unspanned } from './event-spans.js';
 import type { SqliteNow } from '../store/write-now.js';
 
 /** Stores analytics events; with `ignoreDuplicates`, an id already stored whole (an event
@@ -19,7 +20,8 @@ export async function insertEvents(
   ignoreDuplicates = false,
   storedTemplates?: StoredOnce,
 ): Promise<number> {
-  const { rows, templates } = eventRows(events);
+  // A row per event: PostgreSQL cannot take consecutive seqs for a span (event-spans.ts).
+  const { rows, templates } = eventRows(events.flatMap(unspanned));
   await storeTemplates(tx, templates, storedTemplates);
   // Ids are unique among events stored whole (event ids a client chose: SDK uploads and
   // votes); a platform event's id is a new UUIDv7, and indexing those too cost an index
@@ -31,8 +33,23 @@ export async function insertEvents(
 export function insertEventsNow(now: SqliteNow, write: object, events: EventRow[], storedTemplates?: StoredOnce): number {
   const { rows, templates } = eventRows(events);
   storeTemplatesNow(now, write, templates, storedTemplates);
-  return now.insert('analytics_events', rows);
+  return now.insert('analytics_events', withSpanSeqs(now, rows));
 }
+
+/**
+ * `rows` with their seqs, when one of them stands for several events: each is stored at the
+ * last seq of its own, so the next seq SQLite hands out (AUTOINCREMENT: one past the highest
+ * ever used) follows it. The seqs are taken inside the write's transaction, which on SQLite
+ * is the only writer.
+ */
+function withSpanSeqs(now: SqliteNow, rows: Insertable<AnalyticsEventsTable>[]): Insertable<AnalyticsEventsTable>[] {
+  if (rows.every((row) => row.span === null)) return rows;
+  const last = now.statement(LAST_SEQ).get() as { seq: number | bigint } | undefined;
+  let seq = Number(last?.seq ?? 0);
+  return rows.map((row) => ({ ...row, seq: (seq += row.span ?? 1) }));
+}
+
+const LAST_SEQ = "select seq from sqlite_sequence where name = 'analytics_events'";
 
 /** `events` as rows, and the templates they name. */
 function eventRows(events: EventRow[]): { rows: Insertable<AnalyticsEventsTable>[]; templates: EventTemplate[] } {
@@ -41,7 +58,12 @@ function eventRows(events: EventRow[]): { rows: Insertable<AnalyticsEventsTable>
     if (context) templates.set(context.key, context);
     // An event stored whole keeps its id (it must be unique among those: the index is on it);
     // a send's event stores '' for the id it makes from its card's (ids.ts).
-    return { ...row, id: context ? storedEventId(row.id, row.card_instance_id) : row.id, context_key: context?.key ?? null };
+    return {
+      ...row,
+      id: context ? storedEventId(row.id, row.card_instance_id, row.analytics_event) : row.id,
+      context_key: context?.key ?? null,
+      span: row.span ?? null,
+    };
   });
   return { rows, templates: [...templates.values()] };
 }

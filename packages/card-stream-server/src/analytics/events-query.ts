@@ -8,6 +8,7 @@ import { derivedId } from '../ids.js';
 import { parseInstant } from '../time.js';
 import type { EventFilterQuery } from '../../../protocol/src/analytics.js';
 import { InvalidInput } from '../errors.js';
+import { MAX_SPAN_REACH, spanMayHold, spanned } from './event-spans.js';
 
 /** The query's filter with its times read: `from` inclusive, `to` exclusive, in milliseconds. */
 export type EventFilter = Omit<EventFilterQuery, 'from' | 'to'> & { from?: number; to?: number };
@@ -54,17 +55,20 @@ export const SEND_EVENTS = ['action-flow-started', 'card-published', 'action-flo
 const isSendEvent = (name: string): boolean => (SEND_EVENTS as readonly string[]).includes(name);
 
 /**
- * `analytics_event` is `name`, or one of `names`; for names the partial index holds, with its
- * own condition spelled out so that both stores' planners see they may use it.
+ * Rows that may hold an event named one of `names`: so named (for names the partial index
+ * holds, with its own condition spelled out so that both stores' planners see they may use
+ * it), or standing for such an event (event-spans.ts). The rows still need `spanned` and a
+ * look at each event's own name.
  */
 export function eventNameIs(eb: ExpressionBuilder<Database, 'analytics_events'>, names: readonly string[]) {
   const named = names.length === 1 ? eb('analytics_event', '=', names[0] as string) : eb('analytics_event', 'in', names);
-  return names.some(isSendEvent) ? named : eb.and([named, eb('analytics_event', 'not in', SEND_EVENTS)]);
+  if (!names.some(isSendEvent)) return eb.and([named, eb('analytics_event', 'not in', SEND_EVENTS)]);
+  const spans = spanMayHold(eb, names);
+  return spans ? eb.or([named, spans]) : named;
 }
 
-function conditions(eb: ExpressionBuilder<Database, 'analytics_events'>, filter: EventFilter, afterSeq: number, maxSeq?: number) {
-  const all = [eb('seq', '>', afterSeq)];
-  if (maxSeq !== undefined) all.push(eb('seq', '<=', maxSeq));
+function conditions(eb: ExpressionBuilder<Database, 'analytics_events'>, filter: EventFilter) {
+  const all = [];
   if (filter.analyticsEvent !== undefined) all.push(eventNameIs(eb, [filter.analyticsEvent]));
   if (filter.endUserId !== undefined) all.push(eb('end_user_id', '=', filter.endUserId));
   if (filter.cardInstanceId !== undefined) all.push(eb('card_instance_id', '=', filter.cardInstanceId));
@@ -86,7 +90,57 @@ export interface StoredEvent {
 }
 
 /** The columns `storedEvents` makes whole events of. */
-export const STORED_EVENT_COLUMNS = ['seq', 'body', 'context_key', 'id', 'analytics_event', 'end_user_id', 'timestamp', 'card_instance_id', 'lifecycle_id'] as const;
+export const STORED_EVENT_COLUMNS = ['seq', 'body', 'context_key', 'id', 'analytics_event', 'end_user_id', 'timestamp', 'card_instance_id', 'lifecycle_id', 'span'] as const;
+
+/** Which events `readEvents` reads. */
+export interface EventRange {
+  /** Events after this seq… */
+  after: number;
+  /** …and at most this one, if given. */
+  end?: number;
+  limit: number;
+  /** Rows that may hold the events wanted (eventNameIs, and the like). */
+  where?: (eb: ExpressionBuilder<Database, 'analytics_events'>) => ReturnType<ExpressionBuilder<Database, 'analytics_events'>['and']>;
+  /** Only events of these names, if given. */
+  names?: readonly string[];
+}
+
+/**
+ * Up to `limit` events of `range`, oldest first, whole: the rows `where` picks, each row with
+ * a span expanded into its events (event-spans.ts), of which those in the range and of the
+ * names asked for are kept. A page may end inside a span; the next, from that seq, goes on
+ * with the rest of it.
+ */
+export async function readEvents(db: Kysely<Database>, contexts: EventContexts, range: EventRange): Promise<StoredEvent[]> {
+  const { after, end, limit, where, names } = range;
+  const events: Parameters<typeof storedEvents>[1][number][] = [];
+  let from = after;
+  for (;;) {
+    const rows = await db
+      .selectFrom('analytics_events')
+      .select(STORED_EVENT_COLUMNS)
+      .where((eb) =>
+        eb.and([
+          eb('seq', '>', from),
+          // A row stored up to MAX_SPAN_REACH past `end` may stand for events up to it.
+          ...(end === undefined ? [] : [eb('seq', '<=', end + MAX_SPAN_REACH)]),
+          ...(where ? [where(eb)] : []),
+        ]),
+      )
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    for (const row of rows) {
+      for (const event of spanned(row)) {
+        if (event.seq > after && (end === undefined || event.seq <= end) && (!names || names.includes(event.analytics_event))) events.push(event);
+      }
+    }
+    // Every row read may have held none of the events wanted (a span's other names, or past `end`): read on.
+    if (events.length >= limit || rows.length < limit) break;
+    from = Number((rows.at(-1) as { seq: number | string }).seq);
+  }
+  return storedEvents(contexts, events.slice(0, limit));
+}
 
 /** Stored events read with STORED_EVENT_COLUMNS, whole (analytics/event-contexts.ts). */
 export async function storedEvents(
@@ -103,15 +157,14 @@ export class EventReader {
   ) {}
 
   /** Up to `limit` matching events after `afterSeq` (and at most `maxSeq`), oldest first. */
-  async page(filter: EventFilter, afterSeq: number, limit: number, maxSeq?: number): Promise<StoredEvent[]> {
-    const rows = await this.db
-      .selectFrom('analytics_events')
-      .select(STORED_EVENT_COLUMNS)
-      .where((eb) => conditions(eb, filter, afterSeq, maxSeq))
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
-    return storedEvents(this.contexts, rows);
+  page(filter: EventFilter, afterSeq: number, limit: number, maxSeq?: number): Promise<StoredEvent[]> {
+    return readEvents(this.db, this.contexts, {
+      after: afterSeq,
+      ...(maxSeq === undefined ? {} : { end: maxSeq }),
+      limit,
+      where: (eb) => conditions(eb, filter),
+      ...(filter.analyticsEvent === undefined ? {} : { names: [filter.analyticsEvent] }),
+    });
   }
 
   maxSeq(): Promise<number> {

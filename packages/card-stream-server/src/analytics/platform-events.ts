@@ -6,14 +6,19 @@ import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { PlatformEventName } from '../../../protocol/src/analytics.js';
 import { eventTemplate, fill, hole, templateValues, type EventTemplate } from './event-contexts.js';
 import { derivedId, isDerived, storedId, timeOrderedId } from '../ids.js';
+import { SEND_SPAN } from './event-spans.js';
 
 export type { PlatformEventName };
 
 /** internal: the platform's own processing; customer: an API request; user: the SDK. */
 export type ActionSource = 'internal' | 'customer' | 'user';
 
-/** An event to store: a whole `body`, or (with `context`) a template shared with other events and the values it leaves open. */
-export type EventRow = Omit<AnalyticsEventsTable, 'seq' | 'context_key'> & { context?: EventTemplate };
+/**
+ * An event to store: a whole `body`, or (with `context`) a template shared with other events
+ * and the values it leaves open; with `span`, the row stands for that many events
+ * (analytics/event-spans.ts).
+ */
+export type EventRow = Omit<AnalyticsEventsTable, 'seq' | 'context_key' | 'span'> & { context?: EventTemplate; span?: number };
 
 export function platformEvent(
   card: CardRow,
@@ -40,14 +45,13 @@ export function sentEventWith(card: CardRow, at: number, context: EventTemplate)
   return eventWith(card, context, name, at, {}, derivedId(card.card_instance_id, 'sentEvent'));
 }
 
-/** The three events a send to listed users records of each card it makes, around its sent event; they share one template. */
-export function flowEvents(card: CardRow, at: number): EventRow[] {
-  const context = sentEventTemplate(card, at);
-  return [
-    eventWith(card, context, 'action-flow-started', at, {}),
-    sentEventWith(card, at, context),
-    eventWith(card, context, 'action-flow-completed', at, {}),
-  ];
+/**
+ * The three events a send to listed users records of each card it makes, around its sent
+ * event, as one row: they share everything but their names and ids, which are made from
+ * the card's (analytics/event-spans.ts).
+ */
+export function flowEvents(card: CardRow, at: number): EventRow {
+  return { ...sentEventWith(card, at, sentEventTemplate(card, at)), span: SEND_SPAN };
 }
 
 /** An event about `card` with every context filled from it; `id` defaults to a new time-ordered UUID. */

@@ -48,7 +48,7 @@ export class FlowSender {
       for (const userId of new Set(flow.target.targetUserIds)) {
         const row = flowCard(prepared, flowInvocationId, source, userId, rows.length === 0 ? first.cardInstanceId : undefined);
         rows.push(row);
-        events.push(...flowEvents(row, now));
+        events.push(flowEvents(row, now));
         sent.push({ userId, cardInstanceId: row.card_instance_id, lifecycleId: row.lifecycle_id, flowInstanceId: row.flow_instance_id, status: row.status as CardStatus });
       }
     });

@@ -583,6 +583,16 @@ const eventNameIndex: Migration = {
 };
 
 /**
+ * A send's three events of a card are one row on SQLite (analytics/event-spans.ts). The
+ * column is on both stores, so that both read events alike.
+ */
+const sendEventSpans: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('analytics_events').addColumn('span', 'integer').execute();
+  },
+};
+
+/**
  * Issue 15: a send job's cards are found by their flow invocation through the job, not the
  * index on flow_invocation_id. A job's cards are all of one template and made no earlier than
  * the job's `cards_from`, so (template, created ≥ cards_from) is a range of cards_template in
@@ -655,6 +665,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '015_event_name_index': eventNameIndex,
       '016_job_cards_by_job': jobCardsByJob,
       '017_cards_keyed_by_id': cardsKeyedById(kind),
+      '018_send_event_spans': sendEventSpans,
     }),
   };
 }

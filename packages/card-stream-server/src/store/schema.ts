@@ -111,6 +111,8 @@ export interface AnalyticsEventsTable {
   body: string;
   /** The event_contexts row with the rest of the event, or null when `body` is the whole event. */
   context_key: string | null;
+  /** SQLite: 3 when the row stands for the three events a send records of its card, ending at its seq (analytics/event-spans.ts); else null. */
+  span: number | null;
 }
 
 export interface WebhooksTable {

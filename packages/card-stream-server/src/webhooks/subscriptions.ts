@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, WebhooksTable } from '../store/schema.js';
 import { iso } from '../time.js';
-import { eventNameIs, newestSeq, STORED_EVENT_COLUMNS, storedEvents, type StoredEvent } from '../analytics/events-query.js';
+import { eventNameIs, newestSeq, readEvents, type StoredEvent } from '../analytics/events-query.js';
 import type { EventContexts } from '../analytics/event-contexts.js';
 import { ALL_EVENTS, MAX_DELIVERY_EVENTS, type Webhook, type WebhookInput, type WebhookStatus } from '../../../protocol/src/webhooks.js';
 import { InvalidInput } from '../errors.js';
@@ -90,13 +90,13 @@ export class WebhookRepository {
    * after its cursor and at most `horizon`. */
   async batch(hook: WebhookRow, horizon: number): Promise<StoredEvent[]> {
     const names = JSON.parse(hook.events) as string[];
-    let query = this.db
-      .selectFrom('analytics_events')
-      .select(STORED_EVENT_COLUMNS)
-      .where('seq', '>', hook.last_seq)
-      .where('seq', '<=', hook.batch_end_seq ?? horizon);
-    if (!names.includes(ALL_EVENTS)) query = query.where((eb) => eventNameIs(eb, names));
-    return storedEvents(this.contexts, await query.orderBy('seq').limit(MAX_DELIVERY_EVENTS).execute());
+    const all = names.includes(ALL_EVENTS);
+    return readEvents(this.db, this.contexts, {
+      after: Number(hook.last_seq),
+      end: Number(hook.batch_end_seq ?? horizon),
+      limit: MAX_DELIVERY_EVENTS,
+      ...(all ? {} : { where: (eb) => eventNameIs(eb, names), names }),
+    });
   }
 
   /** Takes the lease on `hook` for `owner` unless another server holds it, or has moved its
