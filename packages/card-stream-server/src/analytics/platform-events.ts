@@ -50,7 +50,7 @@ export function sentEventWith(card: CardRow, at: number, context: EventTemplate)
  * event, as one row: they share everything but their names and ids, which are made from
  * the card's (analytics/event-spans.ts).
  */
-export function flowEvents(card: CardRow, at: number): EventRow {
+export function sendEventsRow(card: CardRow, at: number): EventRow {
   return { ...sentEventWith(card, at, sentEventTemplate(card, at)), span: SEND_SPAN };
 }
 

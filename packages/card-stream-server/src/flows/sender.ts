@@ -2,7 +2,7 @@
 // Everything is checked before anything is written, so a refused request changes nothing.
 import type { CardStatus, EventSource } from '../../../protocol/src/cards.js';
 import { MAX_TARGETS, type SendResult, type SentCard, type UserFlow } from '../../../protocol/src/flows.js';
-import { flowEvents, type EventRow } from '../analytics/platform-events.js';
+import { sendEventsRow, type EventRow } from '../analytics/platform-events.js';
 import type { TemplateRepository, TemplateVersion } from '../templates/repository.js';
 import type { CardRow } from '../cards/row.js';
 import type { CardRepository } from '../cards/repository.js';
@@ -48,7 +48,7 @@ export class FlowSender {
       for (const userId of new Set(flow.target.targetUserIds)) {
         const row = flowCard(prepared, flowInvocationId, source, userId, rows.length === 0 ? first.cardInstanceId : undefined);
         rows.push(row);
-        events.push(flowEvents(row, now));
+        events.push(sendEventsRow(row, now));
         sent.push({ userId, cardInstanceId: row.card_instance_id, lifecycleId: row.lifecycle_id, flowInstanceId: row.flow_instance_id, status: row.status as CardStatus });
       }
     });
