@@ -1,15 +1,19 @@
 // Rows that stand for several events. A send records three events of each card it makes
 // (action-flow-started, card-published or card-embargoed, action-flow-completed) that differ
-// only in their names and ids, both of which are made from the card's (ids.ts). On SQLite
-// the three are one row with `span` 3, stored at the last of three consecutive seqs: the row
-// at seq S stands for action-flow-started at S - 2, its own analytics_event at S - 1 and
-// action-flow-completed at S. Two rows fewer per card: less for a send to write (its card's
-// three events were 60 µs of SQLite's work of a one-card send here) and to store.
+// only in their names and ids, both of which are made from the card's (ids.ts). The three
+// are one row with `span` 3, stored at the last of three seqs no other row has: the row at
+// seq S stands for action-flow-started at S - 2, its own analytics_event at S - 1 and
+// action-flow-completed at S. Two rows fewer per card: less for a send to write (on SQLite
+// its card's three events were 81-102 µs of a one-card send's work here, the row 20-30 µs)
+// and to store.
+//
+// SQLite's writer gives such a row its seq (analytics/event-store.ts, withSpanSeqs).
+// PostgreSQL hands out seqs from a sequence that concurrent transactions share, so three
+// consecutive ones cannot be taken there; instead every seq it hands out is 3 past the
+// last (migration 019), and each row has the two before its own to stand for.
 //
 // Every reader expands them (`spanned`) before anything else sees an event, so the events
-// API, the export and webhooks serve the very events three rows would have been. PostgreSQL
-// hands out seqs from a sequence that concurrent transactions share, so three consecutive
-// ones cannot be taken there: its writer stores the three rows (`unspanned`).
+// API, the export and webhooks serve the very events three rows would have been.
 import type { ExpressionBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 

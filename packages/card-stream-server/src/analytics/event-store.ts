@@ -10,18 +10,22 @@ import { storedEventId } from '../ids.js';
 import { unspanned } from './event-spans.js';
 import type { SqliteNow } from '../store/write-now.js';
 
-/** Stores analytics events; with `ignoreDuplicates`, an id already stored whole (an event
+/**
+ * Stores analytics events; with `ignoreDuplicates`, an id already stored whole (an event
  * given `wholeEvent`, or one with no template) is skipped; `storedTemplates` knows the
- * templates stored already. Returns how many were stored. */
+ * templates stored already. Returns how many rows were stored. A row with a span is kept
+ * whole only with `spans` 'keep': on PostgreSQL, where every seq handed out leaves room
+ * for one (event-spans.ts); otherwise it goes as the rows it stands for.
+ */
 export async function insertEvents(
   insertMany: InsertMany,
   tx: Transaction<Database>,
   events: EventRow[],
   ignoreDuplicates = false,
   storedTemplates?: StoredOnce,
+  spans: 'keep' | 'expand' = 'expand',
 ): Promise<number> {
-  // A row per event: PostgreSQL cannot take consecutive seqs for a span (event-spans.ts).
-  const { rows, templates } = eventRows(events.flatMap(unspanned));
+  const { rows, templates } = eventRows(spans === 'keep' ? events : events.flatMap(unspanned));
   await storeTemplates(tx, templates, storedTemplates);
   // Ids are unique among events stored whole (event ids a client chose: SDK uploads and
   // votes); a platform event's id is a new UUIDv7, and indexing those too cost an index

@@ -149,7 +149,8 @@ export class CardRepository {
 
   /** Analytics events about cards, stored inside a write's transaction. */
   storeEvents(tx: Transaction<Database>, events: EventRow[], ignoreDuplicates = false): Promise<number> {
-    return insertEvents(this.insertMany, tx, events, ignoreDuplicates, this.storedTemplates);
+    // On SQLite a send's rows with a span go through storeNow, which gives them their seqs.
+    return insertEvents(this.insertMany, tx, events, ignoreDuplicates, this.storedTemplates, this.now ? 'expand' : 'keep');
   }
 
   /** Event templates stored by writes that committed (`write`). */

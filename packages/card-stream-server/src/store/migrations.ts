@@ -4,6 +4,7 @@ import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely
 import type { StoreKind } from './database.js';
 import { makeContent, payloadFor } from '../cards/contents.js';
 import { SEND_EVENTS } from '../analytics/events-query.js';
+import { SEND_SPAN } from '../analytics/event-spans.js';
 
 type Db = Kysely<unknown>;
 
@@ -593,6 +594,26 @@ const sendEventSpans: Migration = {
 };
 
 /**
+ * PostgreSQL: every seq handed out is 3 past the last, so a row that stands for a send's
+ * three events (analytics/event-spans.ts) takes the two before its own too. Seqs were never
+ * consecutive there (a rolled-back insert leaves a gap); they stay in commit-independent
+ * order, and bigint leaves room for 3 × 10^18 of them.
+ */
+function eventSeqsLeaveRoom(kind: StoreKind): Migration {
+  return {
+    async up(db: Db) {
+      if (kind !== 'postgres') return;
+      const { rows } = await sql<{ name: string }>`select pg_get_serial_sequence('analytics_events', 'seq') as name`.execute(db);
+      const sequence = sql.raw((rows[0] as { name: string }).name);
+      await sql`alter sequence ${sequence} increment by ${sql.lit(SEND_SPAN)}`.execute(db);
+      // Marked as used: the next seq is its last value + 3 whether or not one was handed out
+      // yet (a new store's first would otherwise be 1, with no room before it).
+      await sql`select setval(${sql.lit((rows[0] as { name: string }).name)}, (select last_value from ${sequence}), true)`.execute(db);
+    },
+  };
+}
+
+/**
  * Issue 15: a send job's cards are found by their flow invocation through the job, not the
  * index on flow_invocation_id. A job's cards are all of one template and made no earlier than
  * the job's `cards_from`, so (template, created ≥ cards_from) is a range of cards_template in
@@ -666,6 +687,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '016_job_cards_by_job': jobCardsByJob,
       '017_cards_keyed_by_id': cardsKeyedById(kind),
       '018_send_event_spans': sendEventSpans,
+      '019_event_seqs_leave_room': eventSeqsLeaveRoom(kind),
     }),
   };
 }
