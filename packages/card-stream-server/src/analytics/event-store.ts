@@ -61,7 +61,7 @@ function eventRows(events: EventRow[]): { rows: Insertable<AnalyticsEventsTable>
   const rows = events.map(({ context, ...row }) => {
     if (context) templates.set(context.key, context);
     // An event stored whole keeps its id (it must be unique among those: the index is on it);
-    // a send's event stores '' for the id it makes from its card's (ids.ts).
+    // a send's events store '' for the ids they make from their card's (ids.ts).
     return {
       ...row,
       id: context ? storedEventId(row.id, row.card_instance_id, row.analytics_event) : row.id,

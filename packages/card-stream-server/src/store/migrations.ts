@@ -583,12 +583,9 @@ const eventNameIndex: Migration = {
   },
 };
 
-/**
- * A send's three events of a card are one row on SQLite (analytics/event-spans.ts). The
- * column is on both stores, so that both read events alike.
- */
+/** A send's three events of a card are one row (analytics/event-spans.ts): its `span`. */
 const sendEventSpans: Migration = {
-  async up(db: Kysely<unknown>) {
+  async up(db: Db) {
     await db.schema.alterTable('analytics_events').addColumn('span', 'integer').execute();
   },
 };
@@ -596,19 +593,19 @@ const sendEventSpans: Migration = {
 /**
  * PostgreSQL: every seq handed out is 3 past the last, so a row that stands for a send's
  * three events (analytics/event-spans.ts) takes the two before its own too. Seqs were never
- * consecutive there (a rolled-back insert leaves a gap); they stay in commit-independent
- * order, and bigint leaves room for 3 × 10^18 of them.
+ * consecutive there (a rolled-back insert leaves a gap), and bigint leaves room for
+ * 3 × 10^18 of them.
  */
 function eventSeqsLeaveRoom(kind: StoreKind): Migration {
   return {
     async up(db: Db) {
       if (kind !== 'postgres') return;
       const { rows } = await sql<{ name: string }>`select pg_get_serial_sequence('analytics_events', 'seq') as name`.execute(db);
-      const sequence = sql.raw((rows[0] as { name: string }).name);
-      await sql`alter sequence ${sequence} increment by ${sql.lit(SEND_SPAN)}`.execute(db);
+      const { name } = rows[0] as { name: string };
+      await sql`alter sequence ${sql.raw(name)} increment by ${sql.lit(SEND_SPAN)}`.execute(db);
       // Marked as used: the next seq is its last value + 3 whether or not one was handed out
       // yet (a new store's first would otherwise be 1, with no room before it).
-      await sql`select setval(${sql.lit((rows[0] as { name: string }).name)}, (select last_value from ${sequence}), true)`.execute(db);
+      await sql`select setval(${name}, (select last_value from ${sql.raw(name)}), true)`.execute(db);
     },
   };
 }
