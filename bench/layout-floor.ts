@@ -2,8 +2,8 @@
 // server, writing what a send job writes per member, in the store's own layout. It copies
 // the schema of the tables a page touches from a store the send has just filled, and one real
 // row of each, then runs the job's page loop on a scratch file: claim a page of members (a
-// range of user ids, deleted), insert their cards and card-published events, advance their
-// sequences and log their changes, commit. What is left between this and the send's time is
+// range of user ids, deleted), insert their cards and card-published events (one row a page
+// when the store keeps them so), advance their sequences and log their changes, commit. What is left between this and the send's time is
 // the server's; what this takes is the layout's.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,9 @@ export async function layoutFloor(storeFile: string, members: number, userId: (i
   const names = TABLES.map((t) => `'${t}'`).join();
   const schema = source.prepare(`select sql from sqlite_master where tbl_name in (${names}) and sql is not null order by type = 'index'`).all() as { sql: string }[];
   const card = source.prepare('select * from cards where sent_by_job = 1 limit 1').get() as Record<string, unknown>;
-  const event = source.prepare(`select * from analytics_events where analytics_event = 'card-published' and id = '' limit 1`).get() as Record<string, unknown>;
+  // A page's card-published events are one row (analytics/job-page-events.ts), else one a card.
+  const pageEvent = source.prepare('select * from analytics_events where job_page is not null limit 1').get() as Record<string, unknown> | undefined;
+  const event = pageEvent ?? (source.prepare(`select * from analytics_events where analytics_event = 'card-published' and id = '' limit 1`).get() as Record<string, unknown>);
   const change = source.prepare('select * from card_changes limit 1').get() as Record<string, unknown>;
   source.close();
   if (!card || !event || !change) throw new Error('layout floor: the store holds no send to copy');
@@ -58,6 +60,7 @@ export async function layoutFloor(storeFile: string, members: number, userId: (i
     };
     const cards = insert('cards', card, ['card_instance_id', 'user_id', 'created', 'updated', 'active_since']);
     const events = insert('analytics_events', event, ['end_user_id', 'card_instance_id', 'timestamp']);
+    const pageEvents = insert('analytics_events', event, ['span', 'timestamp']);
     const changes = insert('card_changes', change, ['user_id', 'seq', 'card_instance_id', 'at']);
     const bound = db.prepare(`select user_id from send_job_members where job_id = 'job' and user_id > ? order by user_id limit 1 offset ${PAGE - 1}`);
     const claim = db.prepare(`delete from send_job_members where job_id = 'job' and user_id > ? and user_id <= ? returning user_id`);
@@ -69,13 +72,15 @@ export async function layoutFloor(storeFile: string, members: number, userId: (i
       const last = (bound.get(after) as { user_id: string } | undefined)?.user_id;
       db.transaction(() => {
         const now = Date.now();
-        for (const { user_id } of claim.all(after, last ?? '\uffff') as { user_id: string }[]) {
+        const claimed = claim.all(after, last ?? '\uffff') as { user_id: string }[];
+        for (const { user_id } of claimed) {
           const id = `${prefix}${(counter++).toString(16).padStart(16, '0').replace(/^(.{4})/, '$1-')}`;
           cards([id, user_id, now, now, now]);
-          events([user_id, id, now]);
+          if (!pageEvent) events([user_id, id, now]);
           const { last_seq } = sequence.get(user_id) as { last_seq: number };
           changes([user_id, last_seq, id, now]);
         }
+        if (pageEvent) pageEvents([claimed.length, now]);
       })();
       if (last === undefined) break;
       after = last;

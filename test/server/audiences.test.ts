@@ -6,6 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AudienceFilter, Condition } from '../../packages/protocol/src/audiences.js';
 import { matches } from '../../packages/card-stream-server/src/audiences/filter.js';
+import { derivedId } from '../../packages/card-stream-server/src/ids.js';
+import { EventContexts } from '../../packages/card-stream-server/src/analytics/event-contexts.js';
+import { encodeCursor, EventReader, eventNameIs, readEvents } from '../../packages/card-stream-server/src/analytics/events-query.js';
 import { TestSocket } from './sockets.js';
 import { closeServer, endUserToken, openServer, publishedTemplate, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
 
@@ -259,6 +262,84 @@ for (const kind of STORE_KINDS) {
       const wrongTarget = await send({ target: { type: 'tag' }, payload: { variables: { name: 'x' } } });
       assert.equal(wrongTarget.status, 400);
       assert.match(wrongTarget.body.error.message, /tags/);
+    });
+
+    test("a send job page's card-published events are one row, and every reader serves them as one event a card", async () => {
+      const tag = `pg${randomUUID().slice(0, 8)}`;
+      const members = Array.from({ length: 250 }, (_, i) => `jp-${tag}-${String(i).padStart(3, '0')}`);
+      await server.api('POST', '/v1/users/batch', { users: members.map((userId) => ({ userId, tags: [tag] })) });
+      const jobTemplate = await publishedTemplate(server);
+      const insightsSent = async () => (await server.api('GET', `/v1/analytics/insights?cardTemplateId=${jobTemplate}`)).body.data[0].sent as number;
+      await server.api('POST', `/v1/action-flows/${jobTemplate}/start`, { flows: [{ target: { type: 'user', targetUserIds: ['jp-direct'] }, payload: { variables: { name: 'D' } } }] });
+      assert.equal(await insightsSent(), 1);
+      const res = await server.api('POST', `/v1/action-flows/${jobTemplate}/start`, { flows: [{ target: { type: 'tag', tags: [tag] }, payload: { variables: { name: 'Page' } } }] });
+      const invocation = res.body.flowInvocationId as string;
+      assert.equal((await finishedJob(server, res.body.statusUrl)).sent, 250);
+
+      // Stored: a row a page (its first page is 100 members), none a member.
+      const db = server.platform.services.store.db;
+      const rows = await db.selectFrom('analytics_events').select(['seq', 'span', 'end_user_id', 'card_instance_id']).where('job_page', 'like', `%${invocation}%`).orderBy('seq').execute();
+      assert.ok(rows.length >= 2, `${rows.length} rows`);
+      assert.equal(rows.reduce((sum, row) => sum + Number(row.span), 0), 250);
+      const perMember = await db.selectFrom('analytics_events').select((eb) => eb.fn.countAll<number | string>().as('n')).where('end_user_id', 'in', members).executeTakeFirstOrThrow();
+      assert.equal(Number(perMember.n), 0);
+      const firstSeq = Number(rows[0]!.seq) - Number(rows[0]!.span) + 1;
+
+      // Walked one at a time from before the first row: one event a member.
+      const walked: any[] = [];
+      for (let cursor: string | null = encodeCursor(firstSeq - 1); cursor !== null; ) {
+        const page: any = (await server.api('GET', `/v1/analytics/events?analyticsEvent=card-published&limit=1&cursor=${cursor}`)).body;
+        cursor = page.nextCursor;
+        walked.push(...page.data.filter((event: any) => event.platformContext.flowInvocationId === invocation));
+      }
+      assert.deepEqual(walked.map((e) => e.endUserId).sort(), members);
+      const reader = new EventReader(db, new EventContexts(db));
+      const stored = (await reader.page({ analyticsEvent: 'card-published' }, firstSeq - 1, 1000)).filter((e) => JSON.parse(e.body).platformContext.flowInvocationId === invocation);
+      assert.deepEqual(stored.map((e) => JSON.parse(e.body)), walked);
+      const seqOf = new Map(stored.map((e) => [JSON.parse(e.body).endUserId as string, e.seq]));
+      // Each at a seq of its own among those its page's row stands for.
+      assert.equal(new Set(seqOf.values()).size, 250);
+      for (const seq of seqOf.values()) assert.ok(rows.some((row) => seq <= Number(row.seq) && seq > Number(row.seq) - Number(row.span)), `seq ${seq}`);
+      const cards = (await server.api('GET', `/v1/cards?flowInvocationId=${invocation}&limit=1000`)).body.data as { userId: string; cardInstanceId: string; lifecycleId: string }[];
+      const cardOf = new Map(cards.map((c) => [c.userId, c]));
+      for (const event of walked) {
+        const card = cardOf.get(event.endUserId)!;
+        assert.equal(event.cardContext.cardInstanceId, card.cardInstanceId);
+        assert.equal(event.id, derivedId(card.cardInstanceId, 'sentEvent'));
+        assert.equal(event.platformContext.lifecycleId, card.lifecycleId);
+        assert.equal(event.cardContext.publishedAt, event.timestamp);
+      }
+      // Pages of 37 over every event: the same events in the same order, a page ending inside a row.
+      const all: any[] = [];
+      for (let cursor: string | null = encodeCursor(firstSeq - 1); cursor !== null; ) {
+        const page: any = (await server.api('GET', `/v1/analytics/events?limit=37&cursor=${cursor}`)).body;
+        all.push(...page.data.filter((e: any) => e.analyticsEvent === 'card-published' && e.platformContext.flowInvocationId === invocation));
+        cursor = page.nextCursor;
+      }
+      assert.deepEqual(all, walked);
+
+      // By user, card and lifecycle: the member's event, at its seq in the walk.
+      for (const user of [members[0], members[99], members[100], members[249]] as string[]) {
+        const event = walked.find((e) => e.endUserId === user);
+        const card = cardOf.get(user)!;
+        for (const query of [`endUserId=${user}`, `cardInstanceId=${card.cardInstanceId}`, `lifecycleId=${card.lifecycleId}`, `endUserId=${user}&analyticsEvent=card-published`]) {
+          assert.deepEqual((await server.api('GET', `/v1/analytics/events?${query}`)).body.data, [event], query);
+          const filter = Object.fromEntries(new URLSearchParams(query));
+          assert.deepEqual((await reader.page(filter, 0, 10)).map((e) => e.seq), [seqOf.get(user)], query);
+          assert.deepEqual(await reader.page(filter, seqOf.get(user)!, 10), [], query);
+          assert.deepEqual((await reader.page(filter, seqOf.get(user)! - 1, 10)).map((e) => e.seq), [seqOf.get(user)], query);
+        }
+        assert.deepEqual((await server.api('GET', `/v1/analytics/events?endUserId=${user}&analyticsEvent=card-dismissed`)).body.data, []);
+        assert.deepEqual((await server.api('GET', `/v1/analytics/events?endUserId=${user}&to=${encodeURIComponent(new Date(Date.parse(event.timestamp)).toISOString())}`)).body.data, []);
+      }
+      // A webhook's batch bounded inside a row: up to that seq, then the rest.
+      const contexts = new EventContexts(db);
+      const batch = (after: number, end: number) =>
+        readEvents(db, contexts, { after, end, limit: 100, where: (eb) => eventNameIs(eb, ['card-published']), names: ['card-published'] }).then((events) => events.map((e) => [e.seq, JSON.parse(e.body).endUserId]));
+      const inFirst = [...seqOf.entries()].filter(([, seq]) => seq < firstSeq + 5).map(([user, seq]) => [seq, user]).sort((a, b) => Number(a[0]) - Number(b[0]));
+      assert.deepEqual(await batch(firstSeq - 1, firstSeq + 4), inFirst);
+      assert.deepEqual((await batch(firstSeq + 4, firstSeq + 9)).map(([seq]) => seq), [5, 6, 7, 8, 9].map((i) => firstSeq + i));
+      assert.equal(await insightsSent(), 251);
     });
   });
 }

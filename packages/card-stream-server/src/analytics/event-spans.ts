@@ -14,6 +14,10 @@
 //
 // Every reader expands them (`spanned`) before anything else sees an event, so the events
 // API, the export and webhooks serve the very events three rows would have been.
+//
+// A send job's page is one row with a longer span: the card-published events of its cards
+// (analytics/job-page-events.ts). No span is longer than MAX_SPAN; on PostgreSQL every seq
+// handed out is that far past the last (migration 020).
 import type { ExpressionBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 
@@ -21,14 +25,19 @@ import type { Database } from '../store/schema.js';
 const SEND_SPAN_EVENTS = ['action-flow-started', null, 'action-flow-completed'] as const;
 export const SEND_SPAN = SEND_SPAN_EVENTS.length;
 
+/** The most events one row stands for: a send job's page of at most this many cards (its page size is at most 5,000). */
+export const MAX_SPAN = 8192;
+
 /** How far past its first event's seq a row may be stored: readers bounded by a seq look this much further. */
-export const MAX_SPAN_REACH = SEND_SPAN - 1;
+export const MAX_SPAN_REACH = MAX_SPAN - 1;
 
 /** The names a row with a span stands for besides its own. */
 const SPANNED_NAMES: readonly string[] = SEND_SPAN_EVENTS.filter((name) => name !== null);
 
 interface SpanRow {
   analytics_event: string;
+  /** Set on a job page's row, whose events are its cards' (job-page-events.ts). */
+  job_page?: string | null;
   /** '' when made from the card's id, as every event a span stands for is. */
   id: string;
   span?: number | null;
@@ -37,6 +46,8 @@ interface SpanRow {
 /** The rows `row` stands for, oldest first (with no span of their own): itself, or the three of a send. */
 export function unspanned<R extends SpanRow>(row: R): R[] {
   if ((row.span ?? 1) === 1) return [row];
+  // Its events are read from the cards it names, and it is stored only with seqs to hold them.
+  if (row.job_page) throw new Error('a job page row stands for its cards\' events: it is stored whole, at seqs kept for them');
   return SEND_SPAN_EVENTS.map((name) => ({ ...row, span: null, ...(name === null ? {} : { analytics_event: name, id: '' }) }));
 }
 

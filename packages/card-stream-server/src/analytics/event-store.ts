@@ -67,6 +67,7 @@ function eventRows(events: EventRow[]): { rows: Insertable<AnalyticsEventsTable>
       id: context ? storedEventId(row.id, row.card_instance_id, row.analytics_event) : row.id,
       context_key: context?.key ?? null,
       span: row.span ?? null,
+      job_page: row.job_page ?? null,
     };
   });
   return { rows, templates: [...templates.values()] };

@@ -9,6 +9,7 @@ import { parseInstant } from '../time.js';
 import type { EventFilterQuery } from '../../../protocol/src/analytics.js';
 import { InvalidInput } from '../errors.js';
 import { MAX_SPAN_REACH, spanMayHold, spanned } from './event-spans.js';
+import { jobEventsOf, jobPageEvents, type JobPageEvent, type JobPageRow } from './job-page-events.js';
 
 /** The query's filter with its times read: `from` inclusive, `to` exclusive, in milliseconds. */
 export type EventFilter = Omit<EventFilterQuery, 'from' | 'to'> & { from?: number; to?: number };
@@ -90,7 +91,7 @@ export interface StoredEvent {
 }
 
 /** The columns `storedEvents` makes whole events of. */
-export const STORED_EVENT_COLUMNS = ['seq', 'body', 'context_key', 'id', 'analytics_event', 'end_user_id', 'timestamp', 'card_instance_id', 'lifecycle_id', 'span'] as const;
+export const STORED_EVENT_COLUMNS = ['seq', 'body', 'context_key', 'id', 'analytics_event', 'end_user_id', 'timestamp', 'card_instance_id', 'lifecycle_id', 'card_template_id', 'span', 'job_page'] as const;
 
 /** Which events `readEvents` reads. */
 export interface EventRange {
@@ -103,6 +104,8 @@ export interface EventRange {
   where?: (eb: ExpressionBuilder<Database, 'analytics_events'>) => ReturnType<ExpressionBuilder<Database, 'analytics_events'>['and']>;
   /** Only events of these names, if given. */
   names?: readonly string[];
+  /** Events that `where` cannot find, found otherwise (jobEventsOf), oldest first: those in the range are served among the rest. */
+  also?: readonly JobPageEvent[];
 }
 
 /**
@@ -113,10 +116,13 @@ export interface EventRange {
  */
 export async function readEvents(db: Kysely<Database>, contexts: EventContexts, range: EventRange): Promise<StoredEvent[]> {
   const { after, end, limit, where, names } = range;
+  const wanted = (event: { seq: number; analytics_event: string }) => event.seq > after && (end === undefined || event.seq <= end) && (!names || names.includes(event.analytics_event));
   const events: Parameters<typeof storedEvents>[1][number][] = [];
   let from = after;
-  for (;;) {
-    const rows = await db
+  // Whether every event of the range up to the last one in `events` was read (not only the first `limit`).
+  let exhausted = false;
+  read: for (;;) {
+    const rows = (await db
       .selectFrom('analytics_events')
       .select(STORED_EVENT_COLUMNS)
       .where((eb) =>
@@ -129,15 +135,32 @@ export async function readEvents(db: Kysely<Database>, contexts: EventContexts, 
       )
       .orderBy('seq')
       .limit(limit)
-      .execute();
+      .execute()) as JobPageRow[];
     for (const row of rows) {
-      for (const event of spanned(row)) {
-        if (event.seq > after && (end === undefined || event.seq <= end) && (!names || names.includes(event.analytics_event))) events.push(event);
+      // Rows come in seq order: one whose first event lies past `end` has none of the range, nor has any after it.
+      if (end !== undefined && Number(row.seq) - (row.span ?? 1) + 1 > end) {
+        exhausted = true;
+        break read;
       }
+      if (row.job_page !== null) {
+        if (!names || names.includes(row.analytics_event)) events.push(...(await jobPageEvents(db, row, { after, ...(end === undefined ? {} : { end }), max: limit - events.length })));
+      } else {
+        for (const event of spanned(row)) if (wanted(event)) events.push(event);
+      }
+      if (events.length >= limit) break read;
     }
     // Every row read may have held none of the events wanted (a span's other names, or past `end`): read on.
-    if (events.length >= limit || rows.length < limit) break;
-    from = Number((rows.at(-1) as { seq: number | string }).seq);
+    if (rows.length < limit) {
+      exhausted = true;
+      break;
+    }
+    from = Number((rows.at(-1) as JobPageRow).seq);
+  }
+  if (range.also?.length) {
+    // Those up to the last event read: past it, rows not read yet may hold earlier events.
+    const upTo = exhausted ? Infinity : (events.at(-1)?.seq ?? after);
+    events.push(...range.also.filter((event) => wanted(event) && event.seq <= upTo));
+    events.sort((a, b) => a.seq - b.seq);
   }
   return storedEvents(contexts, events.slice(0, limit));
 }
@@ -157,13 +180,36 @@ export class EventReader {
   ) {}
 
   /** Up to `limit` matching events after `afterSeq` (and at most `maxSeq`), oldest first. */
-  page(filter: EventFilter, afterSeq: number, limit: number, maxSeq?: number): Promise<StoredEvent[]> {
+  async page(filter: EventFilter, afterSeq: number, limit: number, maxSeq?: number): Promise<StoredEvent[]> {
     return readEvents(this.db, this.contexts, {
       after: afterSeq,
       ...(maxSeq === undefined ? {} : { end: maxSeq }),
       limit,
       where: (eb) => conditions(eb, filter),
       ...(filter.analyticsEvent === undefined ? {} : { names: [filter.analyticsEvent] }),
+      also: await this.jobEvents(filter),
+    });
+  }
+
+  /**
+   * The events of job pages' rows that `filter` wants but cannot find by their columns: of
+   * the cards of its user, card or lifecycle (a job's cards' lifecycle ids are made from
+   * their ids). Filters on none of those find the rows themselves.
+   */
+  private async jobEvents(filter: EventFilter): Promise<JobPageEvent[]> {
+    if (filter.endUserId === undefined && filter.cardInstanceId === undefined && filter.lifecycleId === undefined) return [];
+    if (filter.analyticsEvent !== undefined && filter.analyticsEvent !== 'card-published') return [];
+    let cardId = filter.cardInstanceId;
+    if (filter.lifecycleId !== undefined) {
+      const ofLifecycle = derivedId(filter.lifecycleId, 'lifecycle');
+      if (ofLifecycle === undefined || (cardId !== undefined && cardId !== ofLifecycle)) return [];
+      cardId = ofLifecycle;
+    }
+    return jobEventsOf(this.db, STORED_EVENT_COLUMNS, {
+      ...(filter.endUserId === undefined ? {} : { userId: filter.endUserId }),
+      ...(cardId === undefined ? {} : { cardId }),
+      ...(filter.from === undefined ? {} : { from: filter.from }),
+      ...(filter.to === undefined ? {} : { to: filter.to }),
     });
   }
 

@@ -40,6 +40,8 @@ export class InsightsReader {
           return sql<number | string>`count(distinct case when analytics_event in (${names}) then card_instance_id end)`.as(count);
         }),
       )
+      // A send job page's card-published events are one row with no card of its own (analytics/job-page-events.ts).
+      .select(sql<number | string>`sum(case when job_page is not null then span else 0 end)`.as('pageSent'))
       .where('card_template_id', 'is not', null)
       .where('analytics_event', 'in', COUNTS.flatMap((c) => [...COUNTED[c]]))
       .groupBy('card_template_id')
@@ -54,9 +56,9 @@ export class InsightsReader {
   }
 }
 
-function insightsOf(cardTemplateId: string, row: Partial<Record<Count, number | string>>): TemplateInsights {
+function insightsOf(cardTemplateId: string, row: Partial<Record<Count | 'pageSent', number | string | null>>): TemplateInsights {
   const n = (count: Count) => Number(row[count] ?? 0);
-  const sent = n('sent');
+  const sent = n('sent') + Number(row.pageSent ?? 0);
   return {
     cardTemplateId,
     sent,

@@ -16,9 +16,10 @@ export type ActionSource = 'internal' | 'customer' | 'user';
 /**
  * An event to store: a whole `body`, or (with `context`) a template shared with other events
  * and the values it leaves open; with `span`, the row stands for that many events
- * (analytics/event-spans.ts).
+ * (analytics/event-spans.ts), with `job_page` those of a send job page's cards
+ * (analytics/job-page-events.ts).
  */
-export type EventRow = Omit<AnalyticsEventsTable, 'seq' | 'context_key' | 'span'> & { context?: EventTemplate; span?: number };
+export type EventRow = Omit<AnalyticsEventsTable, 'seq' | 'context_key' | 'span' | 'job_page'> & { context?: EventTemplate; span?: number; job_page?: string };
 
 export function platformEvent(
   card: CardRow,

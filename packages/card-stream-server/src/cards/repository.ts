@@ -236,6 +236,12 @@ export class CardRepository {
     await record(cards.map((card) => ({ card })));
   }
 
+  /** Analytics events stored inside a write the caller holds, after its cards (a send job's page): on SQLite, as storeNow does, which gives rows with a span their seqs. */
+  async insertEventsIn(tx: Transaction<Database>, events: EventRow[]): Promise<void> {
+    if (this.now) insertEventsNow(this.now, tx, events, this.storedTemplates);
+    else await this.storeEvents(tx, events);
+  }
+
   /** SQLite: an insert's rows but its changes, made synchronously inside the connection's transaction, which `write` stands for. */
   private storeNow(write: object, cards: CardRow[], contents: Content[], events: EventRow[]): void {
     const now = this.now as SqliteNow;

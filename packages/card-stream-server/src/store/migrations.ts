@@ -4,7 +4,7 @@ import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely
 import type { StoreKind } from './database.js';
 import { makeContent, payloadFor } from '../cards/contents.js';
 import { SEND_EVENTS } from '../analytics/events-query.js';
-import { SEND_SPAN } from '../analytics/event-spans.js';
+import { MAX_SPAN, SEND_SPAN } from '../analytics/event-spans.js';
 
 type Db = Kysely<unknown>;
 
@@ -664,6 +664,26 @@ function cardsKeyedById(kind: StoreKind): Migration {
   };
 }
 
+/**
+ * Issue 15: a send job's page records its cards' card-published events as one row
+ * (analytics/job-page-events.ts), which names them in `job_page`. On PostgreSQL every seq
+ * handed out is now MAX_SPAN past the last, so such a row has room for them before its own;
+ * as with 019, the sequence is marked as used. An events cursor's 15 digits still leave room
+ * for 10^11 rows.
+ */
+function jobPageEvents(kind: StoreKind): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema.alterTable('analytics_events').addColumn('job_page', 'text').execute();
+      if (kind !== 'postgres') return;
+      const { rows } = await sql<{ name: string }>`select pg_get_serial_sequence('analytics_events', 'seq') as name`.execute(db);
+      const { name } = rows[0] as { name: string };
+      await sql`alter sequence ${sql.raw(name)} increment by ${sql.lit(MAX_SPAN)}`.execute(db);
+      await sql`select setval(${name}, (select last_value from ${sql.raw(name)}), true)`.execute(db);
+    },
+  };
+}
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -685,6 +705,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '017_cards_keyed_by_id': cardsKeyedById(kind),
       '018_send_event_spans': sendEventSpans,
       '019_event_seqs_leave_room': eventSeqsLeaveRoom(kind),
+      '020_job_page_events': jobPageEvents(kind),
     }),
   };
 }

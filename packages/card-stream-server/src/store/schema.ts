@@ -111,8 +111,10 @@ export interface AnalyticsEventsTable {
   body: string;
   /** The event_contexts row with the rest of the event, or null when `body` is the whole event. */
   context_key: string | null;
-  /** SQLite: 3 when the row stands for the three events a send records of its card, ending at its seq (analytics/event-spans.ts); else null. */
+  /** How many events the row stands for, ending at its seq: 3, a send's events of its card (analytics/event-spans.ts), or a job page's (job_page); else null. */
   span: number | null;
+  /** The cards a row of a send job's page stands for the card-published events of, as JSON (analytics/job-page-events.ts); else null. */
+  job_page: string | null;
 }
 
 export interface WebhooksTable {

@@ -1,0 +1,187 @@
+// A send job's page records the card-published events of its cards as one row (issue 15).
+// The events of one page differ only in their card's ids and user: their template, time
+// and values are the page's, and their ids are made from their cards' (ids.ts). Stored one
+// row per card they were about 300 bytes a card of a million-member send, with an entry in
+// four indexes each; the card itself already holds what differs.
+//
+// The row names its cards in `job_page`: the cards of the job's flow invocation made at the
+// row's timestamp whose users lie in the page's range of user ids (after, last], within the
+// range of card ids the page made. Its `span` is how many they are, and its events are at
+// the `span` seqs ending at its own (event-spans.ts), one per card in card id order. The row
+// is stored only when, inside the page's transaction, exactly its cards answer to that
+// description (jobPageHolds); otherwise the page stores an event per card as before.
+//
+// Readers expand it from the cards (jobPageEvents). A filter by user, card or lifecycle
+// cannot find it by those columns (it has none of its own): such a read also looks the
+// filter's cards up (jobEventsOf) and finds their events through their page's row.
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import type { AnalyticsEventsTable, CardsTable, Database } from '../store/schema.js';
+import type { CardRow } from '../cards/row.js';
+import type { EventRow } from './platform-events.js';
+import { derivedId, storedId } from '../ids.js';
+import { MAX_SPAN } from './event-spans.js';
+
+/** Which cards a job page's row stands for the card-published events of. */
+interface JobPage {
+  /** The send job's flow invocation. */
+  invocation: string;
+  /** The page's members: users after `after` up to `last` (none: no end), in the store's order. */
+  after: string;
+  last: string | null;
+  /** The least and greatest id of the page's cards. */
+  from: string;
+  to: string;
+}
+
+/** A stored row's columns that a job page's events are made of. */
+export type JobPageRow = Omit<AnalyticsEventsTable, 'seq'> & { seq: number | string };
+
+/** One of the events a job page's row stands for: the row, made the card's. */
+export type JobPageEvent = JobPageRow & { seq: number };
+
+/**
+ * The one row that can stand for `events`, a send job page's card-published events of
+ * `cards` (one each, in the same order), made by the page that claimed the members in
+ * (after, last]; undefined when they are not all alike but for their cards.
+ */
+export function jobPageRow(cards: readonly CardRow[], events: readonly EventRow[], members: { invocation: string; after: string; last: string | null }): EventRow | undefined {
+  const first = events[0];
+  if (!first?.context || events.length < 2 || events.length > MAX_SPAN || events.length !== cards.length) return undefined;
+  let from = (cards[0] as CardRow).card_instance_id;
+  let to = from;
+  for (const [i, event] of events.entries()) {
+    const card = cards[i] as CardRow;
+    const alike =
+      event.analytics_event === 'card-published' &&
+      event.context?.key === first.context.key &&
+      event.body === first.body &&
+      event.timestamp === first.timestamp &&
+      event.card_template_id === first.card_template_id &&
+      card.created === first.timestamp &&
+      card.flow_invocation_id === members.invocation &&
+      event.card_instance_id === card.card_instance_id &&
+      event.end_user_id === card.user_id &&
+      event.lifecycle_id === storedId(card, 'lifecycle') &&
+      event.id === derivedId(card.card_instance_id, 'sentEvent');
+    if (!alike) return undefined;
+    if (card.card_instance_id < from) from = card.card_instance_id;
+    if (card.card_instance_id > to) to = card.card_instance_id;
+  }
+  const page: JobPage = { ...members, from, to };
+  return {
+    id: '',
+    analytics_event: 'card-published',
+    end_user_id: '',
+    timestamp: first.timestamp,
+    card_instance_id: null,
+    lifecycle_id: null,
+    card_template_id: first.card_template_id,
+    body: first.body,
+    context: first.context,
+    span: events.length,
+    job_page: JSON.stringify(page),
+  };
+}
+
+/** The cards `row` (a job page's) stands for the events of, in no order. */
+function pageCards<O>(db: Kysely<Database>, row: { timestamp: number | string; job_page?: string | null }): SelectQueryBuilder<Database, 'cards', O> {
+  const page = JSON.parse(row.job_page as string) as JobPage;
+  let cards = db
+    .selectFrom('cards')
+    .where('card_instance_id', '>=', page.from)
+    .where('card_instance_id', '<=', page.to)
+    .where('flow_invocation_id', '=', page.invocation)
+    .where('created', '=', Number(row.timestamp))
+    .where('user_id', '>', page.after);
+  if (page.last !== null) cards = cards.where('user_id', '<=', page.last);
+  return cards as SelectQueryBuilder<Database, 'cards', O>;
+}
+
+/**
+ * Whether exactly `count` cards answer to `row`'s description now, inside the page's
+ * transaction: those it made. Anything else (another page of the job made at the same
+ * millisecond over the same users, after a restart on a server whose clock is behind) and
+ * the page stores its events one per card.
+ */
+export async function jobPageHolds(db: Kysely<Database>, row: EventRow, count: number): Promise<boolean> {
+  const found = await pageCards(db, row)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(found.n) === count;
+}
+
+type PageCard = Pick<CardsTable, 'card_instance_id' | 'user_id' | 'lifecycle_id'>;
+
+/** `row`'s event of `card`, at `seq`. */
+const eventOf = (row: JobPageRow, card: PageCard, seq: number): JobPageEvent => ({
+  ...row,
+  id: '',
+  end_user_id: card.user_id,
+  card_instance_id: card.card_instance_id,
+  lifecycle_id: card.lifecycle_id,
+  span: null,
+  job_page: null,
+  seq,
+});
+
+/** The first seq of the events `row` stands for. */
+const firstSeq = (row: JobPageRow): number => Number(row.seq) - Number(row.span) + 1;
+
+/** Up to `max` of the events `row` (a job page's) stands for, after seq `after` and at most `end`, oldest first. */
+export async function jobPageEvents(db: Kysely<Database>, row: JobPageRow, range: { after: number; end?: number; max: number }): Promise<JobPageEvent[]> {
+  const first = firstSeq(row);
+  const from = Math.max(first, range.after + 1);
+  const to = Math.min(Number(row.seq), range.end ?? Infinity);
+  const count = Math.min(range.max, to - from + 1);
+  if (count <= 0) return [];
+  const cards = await pageCards<PageCard>(db, row)
+    .select(['card_instance_id', 'user_id', 'lifecycle_id'])
+    .orderBy('card_instance_id')
+    .limit(count)
+    .offset(from - first)
+    .execute();
+  return cards.map((card, i) => eventOf(row, card, from + i));
+}
+
+/** Whose job page events a read wants: a user's, or one card's. */
+export interface JobEventsWanted {
+  userId?: string;
+  cardId?: string;
+  /** Made at or after this time, and before `to`. */
+  from?: number;
+  to?: number;
+}
+
+/**
+ * The events job pages' rows stand for of the cards `wanted` names, oldest first: each card
+ * that a job made is looked for in the rows stored at its time (one a page, few to a
+ * millisecond), and its seq is its place among its page's cards.
+ */
+export async function jobEventsOf(db: Kysely<Database>, columns: readonly (keyof JobPageRow)[], wanted: JobEventsWanted): Promise<JobPageEvent[]> {
+  let query = db.selectFrom('cards').select(['card_instance_id', 'user_id', 'lifecycle_id', 'created', 'flow_invocation_id']).where('sent_by_job', '=', 1);
+  if (wanted.userId !== undefined) query = query.where('user_id', '=', wanted.userId);
+  if (wanted.cardId !== undefined) query = query.where('card_instance_id', '=', wanted.cardId);
+  if (wanted.from !== undefined) query = query.where('created', '>=', wanted.from);
+  if (wanted.to !== undefined) query = query.where('created', '<', wanted.to);
+  const events: JobPageEvent[] = [];
+  for (const card of await query.execute()) {
+    const rows = (await db
+      .selectFrom('analytics_events')
+      .select(columns)
+      .where('timestamp', '=', Number(card.created))
+      .where('job_page', 'is not', null)
+      .execute()) as JobPageRow[];
+    for (const row of rows) {
+      if ((JSON.parse(row.job_page as string) as JobPage).invocation !== card.flow_invocation_id) continue;
+      const own = await pageCards(db, row).select('card_instance_id').where('card_instance_id', '=', card.card_instance_id).executeTakeFirst();
+      if (!own) continue;
+      const before = await pageCards(db, row)
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('card_instance_id', '<', card.card_instance_id)
+        .executeTakeFirstOrThrow();
+      events.push(eventOf(row, card, firstSeq(row) + Number(before.n)));
+      break;
+    }
+  }
+  return events.sort((a, b) => a.seq - b.seq);
+}
