@@ -272,6 +272,9 @@ for (const kind of STORE_KINDS) {
       const insightsSent = async () => (await server.api('GET', `/v1/analytics/insights?cardTemplateId=${jobTemplate}`)).body.data[0].sent as number;
       await server.api('POST', `/v1/action-flows/${jobTemplate}/start`, { flows: [{ target: { type: 'user', targetUserIds: ['jp-direct'] }, payload: { variables: { name: 'D' } } }] });
       assert.equal(await insightsSent(), 1);
+      // A member with events of their own around the job's: a direct send before it, a dismiss after.
+      const mixed = members[120] as string;
+      await server.api('POST', `/v1/action-flows/${jobTemplate}/start`, { flows: [{ target: { type: 'user', targetUserIds: [mixed] }, payload: { variables: { name: 'D' } } }] });
       const res = await server.api('POST', `/v1/action-flows/${jobTemplate}/start`, { flows: [{ target: { type: 'tag', tags: [tag] }, payload: { variables: { name: 'Page' } } }] });
       const invocation = res.body.flowInvocationId as string;
       assert.equal((await finishedJob(server, res.body.statusUrl)).sent, 250);
@@ -281,8 +284,8 @@ for (const kind of STORE_KINDS) {
       const rows = await db.selectFrom('analytics_events').select(['seq', 'span', 'end_user_id', 'card_instance_id']).where('job_page', 'like', `%${invocation}%`).orderBy('seq').execute();
       assert.ok(rows.length >= 2, `${rows.length} rows`);
       assert.equal(rows.reduce((sum, row) => sum + Number(row.span), 0), 250);
-      const perMember = await db.selectFrom('analytics_events').select((eb) => eb.fn.countAll<number | string>().as('n')).where('end_user_id', 'in', members).executeTakeFirstOrThrow();
-      assert.equal(Number(perMember.n), 0);
+      const perMember = await db.selectFrom('analytics_events').select(['end_user_id', 'span']).where('end_user_id', 'in', members).execute();
+      assert.deepEqual(perMember, [{ end_user_id: mixed, span: 3 }]); // the direct send's
       const firstSeq = Number(rows[0]!.seq) - Number(rows[0]!.span) + 1;
 
       // Walked one at a time from before the first row: one event a member.
@@ -332,6 +335,25 @@ for (const kind of STORE_KINDS) {
         assert.deepEqual((await server.api('GET', `/v1/analytics/events?endUserId=${user}&analyticsEvent=card-dismissed`)).body.data, []);
         assert.deepEqual((await server.api('GET', `/v1/analytics/events?endUserId=${user}&to=${encodeURIComponent(new Date(Date.parse(event.timestamp)).toISOString())}`)).body.data, []);
       }
+      // Merged with the member's other events in seq order, whatever the page size.
+      const jobCard = cardOf.get(mixed)!;
+      assert.equal((await server.api('PUT', `/v1/cards/dismiss?cardInstanceId=${jobCard.cardInstanceId}`)).status, 200);
+      const theirs = async (limit: number) => {
+        const events: any[] = [];
+        for (let cursor: string | null = null; ; ) {
+          const page: any = (await server.api('GET', `/v1/analytics/events?endUserId=${mixed}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`)).body;
+          events.push(...page.data);
+          if ((cursor = page.nextCursor) === null) return events;
+        }
+      };
+      const mixedEvents = await theirs(100);
+      assert.deepEqual(
+        mixedEvents.map((e) => [e.analyticsEvent, e.cardContext.cardInstanceId === jobCard.cardInstanceId]),
+        [['action-flow-started', false], ['card-published', false], ['action-flow-completed', false], ['card-published', true], ['card-dismissed', true]],
+      );
+      assert.deepEqual(mixedEvents[3], walked.find((e) => e.endUserId === mixed));
+      for (const limit of [1, 2, 3]) assert.deepEqual(await theirs(limit), mixedEvents, `limit ${limit}`);
+
       // A webhook's batch bounded inside a row: up to that seq, then the rest.
       const contexts = new EventContexts(db);
       const batch = (after: number, end: number) =>
@@ -339,7 +361,7 @@ for (const kind of STORE_KINDS) {
       const inFirst = [...seqOf.entries()].filter(([, seq]) => seq < firstSeq + 5).map(([user, seq]) => [seq, user]).sort((a, b) => Number(a[0]) - Number(b[0]));
       assert.deepEqual(await batch(firstSeq - 1, firstSeq + 4), inFirst);
       assert.deepEqual((await batch(firstSeq + 4, firstSeq + 9)).map(([seq]) => seq), [5, 6, 7, 8, 9].map((i) => firstSeq + i));
-      assert.equal(await insightsSent(), 251);
+      assert.equal(await insightsSent(), 252);
     });
   });
 }

@@ -110,17 +110,16 @@ export interface EventRange {
 
 /**
  * Up to `limit` events of `range`, oldest first, whole: the rows `where` picks, each row with
- * a span expanded into its events (event-spans.ts), of which those in the range and of the
- * names asked for are kept. A page may end inside a span; the next, from that seq, goes on
- * with the rest of it.
+ * a span expanded into its events (event-spans.ts; a job page's from its cards,
+ * job-page-events.ts), of which those in the range and of the names asked for are kept,
+ * merged with `also`. A page may end inside a span; the next, from that seq, goes on with
+ * the rest of it.
  */
 export async function readEvents(db: Kysely<Database>, contexts: EventContexts, range: EventRange): Promise<StoredEvent[]> {
   const { after, end, limit, where, names } = range;
   const wanted = (event: { seq: number; analytics_event: string }) => event.seq > after && (end === undefined || event.seq <= end) && (!names || names.includes(event.analytics_event));
   const events: Parameters<typeof storedEvents>[1][number][] = [];
   let from = after;
-  // Whether every event of the range up to the last one in `events` was read (not only the first `limit`).
-  let exhausted = false;
   read: for (;;) {
     const rows = (await db
       .selectFrom('analytics_events')
@@ -138,10 +137,7 @@ export async function readEvents(db: Kysely<Database>, contexts: EventContexts, 
       .execute()) as JobPageRow[];
     for (const row of rows) {
       // Rows come in seq order: one whose first event lies past `end` has none of the range, nor has any after it.
-      if (end !== undefined && Number(row.seq) - (row.span ?? 1) + 1 > end) {
-        exhausted = true;
-        break read;
-      }
+      if (end !== undefined && Number(row.seq) - (row.span ?? 1) + 1 > end) break read;
       if (row.job_page !== null) {
         if (!names || names.includes(row.analytics_event)) events.push(...(await jobPageEvents(db, row, { after, ...(end === undefined ? {} : { end }), max: limit - events.length })));
       } else {
@@ -150,16 +146,13 @@ export async function readEvents(db: Kysely<Database>, contexts: EventContexts, 
       if (events.length >= limit) break read;
     }
     // Every row read may have held none of the events wanted (a span's other names, or past `end`): read on.
-    if (rows.length < limit) {
-      exhausted = true;
-      break;
-    }
+    if (rows.length < limit) break;
     from = Number((rows.at(-1) as JobPageRow).seq);
   }
   if (range.also?.length) {
-    // Those up to the last event read: past it, rows not read yet may hold earlier events.
-    const upTo = exhausted ? Infinity : (events.at(-1)?.seq ?? after);
-    events.push(...range.also.filter((event) => wanted(event) && event.seq <= upTo));
+    // `events` holds every event of the range, or at least `limit` of its first: either way
+    // the first `limit` of the two together are the range's.
+    events.push(...range.also.filter(wanted));
     events.sort((a, b) => a.seq - b.seq);
   }
   return storedEvents(contexts, events.slice(0, limit));
