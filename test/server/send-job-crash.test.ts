@@ -46,13 +46,30 @@ for (const kind of STORE_KINDS) {
         assert.deepEqual([job.status, job.matched, job.sent], ['completed', MEMBERS, MEMBERS]);
 
         const perUser = new Map<string, number>();
+        const cardOf = new Map<string, string>();
         for (let offset = 0; ; offset += 1000) {
           const page = (await api(again, 'GET', `/v1/cards?flowInvocationId=${accepted.body.flowInvocationId}&limit=1000&offset=${offset}`)).body;
-          for (const card of page.data as { userId: string }[]) perUser.set(card.userId, (perUser.get(card.userId) ?? 0) + 1);
+          for (const card of page.data as { userId: string; cardInstanceId: string }[]) {
+            perUser.set(card.userId, (perUser.get(card.userId) ?? 0) + 1);
+            cardOf.set(card.userId, card.cardInstanceId);
+          }
           if (page.data.length < 1000) break;
         }
         assert.equal(perUser.size, MEMBERS, 'every member has a card');
         assert.deepEqual([...new Set(perUser.values())], [1], 'nobody has two');
+
+        // And one card-published event of it, whichever side of the crash its page was
+        // (analytics/job-page-events.ts: the pages after the restart cover the users of those before).
+        const published = new Map<string, string[]>();
+        for (let cursor: string | null = null; ; ) {
+          const page: any = (await api(again, 'GET', `/v1/analytics/events?analyticsEvent=card-published&limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).body;
+          for (const event of page.data) published.set(event.endUserId, [...(published.get(event.endUserId) ?? []), event.cardContext.cardInstanceId]);
+          if ((cursor = page.nextCursor) === null) break;
+        }
+        assert.equal(published.size, MEMBERS);
+        for (const [user, cards] of published) assert.deepEqual(cards, [cardOf.get(user)], user);
+        const insights = (await api(again, 'GET', `/v1/analytics/insights?cardTemplateId=${template}`)).body;
+        assert.equal(insights.data[0].sent, MEMBERS);
       } finally {
         await killHard(first);
         await stopGently(second);
