@@ -247,6 +247,7 @@ for (const kind of STORE_KINDS) {
         ['/v1/analytics/events?limit=ten', 'invalid_request', /limit/],
         ['/v1/analytics/events?cursor=not-a-cursor', 'invalid_cursor', /cursor/],
         [`/v1/analytics/events?cursor=${Buffer.from('-1').toString('base64url')}`, 'invalid_cursor', /cursor/],
+        [`/v1/analytics/events?cursor=${Buffer.from(String(Number.MAX_SAFE_INTEGER + 1)).toString('base64url')}`, 'invalid_cursor', /cursor/],
         ['/v1/analytics/export?limit=5', 'unknown_attribute', /limit/],
         ['/v1/analytics/export?from=2026-13-01T00:00:00Z', 'invalid_time', /from/],
         ['/v1/analytics/insights?to=soon', 'invalid_time', /to/],
@@ -258,6 +259,9 @@ for (const kind of STORE_KINDS) {
         assert.equal(res.body.error.code, code, path);
         assert.match(res.body.error.message, names, path);
       }
+      // Any seq a JavaScript number holds exactly is a cursor (PostgreSQL's seqs step by 512).
+      const farthest = await server.api('GET', `/v1/analytics/events?cursor=${Buffer.from(String(Number.MAX_SAFE_INTEGER)).toString('base64url')}`);
+      assert.deepEqual([farthest.status, farthest.body.data, farthest.body.nextCursor], [200, [], null]);
       const max = await server.api('GET', '/v1/analytics/events?limit=1000');
       assert.equal(max.status, 200);
     });

@@ -264,9 +264,13 @@ for (const kind of STORE_KINDS) {
       assert.match(wrongTarget.body.error.message, /tags/);
     });
 
-    test("a send job page's card-published events are one row, and every reader serves them as one event a card", async () => {
+    test("a send job page's card-published events are a row (or a few), and every reader serves them as one event a card", async (t) => {
+      // Its own server, whose pages double each time (100, 200, 400, 800, then the rest): the
+      // page of 800 is two rows, of 512 (MAX_SPAN) and 288.
+      const { store: ownStore, server } = await openServer(kind, { sendJobs: { pollMs: 50, pageMs: 60_000 } });
+      t.after(() => closeServer(server, ownStore));
       const tag = `pg${randomUUID().slice(0, 8)}`;
-      const members = Array.from({ length: 250 }, (_, i) => `jp-${tag}-${String(i).padStart(3, '0')}`);
+      const members = Array.from({ length: 1700 }, (_, i) => `jp-${tag}-${String(i).padStart(4, '0')}`);
       await server.api('POST', '/v1/users/batch', { users: members.map((userId) => ({ userId, tags: [tag] })) });
       const jobTemplate = await publishedTemplate(server);
       const insightsSent = async () => (await server.api('GET', `/v1/analytics/insights?cardTemplateId=${jobTemplate}`)).body.data[0].sent as number;
@@ -277,33 +281,35 @@ for (const kind of STORE_KINDS) {
       await server.api('POST', `/v1/action-flows/${jobTemplate}/start`, { flows: [{ target: { type: 'user', targetUserIds: [mixed] }, payload: { variables: { name: 'D' } } }] });
       const res = await server.api('POST', `/v1/action-flows/${jobTemplate}/start`, { flows: [{ target: { type: 'tag', tags: [tag] }, payload: { variables: { name: 'Page' } } }] });
       const invocation = res.body.flowInvocationId as string;
-      assert.equal((await finishedJob(server, res.body.statusUrl)).sent, 250);
+      assert.equal((await finishedJob(server, res.body.statusUrl)).sent, 1700);
 
-      // Stored: a row a page (its first page is 100 members), none a member.
+      // Stored: a row a page, two for the page of 800; none a member.
       const db = server.platform.services.store.db;
-      const rows = await db.selectFrom('analytics_events').select(['seq', 'span', 'end_user_id', 'card_instance_id']).where('job_page', 'like', `%${invocation}%`).orderBy('seq').execute();
-      assert.ok(rows.length >= 2, `${rows.length} rows`);
-      assert.equal(rows.reduce((sum, row) => sum + Number(row.span), 0), 250);
+      const rows = await db.selectFrom('analytics_events').select(['seq', 'span', 'timestamp']).where('job_page', 'like', `%${invocation}%`).orderBy('seq').execute();
+      assert.deepEqual(rows.map((row) => Number(row.span)).sort((x, y) => x - y), [100, 200, 200, 288, 400, 512]);
+      const pageOf800 = rows.filter((row) => Number(row.span) === 512 || Number(row.span) === 288);
+      assert.equal(pageOf800[0]!.timestamp, pageOf800[1]!.timestamp);
       const perMember = await db.selectFrom('analytics_events').select(['end_user_id', 'span']).where('end_user_id', 'in', members).execute();
       assert.deepEqual(perMember, [{ end_user_id: mixed, span: 3 }]); // the direct send's
       const firstSeq = Number(rows[0]!.seq) - Number(rows[0]!.span) + 1;
 
-      // Walked one at a time from before the first row: one event a member.
+      // Walked seven at a time from before the first row: one event a member.
       const walked: any[] = [];
       for (let cursor: string | null = encodeCursor(firstSeq - 1); cursor !== null; ) {
-        const page: any = (await server.api('GET', `/v1/analytics/events?analyticsEvent=card-published&limit=1&cursor=${cursor}`)).body;
+        const page: any = (await server.api('GET', `/v1/analytics/events?analyticsEvent=card-published&limit=7&cursor=${cursor}`)).body;
         cursor = page.nextCursor;
         walked.push(...page.data.filter((event: any) => event.platformContext.flowInvocationId === invocation));
       }
       assert.deepEqual(walked.map((e) => e.endUserId).sort(), members);
       const reader = new EventReader(db, new EventContexts(db));
-      const stored = (await reader.page({ analyticsEvent: 'card-published' }, firstSeq - 1, 1000)).filter((e) => JSON.parse(e.body).platformContext.flowInvocationId === invocation);
+      const stored = (await reader.page({ analyticsEvent: 'card-published' }, firstSeq - 1, 5000)).filter((e) => JSON.parse(e.body).platformContext.flowInvocationId === invocation);
       assert.deepEqual(stored.map((e) => JSON.parse(e.body)), walked);
       const seqOf = new Map(stored.map((e) => [JSON.parse(e.body).endUserId as string, e.seq]));
       // Each at a seq of its own among those its page's row stands for.
-      assert.equal(new Set(seqOf.values()).size, 250);
+      assert.equal(new Set(seqOf.values()).size, 1700);
       for (const seq of seqOf.values()) assert.ok(rows.some((row) => seq <= Number(row.seq) && seq > Number(row.seq) - Number(row.span)), `seq ${seq}`);
-      const cards = (await server.api('GET', `/v1/cards?flowInvocationId=${invocation}&limit=1000`)).body.data as { userId: string; cardInstanceId: string; lifecycleId: string }[];
+      const cards: { userId: string; cardInstanceId: string; lifecycleId: string }[] = [];
+      for (const offset of [0, 1000]) cards.push(...(await server.api('GET', `/v1/cards?flowInvocationId=${invocation}&limit=1000&offset=${offset}`)).body.data);
       const cardOf = new Map(cards.map((c) => [c.userId, c]));
       for (const event of walked) {
         const card = cardOf.get(event.endUserId)!;
@@ -322,7 +328,7 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(all, walked);
 
       // By user, card and lifecycle: the member's event, at its seq in the walk.
-      for (const user of [members[0], members[99], members[100], members[249]] as string[]) {
+      for (const user of [0, 99, 100, 700, 1100, 1499, 1699].map((i) => members[i] as string)) {
         const event = walked.find((e) => e.endUserId === user);
         const card = cardOf.get(user)!;
         for (const query of [`endUserId=${user}`, `cardInstanceId=${card.cardInstanceId}`, `lifecycleId=${card.lifecycleId}`, `endUserId=${user}&analyticsEvent=card-published`]) {
@@ -361,7 +367,7 @@ for (const kind of STORE_KINDS) {
       const inFirst = [...seqOf.entries()].filter(([, seq]) => seq < firstSeq + 5).map(([user, seq]) => [seq, user]).sort((a, b) => Number(a[0]) - Number(b[0]));
       assert.deepEqual(await batch(firstSeq - 1, firstSeq + 4), inFirst);
       assert.deepEqual((await batch(firstSeq + 4, firstSeq + 9)).map(([seq]) => seq), [5, 6, 7, 8, 9].map((i) => firstSeq + i));
-      assert.equal(await insightsSent(), 252);
+      assert.equal(await insightsSent(), 1702);
     });
   });
 }

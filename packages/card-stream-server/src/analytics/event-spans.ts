@@ -15,9 +15,9 @@
 // Every reader expands them (`spanned`) before anything else sees an event, so the events
 // API, the export and webhooks serve the very events three rows would have been.
 //
-// A send job's page is one row with a longer span: the card-published events of its cards
-// (analytics/job-page-events.ts). No span is longer than MAX_SPAN; on PostgreSQL every seq
-// handed out is that far past the last (migration 020).
+// A send job's page is a row with a longer span (or a few): the card-published events of its
+// cards (analytics/job-page-events.ts). No span is longer than MAX_SPAN; on PostgreSQL every
+// seq handed out is that far past the last (migration 020).
 import type { ExpressionBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 
@@ -25,8 +25,12 @@ import type { Database } from '../store/schema.js';
 const SEND_SPAN_EVENTS = ['action-flow-started', null, 'action-flow-completed'] as const;
 export const SEND_SPAN = SEND_SPAN_EVENTS.length;
 
-/** The most events one row stands for: a send job's page of at most this many cards (its page size is at most 5,000). */
-export const MAX_SPAN = 8192;
+/**
+ * The most events one row stands for: a send job's page of more cards is several rows. On
+ * PostgreSQL every row takes this many seqs (migration 020); at 512, an events cursor (a
+ * safe integer) runs out after 1.7 × 10^13 rows.
+ */
+export const MAX_SPAN = 512;
 
 /** How far past its first event's seq a row may be stored: readers bounded by a seq look this much further. */
 export const MAX_SPAN_REACH = MAX_SPAN - 1;

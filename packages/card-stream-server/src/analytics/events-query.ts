@@ -39,7 +39,8 @@ export const encodeCursor = (seq: number): string => Buffer.from(String(seq)).to
 
 export function decodeCursor(cursor: string): number {
   const text = /^[A-Za-z0-9_-]{1,24}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (!/^(0|[1-9][0-9]{0,14})$/.test(text)) {
+  // Any seq a JavaScript number holds exactly (PostgreSQL's step by MAX_SPAN, event-spans.ts, reaches 15 digits sooner).
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(text) || !Number.isSafeInteger(Number(text))) {
     throw new InvalidInput('invalid_cursor', 'cursor is not one this API returned; pass nextCursor from the previous page.');
   }
   return Number(text);

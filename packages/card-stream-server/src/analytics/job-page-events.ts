@@ -1,17 +1,19 @@
-// A send job's page records the card-published events of its cards as one row (issue 15).
-// The events of one page differ only in their card's ids and user: their template, time
-// and values are the page's, and their ids are made from their cards' (ids.ts). Stored one
-// row per card they were about 300 bytes a card of a million-member send, with an entry in
-// four indexes each; the card itself already holds what differs.
+// A send job's page records the card-published events of its cards as one row, or a few
+// (issue 15). The events of one page differ only in their card's ids and user: their
+// template, time and values are the page's, and their ids are made from their cards'
+// (ids.ts). Stored one row per card they were about 300 bytes a card of a million-member
+// send, with an entry in four indexes each; the card itself already holds what differs.
 //
-// The row names its cards in `job_page`: the cards of the job's flow invocation made at the
-// row's timestamp whose users lie in the page's range of user ids (after, last], within the
-// range of card ids the page made. Its `span` is how many they are, and its events are at
-// the `span` seqs ending at its own (event-spans.ts), one per card in card id order. The row
-// is stored only when, inside the page's transaction, exactly its cards answer to that
-// description (jobPageHolds); otherwise the page stores an event per card as before.
+// A row names its cards in `job_page`: the cards of the job's flow invocation made at the
+// row's timestamp whose users lie in the page's range of user ids (after, last], within a
+// range of card ids. A page's cards in card id order are cut into rows of at most MAX_SPAN
+// (event-spans.ts), each with its own range of ids. A row's `span` is how many cards it
+// names, and its events are at the `span` seqs ending at its own, one per card in card id
+// order. The rows are stored only when, inside the page's transaction, exactly the page's
+// cards answer to their description (jobPageHolds); otherwise the page stores an event per
+// card as before.
 //
-// Readers expand it from the cards (jobPageEvents). A filter by user, card or lifecycle
+// Readers expand a row from the cards (jobPageEvents). A filter by user, card or lifecycle
 // cannot find it by those columns (it has none of its own): such a read also looks the
 // filter's cards up (jobEventsOf) and finds their events through their page's row.
 import type { Kysely, SelectQueryBuilder } from 'kysely';
@@ -40,15 +42,14 @@ export type JobPageRow = Omit<AnalyticsEventsTable, 'seq'> & { seq: number | str
 export type JobPageEvent = JobPageRow & { seq: number };
 
 /**
- * The one row that can stand for `events`, a send job page's card-published events of
- * `cards` (one each, in the same order), made by the page that claimed the members in
- * (after, last]; undefined when they are not all alike but for their cards.
+ * The rows that can stand for `events`, a send job page's card-published events of `cards`
+ * (one each, in the same order), made by the page that claimed the members in (after, last]:
+ * its cards in card id order, MAX_SPAN to a row, each row naming its own range of card ids.
+ * Undefined when the events are not all alike but for their cards.
  */
-export function jobPageRow(cards: readonly CardRow[], events: readonly EventRow[], members: { invocation: string; after: string; last: string | null }): EventRow | undefined {
+export function jobPageRows(cards: readonly CardRow[], events: readonly EventRow[], members: { invocation: string; after: string; last: string | null }): EventRow[] | undefined {
   const first = events[0];
-  if (!first?.context || events.length < 2 || events.length > MAX_SPAN || events.length !== cards.length) return undefined;
-  let from = (cards[0] as CardRow).card_instance_id;
-  let to = from;
+  if (!first?.context || events.length < 2 || events.length !== cards.length) return undefined;
   for (const [i, event] of events.entries()) {
     const card = cards[i] as CardRow;
     const alike =
@@ -64,23 +65,28 @@ export function jobPageRow(cards: readonly CardRow[], events: readonly EventRow[
       event.lifecycle_id === storedId(card, 'lifecycle') &&
       event.id === derivedId(card.card_instance_id, 'sentEvent');
     if (!alike) return undefined;
-    if (card.card_instance_id < from) from = card.card_instance_id;
-    if (card.card_instance_id > to) to = card.card_instance_id;
   }
-  const page: JobPage = { ...members, from, to };
-  return {
-    id: '',
-    analytics_event: 'card-published',
-    end_user_id: '',
-    timestamp: first.timestamp,
-    card_instance_id: null,
-    lifecycle_id: null,
-    card_template_id: first.card_template_id,
-    body: first.body,
-    context: first.context,
-    span: events.length,
-    job_page: JSON.stringify(page),
-  };
+  // Card ids are UUIDs: JavaScript orders them as both stores do.
+  const ids = cards.map((card) => card.card_instance_id).sort();
+  const rows: EventRow[] = [];
+  for (let i = 0; i < ids.length; i += MAX_SPAN) {
+    const chunk = ids.slice(i, i + MAX_SPAN);
+    const page: JobPage = { ...members, from: chunk[0] as string, to: chunk.at(-1) as string };
+    rows.push({
+      id: '',
+      analytics_event: 'card-published',
+      end_user_id: '',
+      timestamp: first.timestamp,
+      card_instance_id: null,
+      lifecycle_id: null,
+      card_template_id: first.card_template_id,
+      body: first.body,
+      context: first.context,
+      span: chunk.length,
+      job_page: JSON.stringify(page),
+    });
+  }
+  return rows;
 }
 
 /** The cards `row` (a job page's) stands for the events of, in no order. */
@@ -98,13 +104,16 @@ function pageCards<O>(db: Kysely<Database>, row: { timestamp: number | string; j
 }
 
 /**
- * Whether exactly `count` cards answer to `row`'s description now, inside the page's
- * transaction: those it made. Anything else (another page of the job made at the same
- * millisecond over the same users, after a restart on a server whose clock is behind) and
- * the page stores its events one per card.
+ * Whether exactly `count` cards answer to the description of `rows` (jobPageRows, in order)
+ * now, inside the page's transaction, from the first one's least card id to the last one's
+ * greatest: those it made, and so each row's its own. Anything else (another page of the
+ * job made at the same millisecond over the same users, after a restart on a server whose
+ * clock is behind) and the page stores its events one per card.
  */
-export async function jobPageHolds(db: Kysely<Database>, row: EventRow, count: number): Promise<boolean> {
-  const found = await pageCards(db, row)
+export async function jobPageHolds(db: Kysely<Database>, rows: readonly EventRow[], count: number): Promise<boolean> {
+  const first = JSON.parse(rows[0]?.job_page as string) as JobPage;
+  const last = JSON.parse(rows.at(-1)?.job_page as string) as JobPage;
+  const found = await pageCards(db, { timestamp: (rows[0] as EventRow).timestamp, job_page: JSON.stringify({ ...first, to: last.to }) })
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(found.n) === count;

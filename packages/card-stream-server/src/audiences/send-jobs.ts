@@ -17,7 +17,7 @@ import { timeOrderedId } from '../ids.js';
 import { NotFound } from '../errors.js';
 import { iso } from '../time.js';
 import { sentEventTemplate, sentEventWith, type EventRow } from '../analytics/platform-events.js';
-import { jobPageHolds, jobPageRow } from '../analytics/job-page-events.js';
+import { jobPageHolds, jobPageRows } from '../analytics/job-page-events.js';
 import type { EventTemplate } from '../analytics/event-contexts.js';
 import type { CardRow } from '../cards/row.js';
 import type { CardRepository } from '../cards/repository.js';
@@ -379,10 +379,10 @@ export class SendJobs {
         events.push(sentEventWith(card, now, (ready.events ??= sentEventTemplate(card, now))));
       }
       const contents = [...prepared.values()].map((p) => p.flow.content);
-      // Their card-published events as one row when they are alike but for their cards (analytics/job-page-events.ts).
-      const pageRow = jobPageRow(rows, events, { invocation: job.flow_invocation_id, after: lane.after, last: last ?? null });
-      await this.cards.insertIn(tx, record, rows, contents, pageRow ? [] : events);
-      if (pageRow) await this.cards.insertEventsIn(tx, (await jobPageHolds(tx, pageRow, rows.length)) ? [pageRow] : events);
+      // Their card-published events as a row or a few when they are alike but for their cards (analytics/job-page-events.ts).
+      const pageRows = jobPageRows(rows, events, { invocation: job.flow_invocation_id, after: lane.after, last: last ?? null });
+      await this.cards.insertIn(tx, record, rows, contents, pageRows ? [] : events);
+      if (pageRows) await this.cards.insertEventsIn(tx, (await jobPageHolds(tx, pageRows, rows.length)) ? pageRows : events);
       // The lease is renewed last, so the job's row is locked only from here to the commit
       // (pages of two lanes overlap up to it). Lost, the page is undone.
       if (!(await this.renew(tx, job, claimed.length))) throw new LeaseLost();

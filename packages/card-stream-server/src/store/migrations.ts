@@ -665,11 +665,10 @@ function cardsKeyedById(kind: StoreKind): Migration {
 }
 
 /**
- * Issue 15: a send job's page records its cards' card-published events as one row
- * (analytics/job-page-events.ts), which names them in `job_page`. On PostgreSQL every seq
- * handed out is now MAX_SPAN past the last, so such a row has room for them before its own;
- * as with 019, the sequence is marked as used. An events cursor's 15 digits still leave room
- * for 10^11 rows.
+ * Issue 15: a send job's page records its cards' card-published events as rows of up to
+ * MAX_SPAN (512) events (analytics/job-page-events.ts), each naming its cards in `job_page`.
+ * On PostgreSQL every seq handed out is now MAX_SPAN past the last, so such a row has room
+ * for them before its own; as with 019, the sequence is marked as used.
  */
 function jobPageEvents(kind: StoreKind): Migration {
   return {
