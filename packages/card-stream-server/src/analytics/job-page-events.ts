@@ -163,8 +163,8 @@ export interface JobEventsWanted {
 
 /**
  * The events job pages' rows stand for of the cards `wanted` names, oldest first: each card
- * that a job made is looked for in the rows stored at its time (one a page, few to a
- * millisecond), and its seq is its place among its page's cards.
+ * that a job made is looked for in the rows stored at its time (its page's, a few to a
+ * millisecond), and its seq is its place among its row's cards.
  */
 export async function jobEventsOf(db: Kysely<Database>, columns: readonly (keyof JobPageRow)[], wanted: JobEventsWanted): Promise<JobPageEvent[]> {
   let query = db.selectFrom('cards').select(['card_instance_id', 'user_id', 'lifecycle_id', 'created', 'flow_invocation_id']).where('sent_by_job', '=', 1);
