@@ -89,15 +89,17 @@ export function jobPageRows(cards: readonly CardRow[], events: readonly EventRow
   return rows;
 }
 
-/** The cards `row` (a job page's) stands for the events of, in no order. */
-function pageCards<O>(db: Kysely<Database>, row: { timestamp: number | string; job_page?: string | null }): SelectQueryBuilder<Database, 'cards', O> {
-  const page = JSON.parse(row.job_page as string) as JobPage;
+/** What a job page's row names in `job_page`. */
+const pageOf = (row: { job_page?: string | null }): JobPage => JSON.parse(row.job_page as string) as JobPage;
+
+/** The cards `page` names, made at `timestamp` (its row's), in no order. */
+function pageCards<O>(db: Kysely<Database>, page: JobPage, timestamp: number | string): SelectQueryBuilder<Database, 'cards', O> {
   let cards = db
     .selectFrom('cards')
     .where('card_instance_id', '>=', page.from)
     .where('card_instance_id', '<=', page.to)
     .where('flow_invocation_id', '=', page.invocation)
-    .where('created', '=', Number(row.timestamp))
+    .where('created', '=', Number(timestamp))
     .where('user_id', '>', page.after);
   if (page.last !== null) cards = cards.where('user_id', '<=', page.last);
   return cards as SelectQueryBuilder<Database, 'cards', O>;
@@ -111,9 +113,8 @@ function pageCards<O>(db: Kysely<Database>, row: { timestamp: number | string; j
  * clock is behind) and the page stores its events one per card.
  */
 export async function jobPageHolds(db: Kysely<Database>, rows: readonly EventRow[], count: number): Promise<boolean> {
-  const first = JSON.parse(rows[0]?.job_page as string) as JobPage;
-  const last = JSON.parse(rows.at(-1)?.job_page as string) as JobPage;
-  const found = await pageCards(db, { timestamp: (rows[0] as EventRow).timestamp, job_page: JSON.stringify({ ...first, to: last.to }) })
+  const whole = { ...pageOf(rows[0] as EventRow), to: pageOf(rows.at(-1) as EventRow).to };
+  const found = await pageCards(db, whole, (rows[0] as EventRow).timestamp)
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(found.n) === count;
@@ -143,7 +144,7 @@ export async function jobPageEvents(db: Kysely<Database>, row: JobPageRow, range
   const to = Math.min(Number(row.seq), range.end ?? Infinity);
   const count = Math.min(range.max, to - from + 1);
   if (count <= 0) return [];
-  const cards = await pageCards<PageCard>(db, row)
+  const cards = await pageCards<PageCard>(db, pageOf(row), row.timestamp)
     .select(['card_instance_id', 'user_id', 'lifecycle_id'])
     .orderBy('card_instance_id')
     .limit(count)
@@ -161,10 +162,13 @@ export interface JobEventsWanted {
   to?: number;
 }
 
+/** Card times a query looks for rows at, at most (a user's job cards). */
+const TIMES_A_QUERY = 500;
+
 /**
  * The events job pages' rows stand for of the cards `wanted` names, oldest first: each card
- * that a job made is looked for in the rows stored at its time (its page's, a few to a
- * millisecond), and its seq is its place among its row's cards.
+ * that a job made is looked for among the rows stored at its time (its page's, a few to a
+ * millisecond; all of them read at once), and its seq is its place among its row's cards.
  */
 export async function jobEventsOf(db: Kysely<Database>, columns: readonly (keyof JobPageRow)[], wanted: JobEventsWanted): Promise<JobPageEvent[]> {
   let query = db.selectFrom('cards').select(['card_instance_id', 'user_id', 'lifecycle_id', 'created', 'flow_invocation_id']).where('sent_by_job', '=', 1);
@@ -172,23 +176,33 @@ export async function jobEventsOf(db: Kysely<Database>, columns: readonly (keyof
   if (wanted.cardId !== undefined) query = query.where('card_instance_id', '=', wanted.cardId);
   if (wanted.from !== undefined) query = query.where('created', '>=', wanted.from);
   if (wanted.to !== undefined) query = query.where('created', '<', wanted.to);
-  const events: JobPageEvent[] = [];
-  for (const card of await query.execute()) {
+  const cards = await query.execute();
+  const rowsAt = new Map<number, { row: JobPageRow; page: JobPage }[]>();
+  const times = [...new Set(cards.map((card) => Number(card.created)))];
+  for (let i = 0; i < times.length; i += TIMES_A_QUERY) {
     const rows = (await db
       .selectFrom('analytics_events')
       .select(columns)
-      .where('timestamp', '=', Number(card.created))
+      .where('timestamp', 'in', times.slice(i, i + TIMES_A_QUERY))
       .where('job_page', 'is not', null)
       .execute()) as JobPageRow[];
     for (const row of rows) {
-      if ((JSON.parse(row.job_page as string) as JobPage).invocation !== card.flow_invocation_id) continue;
-      const own = await pageCards(db, row).select('card_instance_id').where('card_instance_id', '=', card.card_instance_id).executeTakeFirst();
-      if (!own) continue;
-      const before = await pageCards(db, row)
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('card_instance_id', '<', card.card_instance_id)
+      const at = rowsAt.get(Number(row.timestamp)) ?? [];
+      if (at.length === 0) rowsAt.set(Number(row.timestamp), at);
+      at.push({ row, page: pageOf(row) });
+    }
+  }
+  const events: JobPageEvent[] = [];
+  for (const card of cards) {
+    for (const { row, page } of rowsAt.get(Number(card.created)) ?? []) {
+      if (page.invocation !== card.flow_invocation_id) continue;
+      // The row's cards up to this one: it is among them if it is the last, and its place is their number.
+      const upTo = await pageCards(db, page, row.timestamp)
+        .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max('card_instance_id').as('last')])
+        .where('card_instance_id', '<=', card.card_instance_id)
         .executeTakeFirstOrThrow();
-      events.push(eventOf(row, card, firstSeq(row) + Number(before.n)));
+      if (upTo.last !== card.card_instance_id) continue;
+      events.push(eventOf(row, card, firstSeq(row) + Number(upTo.n) - 1));
       break;
     }
   }

@@ -599,15 +599,21 @@ const sendEventSpans: Migration = {
 function eventSeqsLeaveRoom(kind: StoreKind): Migration {
   return {
     async up(db: Db) {
-      if (kind !== 'postgres') return;
-      const { rows } = await sql<{ name: string }>`select pg_get_serial_sequence('analytics_events', 'seq') as name`.execute(db);
-      const { name } = rows[0] as { name: string };
-      await sql`alter sequence ${sql.raw(name)} increment by ${sql.lit(SEND_SPAN)}`.execute(db);
-      // Marked as used: the next seq is its last value + 3 whether or not one was handed out
-      // yet (a new store's first would otherwise be 1, with no room before it).
-      await sql`select setval(${name}, (select last_value from ${sql.raw(name)}), true)`.execute(db);
+      if (kind === 'postgres') await stepEventSeqs(db, SEND_SPAN);
     },
   };
+}
+
+/**
+ * PostgreSQL: every seq the events' sequence hands out is `step` past the last. The sequence
+ * is marked as used: the next seq is its last value + `step` whether or not one was handed
+ * out yet (a new store's first would otherwise be 1, with no room before it).
+ */
+async function stepEventSeqs(db: Db, step: number): Promise<void> {
+  const { rows } = await sql<{ name: string }>`select pg_get_serial_sequence('analytics_events', 'seq') as name`.execute(db);
+  const { name } = rows[0] as { name: string };
+  await sql`alter sequence ${sql.raw(name)} increment by ${sql.lit(step)}`.execute(db);
+  await sql`select setval(${name}, (select last_value from ${sql.raw(name)}), true)`.execute(db);
 }
 
 /**
@@ -674,11 +680,7 @@ function jobPageEvents(kind: StoreKind): Migration {
   return {
     async up(db: Db) {
       await db.schema.alterTable('analytics_events').addColumn('job_page', 'text').execute();
-      if (kind !== 'postgres') return;
-      const { rows } = await sql<{ name: string }>`select pg_get_serial_sequence('analytics_events', 'seq') as name`.execute(db);
-      const { name } = rows[0] as { name: string };
-      await sql`alter sequence ${sql.raw(name)} increment by ${sql.lit(MAX_SPAN)}`.execute(db);
-      await sql`select setval(${name}, (select last_value from ${sql.raw(name)}), true)`.execute(db);
+      if (kind === 'postgres') await stepEventSeqs(db, MAX_SPAN);
     },
   };
 }
