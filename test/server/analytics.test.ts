@@ -250,6 +250,8 @@ for (const kind of STORE_KINDS) {
         [`/v1/analytics/events?cursor=${Buffer.from(String(Number.MAX_SAFE_INTEGER + 1)).toString('base64url')}`, 'invalid_cursor', /cursor/],
         ['/v1/analytics/export?limit=5', 'unknown_attribute', /limit/],
         ['/v1/analytics/export?from=2026-13-01T00:00:00Z', 'invalid_time', /from/],
+        ['/v1/analytics/export?from=2026-02-29T00:00:00Z', 'invalid_time', /from/],
+        ['/v1/analytics/events?to=2026-04-31T12:00:00Z', 'invalid_time', /to/],
         ['/v1/analytics/insights?to=soon', 'invalid_time', /to/],
         ['/v1/analytics/insights?templateId=x', 'unknown_attribute', /templateId/],
       ];
@@ -259,6 +261,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(res.body.error.code, code, path);
         assert.match(res.body.error.message, names, path);
       }
+      assert.equal((await server.api('GET', '/v1/analytics/events?from=2028-02-29T00:00:00Z')).status, 200, 'a leap day is a day');
       // Any seq a JavaScript number holds exactly is a cursor (PostgreSQL's seqs step by 512).
       const farthest = await server.api('GET', `/v1/analytics/events?cursor=${Buffer.from(String(Number.MAX_SAFE_INTEGER)).toString('base64url')}`);
       assert.deepEqual([farthest.status, farthest.body.data, farthest.body.nextCursor], [200, [], null]);

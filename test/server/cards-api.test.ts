@@ -148,6 +148,10 @@ for (const kind of STORE_KINDS) {
       assert.match(bad.body.error.message, /until/);
       const noBody = await server.api('PUT', `/v1/cards/snooze?lifecycleId=${lifecycleId}`);
       assert.equal(noBody.status, 400);
+      // A day the calendar does not have is not the day after the month's last.
+      const february30 = await server.api('PUT', `/v1/cards/snooze?lifecycleId=${lifecycleId}`, { until: '2030-02-30T00:00:00Z' });
+      assert.equal(february30.status, 400);
+      assert.match(february30.body.error.message, /until/);
       assert.equal(await statusOf(cardInstanceId), 'active');
 
       const res = await server.api('PUT', `/v1/cards/snooze?lifecycleId=${lifecycleId}`, { interval: 'PT1H' });

@@ -11,9 +11,17 @@ export const MAX_AHEAD_MS = 100 * 365.25 * 24 * 3600_000;
 
 /** Milliseconds since the epoch, or undefined when `text` is not an ISO 8601 instant with a zone. */
 export function parseInstant(text: string): number | undefined {
-  if (!INSTANT.test(text)) return undefined;
+  if (!INSTANT.test(text) || !isCalendarDate(text)) return undefined;
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Whether the date part of an instant is a day of the calendar: Date.parse takes February 30 for March 2. */
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // Date.UTC would read years below 100 as 19xx
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /** Milliseconds in a `PnWnDTnHnMnS` duration, or undefined when it is not one, is empty, or
