@@ -88,7 +88,12 @@ describe('e2e: actions', function () {
 
   it('a card whose removing action is refused comes back', async () => {
     const user = uniqueUser('comes-back');
-    const id = await sendCard(user, { blocks: [{ type: 'button', buttons: [{ id: 'bad', label: 'Later', action: { type: 'snooze', interval: 'PXYZ' } }] }] });
+    // A template's own interval must parse; one filled from a variable is checked when used.
+    const id = await sendCard(
+      user,
+      { blocks: [{ type: 'button', buttons: [{ id: 'bad', label: 'Later', action: { type: 'snooze', interval: '{{later}}' } }] }] },
+      { variables: { later: 'PXYZ' } },
+    );
     const m = await mount(user, { transport: 'polling', pollInterval: 60_000 });
     mounted.push(m);
     await showsExactly(m, [id]);

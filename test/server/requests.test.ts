@@ -44,7 +44,35 @@ describe('requests, templates and sending', () => {
       assert.equal(typeof res.body.error.code, 'string');
       assert.ok(res.body.error.message.length > 10);
     }
+    // A block that fails its own kind is named by what is wrong with it, not by the first
+    // kind of block it is not (Ajv reports every branch of a union).
+    const blockErrors: [unknown, RegExp][] = [
+      [{ type: 'image', url: 'https://a', alt: 'a', height: 'huge' }, /"definition\.blocks\.0\.height" must be one of: tall, medium, short, original/],
+      [{ type: 'text', content: 'x', size: 'xl' }, /"definition\.blocks\.0\.size" must be one of: sm, md, lg/],
+      [{ type: 'text', content: 'x'.repeat(10_001) }, /"definition\.blocks\.0\.content" must NOT have more than 10000 characters/],
+      [{ type: 'divider', foo: 1 }, /Unknown field "definition\.blocks\.0\.foo"/],
+      [{ type: 'button', buttons: [{ id: 'b', label: 'x', action: { type: 'eval' } }] }, /"definition\.blocks\.0\.buttons\.0\.action\.type" must be one of: submit, link/],
+      [{ type: 'marquee' }, /"definition\.blocks\.0\.type" must be one of: headline, text/],
+      ['just text', /"definition\.blocks\.0" must be an object/],
+    ];
+    for (const [block, message] of blockErrors) {
+      const res = await server.api('POST', '/v1/card-templates', { name: 'x', definition: { blocks: [block] } });
+      assert.equal(res.status, 400, JSON.stringify(block).slice(0, 60));
+      assert.match(res.body.error.message, message);
+    }
+    const target = await server.api('POST', `/v1/action-flows/${templateId}/start`, { flows: [{ target: { type: 'nobody' } }] });
+    assert.match(target.body.error.message, /"flows\.0\.target\.type" must be one of: user, tag, segment, filter, all/);
+    // A snooze button's interval is a duration (CONTRACT §3), or a variable filled when sent.
+    const snoozeFor = (interval: string) => ({
+      name: 'snooze',
+      definition: { blocks: [{ type: 'button', buttons: [{ id: 'later', label: 'Later', action: { type: 'snooze', interval } }] }] },
+    });
+    const soon = await server.api('POST', '/v1/card-templates', snoozeFor('soon'));
+    assert.equal(soon.status, 400);
+    assert.equal(soon.body.error.code, 'invalid_duration');
+    assert.match(soon.body.error.message, /"later".*"soon"/);
     assert.deepEqual(await snapshot(), before);
+    for (const interval of ['PT1H', '{{later}}']) assert.equal((await server.api('POST', '/v1/card-templates', snoozeFor(interval))).status, 201, interval);
     const unknownRoute = await server.api('GET', '/v1/nothing-here');
     assert.equal(unknownRoute.status, 404);
     assert.equal(unknownRoute.body.error.code, 'not_found');

@@ -1,14 +1,15 @@
 // A template as it is saved (CONTRACT §6): every block gets an id, ids are unique, subview
-// actions point at subviews the definition has, card options parse. Checked before anything
+// actions point at subviews the definition has, snooze buttons' intervals and card options parse. Checked before anything
 // is written, for the templates API and the demo's samples alike.
 import type { Block, CardDefinition } from '../../../protocol/src/definition.js';
 import type { TemplateInput } from '../../../protocol/src/templates.js';
 import { InvalidInput } from '../errors.js';
 import { checkCardOptions } from '../cards/card-options.js';
 import { withBlockIds } from './block-ids.js';
+import { parseDuration } from '../time.js';
 
 /** Gives every block an id and refuses ids used twice, button ids used twice in one block,
- * and subview actions that point nowhere. */
+ * subview actions that point nowhere and snooze intervals that are no duration. */
 function normaliseDefinition(definition: CardDefinition): CardDefinition {
   const seen = new Set<string>();
   const subviews = definition.subviews ?? {};
@@ -20,6 +21,16 @@ function normaliseDefinition(definition: CardDefinition): CardDefinition {
           throw new InvalidInput(
             'unknown_subview',
             `Button "${button.id}" opens subview "${button.action.subviewId}", which the definition lacks.`,
+            where,
+          );
+        }
+        // An interval may be a `{{variable}}`, filled at send time; the SDK's snooze then
+        // meets the Cards API's check (CONTRACT §3) like any other.
+        const interval = button.action?.type === 'snooze' ? button.action.interval : undefined;
+        if (interval !== undefined && !interval.includes('{{') && parseDuration(interval) === undefined) {
+          throw new InvalidInput(
+            'invalid_duration',
+            `Button "${button.id}" snoozes for "${interval}", which is no ISO 8601 duration such as PT1H.`,
             where,
           );
         }
