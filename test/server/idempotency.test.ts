@@ -30,6 +30,12 @@ for (const kind of STORE_KINDS) {
       assert.deepEqual(again.body, first.body);
       assert.equal(again.headers.get('idempotent-replayed'), 'true');
       assert.equal(await cardsOf(user), 1);
+      // The same JSON serialised again, its keys in another order and spaced out, is the same body.
+      const reserialised = JSON.stringify({ flows: [{ payload: { variables: { name: 'Ada' } }, target: { targetUserIds: [user], type: 'user' } }] }, null, 2);
+      const retried = await server.api('POST', `/v1/action-flows/${template}/start`, reserialised, undefined, { 'idempotency-key': key });
+      assert.equal(retried.status, 201);
+      assert.deepEqual(retried.body, first.body);
+      assert.equal(await cardsOf(user), 1);
 
       const other = await start(key, [user, 'someone-else']);
       assert.equal(other.status, 422);

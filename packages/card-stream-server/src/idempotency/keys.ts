@@ -15,7 +15,10 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 export interface KeyedRequest {
   scope: string;
   key: string;
+  /** Of the method, path and body, the body's object keys in sorted order: the same JSON sent again re-serialised is the same request. */
   hash: string;
+  /** The same with the body's keys in the order sent, as keys recorded before the sorted form were hashed (they live 24 hours). */
+  hashAsSent: string;
 }
 
 /** The answer a key gave the first time. */
@@ -29,8 +32,16 @@ export type RecordAnswer = (tx: Transaction<Database>, answer: RecordedAnswer) =
 
 export function keyedRequest(scope: string, key: string, method: string, path: string, body: unknown): KeyedRequest {
   if (!KEY.test(key)) throw new InvalidInput('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters.', 'Idempotency-Key');
-  const hash = createHash('sha256').update(JSON.stringify([method, path, body ?? null])).digest('hex');
-  return { scope, key, hash };
+  const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify([method, path, value ?? null])).digest('hex');
+  return { scope, key, hash: hashOf(sortedKeys(body)), hashAsSent: hashOf(body) };
+}
+
+/** `value` with every object's keys in sorted order (arrays keep theirs). */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(record).sort().map((key) => [key, sortedKeys(record[key])]));
 }
 
 export class IdempotencyKeys {
@@ -46,7 +57,7 @@ export class IdempotencyKeys {
       .where('created', '>', now - IDEMPOTENCY_TTL_MS)
       .executeTakeFirst();
     if (!row) return undefined;
-    if (row.request_hash !== request.hash) {
+    if (row.request_hash !== request.hash && row.request_hash !== request.hashAsSent) {
       throw new Unrepeatable('idempotency_key_reused', 'This Idempotency-Key was used with another request in the last 24 hours: use a new key for a new request.');
     }
     return { status: row.status, body: JSON.parse(row.response) as unknown };
