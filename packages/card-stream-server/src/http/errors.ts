@@ -1,8 +1,9 @@
 // The one error handler: every 4xx/5xx is { error: { code, message } } (CONTRACT §3). Domain
 // errors (../errors.ts) map to a status by their kind; schema validation failures name the
 // field at fault; anything else is a 500 that hides its text.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { Conflict, DomainError, Forbidden, InvalidInput, InvalidState, LimitReached, NotFound, Unauthorized, Unrepeatable } from '../errors.js';
+import { relevantError, type AjvError } from './union-errors.js';
 
 const STATUS_OF: [new (...args: never[]) => DomainError, number][] = [
   [InvalidInput, 400],
@@ -19,17 +20,10 @@ export function statusOf(err: DomainError): number {
   return STATUS_OF.find(([kind]) => err instanceof kind)?.[1] ?? 500;
 }
 
-interface AjvError {
-  instancePath?: string;
-  keyword?: string;
-  message?: string;
-  params?: Record<string, unknown>;
-}
-
 /** Turns an Ajv validation failure into a sentence naming the field at fault. */
-function describeValidation(err: FastifyError): { code: string; message: string } {
-  const first = (err.validation?.[0] ?? {}) as AjvError;
+function describeValidation(err: FastifyError, request: FastifyRequest): { code: string; message: string } {
   const part = err.validationContext ?? 'body';
+  const first = (relevantError((err.validation ?? []) as AjvError[], schemaOf(request, part), dataOf(request, part)) ?? {}) as AjvError;
   const where = first.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : '';
   if (first.keyword === 'additionalProperties') {
     const name = String(first.params?.additionalProperty ?? '');
@@ -53,6 +47,15 @@ function describeValidation(err: FastifyError): { code: string; message: string 
   return { code: 'invalid_request', message: `${subject} ${first.message ?? 'is invalid'}.` };
 }
 
+/** The route's schema of the request `part` that failed (body, querystring, params, headers). */
+function schemaOf(request: FastifyRequest, part: string): unknown {
+  return (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part];
+}
+
+function dataOf(request: FastifyRequest, part: string): unknown {
+  return part === 'body' ? request.body : part === 'querystring' ? request.query : part === 'params' ? request.params : request.headers;
+}
+
 const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'The body is larger than 1 MiB.' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
@@ -71,7 +74,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       return;
     }
     if (err.validation) {
-      void reply.code(400).send({ error: describeValidation(err) });
+      void reply.code(400).send({ error: describeValidation(err, request) });
       return;
     }
     const known = err.code ? FASTIFY_CODES[err.code] : undefined;
