@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import BetterSqlite3 from 'better-sqlite3';
-import { MAX_SPAN } from '../packages/card-stream-server/src/analytics/event-spans.js';
+import { SEND_SPAN } from '../packages/card-stream-server/src/analytics/event-spans.js';
+import { CARDS_A_ROW } from '../packages/card-stream-server/src/analytics/job-page-events.js';
 
 const TABLES = ['cards', 'analytics_events', 'card_changes', 'user_sequences', 'send_job_members'];
 const PAGE = 5000;
@@ -27,7 +28,7 @@ export async function layoutFloor(storeFile: string, members: number, userId: (i
   const names = TABLES.map((t) => `'${t}'`).join();
   const schema = source.prepare(`select sql from sqlite_master where tbl_name in (${names}) and sql is not null order by type = 'index'`).all() as { sql: string }[];
   const card = source.prepare('select * from cards where sent_by_job = 1 limit 1').get() as Record<string, unknown>;
-  // A page's card-published events are a row per MAX_SPAN of its cards (analytics/job-page-events.ts), else one a card.
+  // A page's events are a row per CARDS_A_ROW of its cards (analytics/job-page-events.ts), else a row a card.
   const pageEvent = source.prepare('select * from analytics_events where job_page is not null limit 1').get() as Record<string, unknown> | undefined;
   const event = pageEvent ?? (source.prepare(`select * from analytics_events where analytics_event = 'card-published' and id = '' limit 1`).get() as Record<string, unknown>);
   const change = source.prepare('select * from card_changes limit 1').get() as Record<string, unknown>;
@@ -81,7 +82,7 @@ export async function layoutFloor(storeFile: string, members: number, userId: (i
           const { last_seq } = sequence.get(user_id) as { last_seq: number };
           changes([user_id, last_seq, id, now]);
         }
-        if (pageEvent) for (let i = 0; i < claimed.length; i += MAX_SPAN) pageEvents([Math.min(MAX_SPAN, claimed.length - i), now]);
+        if (pageEvent) for (let i = 0; i < claimed.length; i += CARDS_A_ROW) pageEvents([Math.min(CARDS_A_ROW, claimed.length - i) * SEND_SPAN, now]);
       })();
       if (last === undefined) break;
       after = last;

@@ -192,6 +192,20 @@ for (const kind of STORE_KINDS) {
       const published = (await server.api('GET', `/v1/analytics/events?analyticsEvent=card-published&endUserId=${members[5]}`)).body.data;
       assert.equal(published.length, 1);
       assert.equal(published[0].platformContext.flowInvocationId, res.body.flowInvocationId);
+      // The same three events of each member's card as a send to listed users records.
+      const memberCard = cards.find((c: { userId: string }) => c.userId === members[5]);
+      const theirs = (await server.api('GET', `/v1/analytics/events?endUserId=${members[5]}`)).body.data;
+      assert.deepEqual(
+        theirs.map((e: any) => [e.analyticsEvent, e.id, e.cardContext.cardInstanceId, e.platformContext.flowInvocationId]),
+        (['action-flow-started', 'card-published', 'action-flow-completed'] as const).map((name, i) => [name, derivedId(memberCard.cardInstanceId, (['startedEvent', 'sentEvent', 'completedEvent'] as const)[i]!), memberCard.cardInstanceId, res.body.flowInvocationId]),
+      );
+      // An embargoed card's events are not alike the published ones' (a row a card): the same three, card-embargoed in the middle.
+      const embargoed = await server.api('POST', `/v1/action-flows/${template}/start`, {
+        flows: [{ target: { type: 'tag', tags: [tag] }, payload: { variables: { name: 'Later' }, cardOptions: { embargo: new Date(Date.now() + 3_600_000).toISOString() } } }],
+      });
+      assert.equal((await finishedJob(server, embargoed.body.statusUrl)).sent, 30);
+      const later = (await server.api('GET', `/v1/analytics/events?endUserId=${members[7]}`)).body.data.filter((e: any) => e.platformContext.flowInvocationId === embargoed.body.flowInvocationId);
+      assert.deepEqual(later.map((e: any) => e.analyticsEvent), ['action-flow-started', 'card-embargoed', 'action-flow-completed']);
 
       const segment = (await server.api('POST', '/v1/segments', { name: 'low i', filter: { all: [{ tag }, { attribute: 'i', op: 'lt', value: 10 }] } })).body;
       for (const target of [{ type: 'segment', segmentId: segment.id }, { type: 'filter', filter: { all: [{ tag }, { attribute: 'i', op: 'lt', value: 10 }] } }]) {
@@ -264,9 +278,9 @@ for (const kind of STORE_KINDS) {
       assert.match(wrongTarget.body.error.message, /tags/);
     });
 
-    test("a send job page's card-published events are a row (or a few), and every reader serves them as one event a card", async (t) => {
-      // Its own server, whose pages double each time (100, 200, 400, 800, then the rest): the
-      // page of 800 is two rows, of 512 (MAX_SPAN) and 288.
+    test("a send job page's events are a row (or a few), and every reader serves them as three events a card", async (t) => {
+      // Its own server, whose pages double each time (100, 200, 400, 800, then the rest): a
+      // page is rows of at most CARDS_A_ROW (170) cards, three events each.
       const { store: ownStore, server } = await openServer(kind, { sendJobs: { pollMs: 50, pageMs: 60_000 } });
       t.after(() => closeServer(server, ownStore));
       const tag = `pg${randomUUID().slice(0, 8)}`;
@@ -283,12 +297,13 @@ for (const kind of STORE_KINDS) {
       const invocation = res.body.flowInvocationId as string;
       assert.equal((await finishedJob(server, res.body.statusUrl)).sent, 1700);
 
-      // Stored: a row a page, two for the page of 800; none a member.
+      // Stored: rows of up to 170 cards, a page's at its time; none a member.
       const db = server.platform.services.store.db;
       const rows = await db.selectFrom('analytics_events').select(['seq', 'span', 'timestamp']).where('job_page', 'like', `%${invocation}%`).orderBy('seq').execute();
-      assert.deepEqual(rows.map((row) => Number(row.span)).sort((x, y) => x - y), [100, 200, 200, 288, 400, 512]);
-      const pageOf800 = rows.filter((row) => Number(row.span) === 512 || Number(row.span) === 288);
-      assert.equal(pageOf800[0]!.timestamp, pageOf800[1]!.timestamp);
+      assert.deepEqual(rows.map((row) => Number(row.span)).sort((x, y) => x - y), [90, 90, 180, 300, 360, ...Array(8).fill(510)]);
+      const cardsAt = new Map<string, number>();
+      for (const row of rows) cardsAt.set(String(row.timestamp), (cardsAt.get(String(row.timestamp)) ?? 0) + Number(row.span) / 3);
+      assert.deepEqual([...cardsAt.values()], [100, 200, 400, 800, 200]);
       const perMember = await db.selectFrom('analytics_events').select(['end_user_id', 'span']).where('end_user_id', 'in', members).execute();
       assert.deepEqual(perMember, [{ end_user_id: mixed, span: 3 }]); // the direct send's
       const firstSeq = Number(rows[0]!.seq) - Number(rows[0]!.span) + 1;
@@ -308,6 +323,18 @@ for (const kind of STORE_KINDS) {
       // Each at a seq of its own among those its page's row stands for.
       assert.equal(new Set(seqOf.values()).size, 1700);
       for (const seq of seqOf.values()) assert.ok(rows.some((row) => seq <= Number(row.seq) && seq > Number(row.seq) - Number(row.span)), `seq ${seq}`);
+      // Every seq the rows stand for is an event: a member's three at three seqs in a row, the card-published in the middle.
+      const everyEvent = (await reader.page({}, firstSeq - 1, 10_000)).filter((e) => JSON.parse(e.body).platformContext.flowInvocationId === invocation);
+      assert.equal(everyEvent.length, 5100);
+      assert.deepEqual(everyEvent.map((e) => e.seq), rows.flatMap((row) => Array.from({ length: Number(row.span) }, (_, i) => Number(row.seq) - Number(row.span) + 1 + i)));
+      for (const [i, event] of everyEvent.entries()) {
+        const body = JSON.parse(event.body);
+        const published = JSON.parse((everyEvent[i - (i % 3) + 1] as { body: string }).body);
+        assert.equal(body.analyticsEvent, ['action-flow-started', 'card-published', 'action-flow-completed'][i % 3]);
+        assert.equal(body.endUserId, published.endUserId);
+        assert.equal(event.seq - (i % 3) + 1, seqOf.get(body.endUserId));
+        assert.equal(body.id, derivedId(body.cardContext.cardInstanceId, (['startedEvent', 'sentEvent', 'completedEvent'] as const)[i % 3]!));
+      }
       const cards: { userId: string; cardInstanceId: string; lifecycleId: string }[] = [];
       for (const offset of [0, 1000]) cards.push(...(await server.api('GET', `/v1/cards?flowInvocationId=${invocation}&limit=1000&offset=${offset}`)).body.data);
       const cardOf = new Map(cards.map((c) => [c.userId, c]));
@@ -327,16 +354,23 @@ for (const kind of STORE_KINDS) {
       }
       assert.deepEqual(all, walked);
 
-      // By user, card and lifecycle: the member's event, at its seq in the walk.
-      for (const user of [0, 99, 100, 700, 1100, 1499, 1699].map((i) => members[i] as string)) {
+      // By user, card and lifecycle: the member's events, at their seqs in the walk.
+      const eventsAt = new Map(everyEvent.map((e) => [e.seq, JSON.parse(e.body)]));
+      for (const user of [0, 99, 100, 169, 170, 700, 1100, 1499, 1699].map((i) => members[i] as string)) {
         const event = walked.find((e) => e.endUserId === user);
         const card = cardOf.get(user)!;
-        for (const query of [`endUserId=${user}`, `cardInstanceId=${card.cardInstanceId}`, `lifecycleId=${card.lifecycleId}`, `endUserId=${user}&analyticsEvent=card-published`]) {
-          assert.deepEqual((await server.api('GET', `/v1/analytics/events?${query}`)).body.data, [event], query);
+        const seq = seqOf.get(user)!;
+        const three = [seq - 1, seq, seq + 1];
+        for (const query of [`endUserId=${user}`, `cardInstanceId=${card.cardInstanceId}`, `lifecycleId=${card.lifecycleId}`, `endUserId=${user}&analyticsEvent=card-published`, `endUserId=${user}&analyticsEvent=action-flow-completed`]) {
+          const name = new URLSearchParams(query).get('analyticsEvent');
+          const seqs = name === null ? three : name === 'card-published' ? [seq] : [seq + 1];
+          assert.deepEqual((await server.api('GET', `/v1/analytics/events?${query}`)).body.data, seqs.map((s) => eventsAt.get(s)), query);
+          if (name === 'card-published') assert.deepEqual((await server.api('GET', `/v1/analytics/events?${query}`)).body.data, [event], query);
           const filter = Object.fromEntries(new URLSearchParams(query));
-          assert.deepEqual((await reader.page(filter, 0, 10)).map((e) => e.seq), [seqOf.get(user)], query);
-          assert.deepEqual(await reader.page(filter, seqOf.get(user)!, 10), [], query);
-          assert.deepEqual((await reader.page(filter, seqOf.get(user)! - 1, 10)).map((e) => e.seq), [seqOf.get(user)], query);
+          assert.deepEqual((await reader.page(filter, 0, 10)).map((e) => e.seq), seqs, query);
+          assert.deepEqual(await reader.page(filter, seqs.at(-1)!, 10), [], query);
+          assert.deepEqual((await reader.page(filter, seqs[0]! - 1, 10)).map((e) => e.seq), seqs, query);
+          assert.deepEqual((await reader.page(filter, seqs[0]!, 10)).map((e) => e.seq), seqs.slice(1), query);
         }
         assert.deepEqual((await server.api('GET', `/v1/analytics/events?endUserId=${user}&analyticsEvent=card-dismissed`)).body.data, []);
         assert.deepEqual((await server.api('GET', `/v1/analytics/events?endUserId=${user}&to=${encodeURIComponent(new Date(Date.parse(event.timestamp)).toISOString())}`)).body.data, []);
@@ -355,18 +389,33 @@ for (const kind of STORE_KINDS) {
       const mixedEvents = await theirs(100);
       assert.deepEqual(
         mixedEvents.map((e) => [e.analyticsEvent, e.cardContext.cardInstanceId === jobCard.cardInstanceId]),
-        [['action-flow-started', false], ['card-published', false], ['action-flow-completed', false], ['card-published', true], ['card-dismissed', true]],
+        [['action-flow-started', false], ['card-published', false], ['action-flow-completed', false], ['action-flow-started', true], ['card-published', true], ['action-flow-completed', true], ['card-dismissed', true]],
       );
-      assert.deepEqual(mixedEvents[3], walked.find((e) => e.endUserId === mixed));
+      assert.deepEqual(mixedEvents[4], walked.find((e) => e.endUserId === mixed));
       for (const limit of [1, 2, 3]) assert.deepEqual(await theirs(limit), mixedEvents, `limit ${limit}`);
 
       // A webhook's batch bounded inside a row: up to that seq, then the rest.
       const contexts = new EventContexts(db);
-      const batch = (after: number, end: number) =>
-        readEvents(db, contexts, { after, end, limit: 100, where: (eb) => eventNameIs(eb, ['card-published']), names: ['card-published'] }).then((events) => events.map((e) => [e.seq, JSON.parse(e.body).endUserId]));
+      const batch = (after: number, end: number, names?: string[]) =>
+        readEvents(db, contexts, { after, end, limit: 100, ...(names ? { where: (eb) => eventNameIs(eb, names), names } : {}) }).then((events) => events.map((e) => [e.seq, JSON.parse(e.body).endUserId]));
       const inFirst = [...seqOf.entries()].filter(([, seq]) => seq < firstSeq + 5).map(([user, seq]) => [seq, user]).sort((a, b) => Number(a[0]) - Number(b[0]));
-      assert.deepEqual(await batch(firstSeq - 1, firstSeq + 4), inFirst);
+      assert.deepEqual(await batch(firstSeq - 1, firstSeq + 4, ['card-published']), inFirst);
+      assert.deepEqual((await batch(firstSeq + 4, firstSeq + 12, ['card-published'])).map(([seq]) => seq), [7, 10].map((i) => firstSeq + i));
+      assert.deepEqual((await batch(firstSeq - 1, firstSeq + 4)).map(([seq]) => seq), [0, 1, 2, 3, 4].map((i) => firstSeq + i));
       assert.deepEqual((await batch(firstSeq + 4, firstSeq + 9)).map(([seq]) => seq), [5, 6, 7, 8, 9].map((i) => firstSeq + i));
+      // Pages of one name, 7 at a time, from inside a row: each name's 1,700 events, none twice.
+      for (const name of ['action-flow-started', 'action-flow-completed']) {
+        const seen: number[] = [];
+        for (let after = firstSeq + 1; ; ) {
+          const page = await readEvents(db, contexts, { after, limit: 7, where: (eb) => eventNameIs(eb, [name]), names: [name] });
+          const ours = page.filter((e) => JSON.parse(e.body).platformContext.flowInvocationId === invocation);
+          seen.push(...ours.map((e) => e.seq));
+          if (page.length < 7) break;
+          after = page.at(-1)!.seq;
+        }
+        assert.deepEqual(seen, everyEvent.filter((e) => e.seq > firstSeq + 1 && JSON.parse(e.body).analyticsEvent === name).map((e) => e.seq), name);
+        assert.equal(seen.length, name === 'action-flow-started' ? 1699 : 1700);
+      }
       assert.equal(await insightsSent(), 1702);
     });
   });

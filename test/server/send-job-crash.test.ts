@@ -58,16 +58,16 @@ for (const kind of STORE_KINDS) {
         assert.equal(perUser.size, MEMBERS, 'every member has a card');
         assert.deepEqual([...new Set(perUser.values())], [1], 'nobody has two');
 
-        // And one card-published event of it, whichever side of the crash its page was
+        // And one each of a send's three events of it, whichever side of the crash its page was
         // (analytics/job-page-events.ts: the pages after the restart cover the users of those before).
-        const published = new Map<string, string[]>();
+        const recorded = new Map<string, string[]>();
         for (let cursor: string | null = null; ; ) {
-          const page: any = (await api(again, 'GET', `/v1/analytics/events?analyticsEvent=card-published&limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).body;
-          for (const event of page.data) published.set(event.endUserId, [...(published.get(event.endUserId) ?? []), event.cardContext.cardInstanceId]);
+          const page: any = (await api(again, 'GET', `/v1/analytics/events?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).body;
+          for (const event of page.data) recorded.set(event.endUserId, [...(recorded.get(event.endUserId) ?? []), `${event.analyticsEvent} ${event.cardContext.cardInstanceId}`]);
           if ((cursor = page.nextCursor) === null) break;
         }
-        assert.equal(published.size, MEMBERS);
-        for (const [user, cards] of published) assert.deepEqual(cards, [cardOf.get(user)], user);
+        assert.equal(recorded.size, MEMBERS);
+        for (const [user, events] of recorded) assert.deepEqual(events, ['action-flow-started', 'card-published', 'action-flow-completed'].map((name) => `${name} ${cardOf.get(user)}`), user);
         const insights = (await api(again, 'GET', `/v1/analytics/insights?cardTemplateId=${template}`)).body;
         assert.equal(insights.data[0].sent, MEMBERS);
       } finally {

@@ -15,15 +15,18 @@
 // Every reader expands them (`spanned`) before anything else sees an event, so the events
 // API, the export and webhooks serve the very events three rows would have been.
 //
-// A send job's page is a row with a longer span (or a few): the card-published events of its
-// cards (analytics/job-page-events.ts). No span is longer than MAX_SPAN; on PostgreSQL every
-// seq handed out is that far past the last (migration 020).
+// A send job's page is a row with a longer span (or a few): the same three events of each of
+// its cards (analytics/job-page-events.ts). No span is longer than MAX_SPAN; on PostgreSQL
+// every seq handed out is that far past the last (migration 020).
 import type { ExpressionBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 
 /** The events a row with span SEND_SPAN stands for, oldest first; null is the row's own analytics_event. */
 const SEND_SPAN_EVENTS = ['action-flow-started', null, 'action-flow-completed'] as const;
 export const SEND_SPAN = SEND_SPAN_EVENTS.length;
+
+/** The names of the events a send records of a card whose own event is `own` (card-published or card-embargoed), oldest first. */
+export const sendEventNames = (own: string): string[] => SEND_SPAN_EVENTS.map((name) => name ?? own);
 
 /**
  * The most events one row stands for: a send job's page of more cards is several rows. On
@@ -52,7 +55,7 @@ export function unspanned<R extends SpanRow>(row: R): R[] {
   if ((row.span ?? 1) === 1) return [row];
   // Its events are read from the cards it names, and it is stored only with seqs to hold them.
   if (row.job_page) throw new Error('a job page row stands for its cards\' events: it is stored whole, at seqs kept for them');
-  return SEND_SPAN_EVENTS.map((name) => ({ ...row, span: null, ...(name === null ? {} : { analytics_event: name, id: '' }) }));
+  return sendEventNames(row.analytics_event).map((name) => ({ ...row, span: null, ...(name === row.analytics_event ? {} : { analytics_event: name, id: '' }) }));
 }
 
 /** The events a stored row stands for, each with its own seq. */

@@ -140,7 +140,7 @@ export async function readEvents(db: Kysely<Database>, contexts: EventContexts, 
       // Rows come in seq order: one whose first event lies past `end` has none of the range, nor has any after it.
       if (end !== undefined && Number(row.seq) - (row.span ?? 1) + 1 > end) break read;
       if (row.job_page !== null) {
-        if (!names || names.includes(row.analytics_event)) events.push(...(await jobPageEvents(db, row, { after, ...(end === undefined ? {} : { end }), max: limit - events.length })));
+        events.push(...(await jobPageEvents(db, row, { after, ...(end === undefined ? {} : { end }), max: limit - events.length, ...(names ? { names } : {}) })));
       } else {
         for (const event of spanned(row)) if (wanted(event)) events.push(event);
       }
@@ -192,7 +192,7 @@ export class EventReader {
    */
   private async jobEvents(filter: EventFilter): Promise<JobPageEvent[]> {
     if (filter.endUserId === undefined && filter.cardInstanceId === undefined && filter.lifecycleId === undefined) return [];
-    if (filter.analyticsEvent !== undefined && filter.analyticsEvent !== 'card-published') return [];
+    if (filter.analyticsEvent !== undefined && !isSendEvent(filter.analyticsEvent)) return [];
     let cardId = filter.cardInstanceId;
     if (filter.lifecycleId !== undefined) {
       const ofLifecycle = derivedId(filter.lifecycleId, 'lifecycle');

@@ -5,6 +5,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { TemplateInsights } from '../../../protocol/src/analytics.js';
+import { PER_CARD_MARK } from './job-page-events.js';
+import { SEND_SPAN } from './event-spans.js';
 
 export interface InsightsFilter {
   cardTemplateId?: string;
@@ -40,8 +42,9 @@ export class InsightsReader {
           return sql<number | string>`count(distinct case when analytics_event in (${names}) then card_instance_id end)`.as(count);
         }),
       )
-      // A send job page's card-published events are one row with no card of its own (analytics/job-page-events.ts).
-      .select(sql<number | string>`sum(case when job_page is not null then span else 0 end)`.as('pageSent'))
+      // A send job page's events are one row with no card of its own (analytics/job-page-events.ts):
+      // `span` events, three a card (PER_CARD_MARK), or one a card on rows stored before.
+      .select(sql<number | string>`sum(case when job_page is null then 0 when job_page like ${`%${PER_CARD_MARK}%`} then span / ${sql.lit(SEND_SPAN)} else span end)`.as('pageSent'))
       .where('card_template_id', 'is not', null)
       .where('analytics_event', 'in', COUNTS.flatMap((c) => [...COUNTED[c]]))
       .groupBy('card_template_id')

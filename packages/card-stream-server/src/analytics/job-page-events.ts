@@ -1,17 +1,20 @@
-// A send job's page records the card-published events of its cards as one row, or a few
-// (issue 15). The events of one page differ only in their card's ids and user: their
-// template, time and values are the page's, and their ids are made from their cards'
-// (ids.ts). Stored one row per card they were about 300 bytes a card of a million-member
-// send, with an entry in four indexes each; the card itself already holds what differs.
+// A send job's page records the events of its cards as one row, or a few (issue 15): as a
+// send to listed users does, three of each card (action-flow-started, card-published,
+// action-flow-completed; event-spans.ts). The events of one page differ only in their
+// names, their card's ids and user: their template, time and values are the page's, and
+// their ids are made from their cards' (ids.ts). Stored one row per card they were about
+// 300 bytes a card of a million-member send, with an entry in four indexes each; the card
+// itself already holds what differs.
 //
 // A row names its cards in `job_page`: the cards of the job's flow invocation made at the
 // row's timestamp whose users lie in the page's range of user ids (after, last], within a
-// range of card ids. A page's cards in card id order are cut into rows of at most MAX_SPAN
-// (event-spans.ts), each with its own range of ids. A row's `span` is how many cards it
-// names, and its events are at the `span` seqs ending at its own, one per card in card id
-// order. The rows are stored only when, inside the page's transaction, exactly the page's
-// cards answer to their description (jobPageHolds); otherwise the page stores an event per
-// card as before.
+// range of card ids. A page's cards in card id order are cut into rows of at most
+// CARDS_A_ROW, each with its own range of ids. A row's `span` is how many events it stands
+// for: `perCard` (3) a card, at the `span` seqs ending at its own, card after card in card
+// id order. Rows stored before `perCard` stand for one event a card, its card-published.
+// The rows are stored only when, inside the page's transaction, exactly the page's cards
+// answer to their description (jobPageHolds); otherwise the page stores a row per card, as
+// a send to listed users does.
 //
 // Readers expand a row from the cards (jobPageEvents). A filter by user, card or lifecycle
 // cannot find it by those columns (it has none of its own): such a read also looks the
@@ -21,19 +24,27 @@ import type { AnalyticsEventsTable, CardsTable, Database } from '../store/schema
 import type { CardRow } from '../cards/row.js';
 import type { EventRow } from './platform-events.js';
 import { derivedId, storedId } from '../ids.js';
-import { MAX_SPAN } from './event-spans.js';
+import { MAX_SPAN, SEND_SPAN, sendEventNames } from './event-spans.js';
 
-/** Which cards a job page's row stands for the card-published events of. */
+/** The most cards one row of a job page names: their events fill at most MAX_SPAN seqs. */
+export const CARDS_A_ROW = Math.floor(MAX_SPAN / SEND_SPAN);
+
+/** Which cards a job page's row stands for the events of. */
 interface JobPage {
   /** The send job's flow invocation. */
   invocation: string;
   /** The page's members: users after `after` up to `last` (none: no end), in the store's order. */
   after: string;
   last: string | null;
-  /** The least and greatest id of the page's cards. */
+  /** The least and greatest id of the row's cards. */
   from: string;
   to: string;
+  /** How many events of each card the row stands for: SEND_SPAN; absent (1, the card-published alone) on rows stored before. */
+  perCard?: number;
 }
+
+/** What a job page's row stands for `perCard` events a card with, in `job_page` (insights count its cards by it). */
+export const PER_CARD_MARK = `"perCard":${SEND_SPAN}`;
 
 /** A stored row's columns that a job page's events are made of. */
 export type JobPageRow = Omit<AnalyticsEventsTable, 'seq'> & { seq: number | string };
@@ -42,9 +53,9 @@ export type JobPageRow = Omit<AnalyticsEventsTable, 'seq'> & { seq: number | str
 export type JobPageEvent = JobPageRow & { seq: number };
 
 /**
- * The rows that can stand for `events`, a send job page's card-published events of `cards`
- * (one each, in the same order), made by the page that claimed the members in (after, last]:
- * its cards in card id order, MAX_SPAN to a row, each row naming its own range of card ids.
+ * The rows that can stand for `events`, a send job page's rows of `cards` (sendEventsRow: one
+ * each, in the same order), made by the page that claimed the members in (after, last]: its
+ * cards in card id order, CARDS_A_ROW to a row, each row naming its own range of card ids.
  * Undefined when the events are not all alike but for their cards.
  */
 export function jobPageRows(cards: readonly CardRow[], events: readonly EventRow[], members: { invocation: string; after: string; last: string | null }): EventRow[] | undefined {
@@ -54,6 +65,7 @@ export function jobPageRows(cards: readonly CardRow[], events: readonly EventRow
     const card = cards[i] as CardRow;
     const alike =
       event.analytics_event === 'card-published' &&
+      event.span === SEND_SPAN &&
       event.context?.key === first.context.key &&
       event.body === first.body &&
       event.timestamp === first.timestamp &&
@@ -69,9 +81,9 @@ export function jobPageRows(cards: readonly CardRow[], events: readonly EventRow
   // Card ids are UUIDs: JavaScript orders them as both stores do.
   const ids = cards.map((card) => card.card_instance_id).sort();
   const rows: EventRow[] = [];
-  for (let i = 0; i < ids.length; i += MAX_SPAN) {
-    const chunk = ids.slice(i, i + MAX_SPAN);
-    const page: JobPage = { ...members, from: chunk[0] as string, to: chunk.at(-1) as string };
+  for (let i = 0; i < ids.length; i += CARDS_A_ROW) {
+    const chunk = ids.slice(i, i + CARDS_A_ROW);
+    const page: JobPage = { ...members, from: chunk[0] as string, to: chunk.at(-1) as string, perCard: SEND_SPAN };
     rows.push({
       id: '',
       analytics_event: 'card-published',
@@ -82,7 +94,7 @@ export function jobPageRows(cards: readonly CardRow[], events: readonly EventRow
       card_template_id: first.card_template_id,
       body: first.body,
       context: first.context,
-      span: chunk.length,
+      span: chunk.length * SEND_SPAN,
       job_page: JSON.stringify(page),
     });
   }
@@ -122,35 +134,52 @@ export async function jobPageHolds(db: Kysely<Database>, rows: readonly EventRow
 
 type PageCard = Pick<CardsTable, 'card_instance_id' | 'user_id' | 'lifecycle_id'>;
 
-/** `row`'s event of `card`, at `seq`. */
-const eventOf = (row: JobPageRow, card: PageCard, seq: number): JobPageEvent => ({
-  ...row,
-  id: '',
-  end_user_id: card.user_id,
-  card_instance_id: card.card_instance_id,
-  lifecycle_id: card.lifecycle_id,
-  span: null,
-  job_page: null,
-  seq,
-});
+/** The names of the events `page`'s row stands for of each card, oldest first. */
+const namesOf = (row: JobPageRow, page: JobPage): readonly string[] => ((page.perCard ?? 1) === 1 ? [row.analytics_event] : sendEventNames(row.analytics_event));
+
+/** `row`'s events of `card`, the first at `seq`. Ids are '' (made from the card's by name, ids.ts). */
+const eventsOf = (row: JobPageRow, names: readonly string[], card: PageCard, seq: number): JobPageEvent[] =>
+  names.map((name, i) => ({
+    ...row,
+    analytics_event: name,
+    id: '',
+    end_user_id: card.user_id,
+    card_instance_id: card.card_instance_id,
+    lifecycle_id: card.lifecycle_id,
+    span: null,
+    job_page: null,
+    seq: seq + i,
+  }));
 
 /** The first seq of the events `row` stands for. */
 const firstSeq = (row: JobPageRow): number => Number(row.seq) - Number(row.span) + 1;
 
-/** Up to `max` of the events `row` (a job page's) stands for, after seq `after` and at most `end`, oldest first. */
-export async function jobPageEvents(db: Kysely<Database>, row: JobPageRow, range: { after: number; end?: number; max: number }): Promise<JobPageEvent[]> {
+/**
+ * Up to `max` of the events `row` (a job page's) stands for, after seq `after` and at most
+ * `end`, of `names` if given, oldest first.
+ */
+export async function jobPageEvents(db: Kysely<Database>, row: JobPageRow, range: { after: number; end?: number; max: number; names?: readonly string[] }): Promise<JobPageEvent[]> {
+  const page = pageOf(row);
+  const names = namesOf(row, page);
+  if (range.names && !names.some((name) => range.names?.includes(name))) return [];
   const first = firstSeq(row);
   const from = Math.max(first, range.after + 1);
   const to = Math.min(Number(row.seq), range.end ?? Infinity);
-  const count = Math.min(range.max, to - from + 1);
-  if (count <= 0) return [];
-  const cards = await pageCards<PageCard>(db, pageOf(row), row.timestamp)
+  if (to < from || range.max <= 0) return [];
+  // The cards whose events lie in [from, to]. Each has one of the names wanted but perhaps the
+  // first (its events before `from` are not served), so `max` + 1 of them hold `max` events.
+  const skip = Math.floor((from - first) / names.length);
+  const cardsInRange = Math.floor((to - first) / names.length) - skip + 1;
+  const cards = await pageCards<PageCard>(db, page, row.timestamp)
     .select(['card_instance_id', 'user_id', 'lifecycle_id'])
     .orderBy('card_instance_id')
-    .limit(count)
-    .offset(from - first)
+    .limit(Math.min(range.max + 1, cardsInRange))
+    .offset(skip)
     .execute();
-  return cards.map((card, i) => eventOf(row, card, from + i));
+  return cards
+    .flatMap((card, i) => eventsOf(row, names, card, first + (skip + i) * names.length))
+    .filter((event) => event.seq >= from && event.seq <= to && (!range.names || range.names.includes(event.analytics_event)))
+    .slice(0, range.max);
 }
 
 /** Whose job page events a read wants: a user's, or one card's. */
@@ -168,7 +197,7 @@ const TIMES_A_QUERY = 500;
 /**
  * The events job pages' rows stand for of the cards `wanted` names, oldest first: each card
  * that a job made is looked for among the rows stored at its time (its page's, a few to a
- * millisecond; all of them read at once), and its seq is its place among its row's cards.
+ * millisecond; all of them read at once), and its seqs follow from its place among its row's cards.
  */
 export async function jobEventsOf(db: Kysely<Database>, columns: readonly (keyof JobPageRow)[], wanted: JobEventsWanted): Promise<JobPageEvent[]> {
   let query = db.selectFrom('cards').select(['card_instance_id', 'user_id', 'lifecycle_id', 'created', 'flow_invocation_id']).where('sent_by_job', '=', 1);
@@ -202,7 +231,8 @@ export async function jobEventsOf(db: Kysely<Database>, columns: readonly (keyof
         .where('card_instance_id', '<=', card.card_instance_id)
         .executeTakeFirstOrThrow();
       if (upTo.last !== card.card_instance_id) continue;
-      events.push(eventOf(row, card, firstSeq(row) + Number(upTo.n) - 1));
+      const names = namesOf(row, page);
+      events.push(...eventsOf(row, names, card, firstSeq(row) + (Number(upTo.n) - 1) * names.length));
       break;
     }
   }

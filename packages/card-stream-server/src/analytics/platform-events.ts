@@ -47,12 +47,16 @@ export function sentEventWith(card: CardRow, at: number, context: EventTemplate)
 }
 
 /**
- * The three events a send to listed users records of each card it makes, around its sent
- * event, as one row: they share everything but their names and ids, which are made from
- * the card's (analytics/event-spans.ts).
+ * The three events a send records of each card it makes, around its sent event, as one row:
+ * they share everything but their names and ids, which are made from the card's
+ * (analytics/event-spans.ts). `context` is the template of its events (sentEventTemplate),
+ * shared by cards made alike.
  */
-export function sendEventsRow(card: CardRow, at: number): EventRow {
-  return { ...sentEventWith(card, at, sentEventTemplate(card, at)), span: SEND_SPAN };
+export function sendEventsRow(card: CardRow, at: number, context: EventTemplate = sentEventTemplate(card, at)): EventRow {
+  // Set on the new row rather than copied into another: a send job makes a million of them.
+  const row = sentEventWith(card, at, context);
+  row.span = SEND_SPAN;
+  return row;
 }
 
 /** An event about `card` with every context filled from it; `id` defaults to a new time-ordered UUID. */

@@ -16,7 +16,7 @@ import type { AlsoRecord } from '../store/also-record.js';
 import { timeOrderedId } from '../ids.js';
 import { NotFound } from '../errors.js';
 import { iso } from '../time.js';
-import { sentEventTemplate, sentEventWith, type EventRow } from '../analytics/platform-events.js';
+import { sendEventsRow, sentEventTemplate, type EventRow } from '../analytics/platform-events.js';
 import { jobPageHolds, jobPageRows } from '../analytics/job-page-events.js';
 import type { EventTemplate } from '../analytics/event-contexts.js';
 import type { CardRow } from '../cards/row.js';
@@ -376,10 +376,10 @@ export class SendJobs {
         const card = flowCard(ready.flow, job.flow_invocation_id, source, user_id);
         card.sent_by_job = 1;
         rows.push(card);
-        events.push(sentEventWith(card, now, (ready.events ??= sentEventTemplate(card, now))));
+        events.push(sendEventsRow(card, now, (ready.events ??= sentEventTemplate(card, now))));
       }
       const contents = [...prepared.values()].map((p) => p.flow.content);
-      // Their card-published events as a row or a few when they are alike but for their cards (analytics/job-page-events.ts).
+      // Their events (three a card, as a send to listed users records) as a row or a few when they are alike but for their cards (analytics/job-page-events.ts).
       const pageRows = jobPageRows(rows, events, { invocation: job.flow_invocation_id, after: lane.after, last: last ?? null });
       await this.cards.insertIn(tx, record, rows, contents, pageRows ? [] : events);
       if (pageRows) await this.cards.insertEventsIn(tx, (await jobPageHolds(tx, pageRows, rows.length)) ? pageRows : events);
