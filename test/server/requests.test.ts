@@ -71,6 +71,14 @@ describe('requests, templates and sending', () => {
     assert.equal(soon.status, 400);
     assert.equal(soon.body.error.code, 'invalid_duration');
     assert.match(soon.body.error.message, /"later".*"soon"/);
+    // Valid JSON with a key that would reach a prototype is refused as such, not as bad JSON.
+    for (const body of ['{"name":"x","__proto__":{"admin":true},"definition":{"blocks":[]}}', '{"name":"x","definition":{"blocks":[],"constructor":{"prototype":{}}}}']) {
+      const res = await server.api('POST', '/v1/card-templates', body);
+      assert.equal(res.status, 400, body);
+      assert.equal(res.body.error.code, 'forbidden_key', body);
+      assert.match(res.body.error.message, /__proto__/);
+    }
+    assert.equal((await server.api('POST', '/v1/card-templates', '{"name": "x", ')).body.error.code, 'invalid_json');
     assert.deepEqual(await snapshot(), before);
     for (const interval of ['PT1H', '{{later}}']) assert.equal((await server.api('POST', '/v1/card-templates', snoozeFor(interval))).status, 201, interval);
     const unknownRoute = await server.api('GET', '/v1/nothing-here');
