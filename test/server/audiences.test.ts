@@ -53,6 +53,13 @@ for (const kind of STORE_KINDS) {
         assert.equal(res.status, 400, JSON.stringify(bad).slice(0, 80));
         assert.equal(typeof res.body.error.message, 'string');
       }
+      // A value of a union is named by what is wrong with it, not by the first branch it fails.
+      for (const [bad, message] of [
+        [{ attributes: { nested: { a: 1 } } }, /"attributes\.nested" must be a string, a number, a boolean or null/],
+        [{ attributes: { long: 'x'.repeat(1001) } }, /"attributes\.long" must NOT have more than 1000 characters/],
+      ] as const) {
+        assert.match((await server.api('PUT', `/v1/users/${user}`, bad)).body.error.message, message);
+      }
       assert.deepEqual((await server.api('GET', `/v1/users/${user}`)).body.attributes, { plan: 'pro', seats: 5, city: 'Oslo' });
       // Deleting the profile keeps the user's cards.
       await server.api('POST', `/v1/action-flows/${template}/start`, { flows: [{ target: { type: 'user', targetUserIds: [user] }, payload: { variables: { name: 'A' } } }] });
@@ -99,6 +106,18 @@ for (const kind of STORE_KINDS) {
         assert.ok(res.body.error.message.includes(text), res.body.error.message);
       }
       assert.equal((await server.api('POST', '/v1/segments', { name: 'bad', filter: { all: [{ attribute: 'plan', op: 'like', value: 'x' }] } })).status, 400);
+      // A condition that fails its schema is named by the shape it has most of: { tag } or { attribute, op, value }.
+      for (const [condition, message] of [
+        [{ attribute: 'plan', op: 'like', value: 'x' }, /"filter\.all\.0\.op" must be one of: eq, ne, gt/],
+        [{ attribute: 'plan' }, /missing "filter\.all\.0\.op"/],
+        [{ tag: 5 }, /"filter\.all\.0\.tag" must be string/],
+        [{ attribute: 'plan', op: 'eq', value: { a: 1 } }, /"filter\.all\.0\.value" must be a string, a number, a boolean or an array/],
+        ['pro', /"filter\.all\.0" must be an object/],
+      ] as const) {
+        const res = await server.api('POST', '/v1/segments', { name: 'bad', filter: { all: [condition] } });
+        assert.equal(res.status, 400);
+        assert.match(res.body.error.message, message, JSON.stringify(condition));
+      }
       assert.equal((await server.api('DELETE', `/v1/segments/${made.body.id}`)).status, 204);
       assert.equal((await server.api('GET', `/v1/segments/${made.body.id}`)).status, 404);
     });
