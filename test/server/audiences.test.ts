@@ -297,6 +297,29 @@ for (const kind of STORE_KINDS) {
       assert.match(wrongTarget.body.error.message, /tags/);
     });
 
+    test('job page rows stored before perCard (one event a card) are still read as one card-published a card', async () => {
+      const tag = `old${randomUUID().slice(0, 8)}`;
+      const members = Array.from({ length: 20 }, (_, i) => `old-${tag}-${String(i).padStart(2, '0')}`);
+      await server.api('POST', '/v1/users/batch', { users: members.map((userId) => ({ userId, tags: [tag] })) });
+      const oldTemplate = await publishedTemplate(server);
+      const res = await server.api('POST', `/v1/action-flows/${oldTemplate}/start`, { flows: [{ target: { type: 'tag', tags: [tag] }, payload: { variables: { name: 'Old' } } }] });
+      assert.equal((await finishedJob(server, res.body.statusUrl)).sent, 20);
+      // Made as the version before stored them: span = its cards, no perCard, at the last `span` of the seqs it holds.
+      const db = server.platform.services.store.db;
+      const rows = await db.selectFrom('analytics_events').select(['seq', 'span', 'job_page']).where('job_page', 'like', `%${res.body.flowInvocationId}%`).execute();
+      assert.equal(rows.length, 1);
+      const page = JSON.parse(rows[0]!.job_page as string);
+      assert.equal(page.perCard, 3);
+      delete page.perCard;
+      await db.updateTable('analytics_events').set({ span: 20, job_page: JSON.stringify(page) }).where('seq', '=', rows[0]!.seq).execute();
+      const events = (await server.api('GET', `/v1/analytics/events?limit=1000&cursor=${encodeCursor(Number(rows[0]!.seq) - 60)}`)).body.data.filter((e: any) => e.platformContext.flowInvocationId === res.body.flowInvocationId);
+      assert.deepEqual(events.map((e: any) => e.analyticsEvent), Array(20).fill('card-published'));
+      assert.deepEqual(events.map((e: any) => e.endUserId).sort(), members);
+      const theirs = (await server.api('GET', `/v1/analytics/events?endUserId=${members[3]}`)).body.data;
+      assert.deepEqual(theirs.map((e: any) => [e.analyticsEvent, e.endUserId]), [['card-published', members[3]]]);
+      assert.equal((await server.api('GET', `/v1/analytics/insights?cardTemplateId=${oldTemplate}`)).body.data[0].sent, 20);
+    });
+
     test("a send job page's events are a row (or a few), and every reader serves them as three events a card", async (t) => {
       // Its own server, whose pages double each time (100, 200, 400, 800, then the rest): a
       // page is rows of at most CARDS_A_ROW (170) cards, three events each.
