@@ -27,7 +27,7 @@ type Schema = { anyOf?: Schema[]; oneOf?: Schema[]; const?: unknown; type?: unkn
 export function relevantError(errors: readonly AjvError[], schema: unknown, data: unknown): AjvError | undefined {
   const first = errors[0];
   if (!schema || typeof schema !== 'object' || !errors.some((e) => e.keyword === 'anyOf' || e.keyword === 'discriminator')) return first;
-  const unions = errors.filter((e) => e.keyword === 'anyOf');
+  const unions = errors.filter((e) => e.keyword === 'anyOf').map((error) => ({ error, segments: pathSegments(error.schemaPath) }));
   const kept = errors.filter((error) => !inOtherBranch(error, unions, schema as Schema, data));
   let chosen = kept[0] ?? first;
   // A union inside a union fails at the same place as the outer one, which names every branch.
@@ -36,13 +36,13 @@ export function relevantError(errors: readonly AjvError[], schema: unknown, data
 }
 
 /** Whether `error` comes from a branch of a union that is not the value's (see the top of this file). */
-function inOtherBranch(error: AjvError, unions: readonly AjvError[], schema: Schema, data: unknown): boolean {
+function inOtherBranch(error: AjvError, unions: readonly { error: AjvError; segments: string[] }[], schema: Schema, data: unknown): boolean {
   const segments = pathSegments(error.schemaPath);
   for (let i = 0; i < segments.length - 1; i++) {
     if (segments[i] !== 'anyOf') continue;
     const branch = resolve(schema, segments.slice(0, i + 2));
     const unionPath = segments.slice(0, i + 1);
-    const union = unions.find((u) => sameSegments(pathSegments(u.schemaPath), unionPath) && isPrefix(u.instancePath ?? '', error.instancePath ?? ''));
+    const union = unions.find((u) => sameSegments(u.segments, unionPath) && isPrefix(u.error.instancePath ?? '', error.instancePath ?? ''))?.error;
     if (!branch || !union) continue;
     const value = at(data, union.instancePath ?? '');
     const typeConst = branch.properties?.['type']?.const;
@@ -118,14 +118,16 @@ function literals(branches: readonly Schema[], error: AjvError): AjvError | unde
  */
 function pathSegments(schemaPath: string | undefined): string[] {
   if (!schemaPath?.startsWith('#/')) return [];
-  return pointerSegments(schemaPath.slice(1).split('/').map(safeDecode).join('/'));
+  return schemaPath.slice(2).split('/').map((s) => unescapePointer(safeDecode(s)));
 }
 
 /** `/definition/blocks/0` → ['definition', 'blocks', '0'] (a JSON Pointer, as instance paths are). */
 function pointerSegments(pointer: string): string[] {
   if (!pointer.startsWith('/')) return [];
-  return pointer.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return pointer.slice(1).split('/').map(unescapePointer);
 }
+
+const unescapePointer = (segment: string): string => segment.replaceAll('~1', '/').replaceAll('~0', '~');
 
 function safeDecode(segment: string): string {
   try {
