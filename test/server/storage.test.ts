@@ -217,6 +217,42 @@ describe('storage (sqlite file)', () => {
   });
 });
 
+describe('WAL checkpoints on SQLite (store/checkpoint.ts)', () => {
+  test('the step that holds the server\'s writes comes after an unheld one that found the WAL as the step before it left it', async () => {
+    const { createWriteGate } = await import('../../packages/card-stream-server/src/store/write-gate.js');
+    const { checkpoint, passiveCheckpoint } = await import('../../packages/card-stream-server/src/store/checkpoint.js');
+    const store = await freshStore('sqlite');
+    const gate = createWriteGate();
+    const server = await openStore(store.options, { gate, side: 'server' });
+    const worker = await openStore(store.options, { gate, side: 'worker' });
+    const put = (key: string) => server.db.insertInto('settings').values({ key, value: 'x'.repeat(2000) }).execute();
+    try {
+      for (let i = 0; i < 200; i++) await put(`before-${i}`);
+      // Each step as the worker runs it, whether it held the server's writes (the worker's
+      // slot, write-gate.ts), and a send landing just after the bulk step: a step copying
+      // while a frame comes in leaves the database file unsynced, for the next to sync.
+      const steps: { held: boolean; log: number }[] = [];
+      await checkpoint(worker.db, gate, async (db) => {
+        const result = await passiveCheckpoint(db);
+        steps.push({ held: Atomics.load(gate, 1) === 1, log: result?.log ?? -1 });
+        if (steps.length === 1) await put('during-the-bulk-step');
+        return result;
+      });
+      assert.ok((steps[0]?.log ?? 0) > 0, 'the WAL had frames to copy');
+      const held = steps.findIndex((s) => s.held);
+      assert.equal(held, steps.length - 1, `only the last step holds the server: ${JSON.stringify(steps)}`);
+      assert.ok(held >= 2, `unheld steps follow the bulk one: ${JSON.stringify(steps)}`);
+      // (The send after a bulk step that copied everything starts the WAL over: fewer frames, not more.)
+      assert.notEqual(steps[1]!.log, steps[0]!.log, 'the step after the bulk one found the send that came in');
+      assert.equal(steps[held - 1]!.log, steps[held - 2]!.log, 'the last unheld step found the WAL as the one before it left it');
+    } finally {
+      await worker.close();
+      await server.close();
+      await store.drop();
+    }
+  });
+});
+
 describe('writes made at once on SQLite (store/write-now.ts)', () => {
   test('run only while the connection is free and the worker is outside a transaction, and roll back whole on a throw', async () => {
     const { createWriteGate } = await import('../../packages/card-stream-server/src/store/write-gate.js');

@@ -13,7 +13,7 @@ import { withWorkerSlot, type WriteGate } from './write-gate.js';
  */
 const CHECKPOINT_EVERY_MS = 500;
 
-interface CheckpointResult {
+export interface CheckpointResult {
   busy: number;
   /** Frames in the WAL. */
   log: number;
@@ -22,25 +22,43 @@ interface CheckpointResult {
 }
 
 /** PASSIVE: copies what it can without waiting for a writer or a reader. */
-async function passiveCheckpoint(db: Kysely<Database>): Promise<CheckpointResult | undefined> {
+export async function passiveCheckpoint(db: Kysely<Database>): Promise<CheckpointResult | undefined> {
   const { rows } = await sql.raw<CheckpointResult>('pragma wal_checkpoint(PASSIVE)').execute(db);
   return rows[0];
 }
 
+/** Unheld passive checkpoints after the bulk one, at most: see `checkpoint`. */
+const SETTLE_STEPS = 3;
+
+/** A checkpoint step: `passiveCheckpoint` on the worker's connection (a test watches the steps). */
+export type CheckpointStep = (db: Kysely<Database>) => Promise<CheckpointResult | undefined>;
+
 /**
- * One checkpoint in two steps. The first copies the bulk while the server goes on writing.
+ * One checkpoint in three steps. The first copies the bulk while the server goes on writing.
  * SQLite starts the WAL over from its beginning only when a write begins with every frame
  * already in the database, which under steady writes a checkpoint beside them never
  * achieves: the server's sends add frames while it copies, and the WAL grew by every send
  * (50 MB a second in the realtime bench), each frame written past the end of the file. So
- * the second step holds the server's writes (the worker's slot of the gate) for as long as
- * it takes to copy the few frames they added meanwhile; the server's next write then
- * restarts the WAL.
+ * the last step holds the server's writes (the worker's slot of the gate) for as long as it
+ * takes to copy the few frames they added meanwhile; the server's next write then restarts
+ * the WAL.
+ *
+ * A step syncs the database file only if no frame came into the WAL while it copied: a send
+ * during the bulk step left the bulk's tens of MB unsynced, and the held step synced them,
+ * holding the server's writes 60-140 ms during a bulk cancel (bench/cancel.ts: sends waited up
+ * to 116 ms). So between the two, unheld steps copy what came in meanwhile until one finds
+ * the WAL as the step before it left it: that one synced, and the held step has a few frames
+ * to copy and sync (1-3 ms, measured).
  */
-async function checkpoint(db: Kysely<Database>, gate: WriteGate): Promise<void> {
-  const bulk = await passiveCheckpoint(db);
-  if (!bulk || bulk.log <= 0) return; // nothing in the WAL, or it is busy (the result is -1 then)
-  await withWorkerSlot(gate, () => passiveCheckpoint(db));
+export async function checkpoint(db: Kysely<Database>, gate: WriteGate, step: CheckpointStep = passiveCheckpoint): Promise<void> {
+  let last = await step(db);
+  if (!last || last.log <= 0) return; // nothing in the WAL, or it is busy (the result is -1 then)
+  for (let i = 0; i < SETTLE_STEPS; i++) {
+    const next = await step(db);
+    if (!next || next.log <= 0 || next.log === last.log) break;
+    last = next;
+  }
+  await withWorkerSlot(gate, () => step(db));
 }
 
 /** Starts checkpointing on `db`'s connection; returns the function that stops it, once the checkpoint in progress (if any) is over. */
