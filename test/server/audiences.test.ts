@@ -113,6 +113,9 @@ for (const kind of STORE_KINDS) {
         [{ tag: 5 }, /"filter\.all\.0\.tag" must be string/],
         [{ attribute: 'plan', op: 'eq', value: { a: 1 } }, /"filter\.all\.0\.value" must be a string, a number, a boolean or an array/],
         ['pro', /"filter\.all\.0" must be an object/],
+        // None of either shape's fields: the 400 names both shapes (it named the first one's "tag").
+        [{}, /"filter\.all\.0" must be an object with "tag", or with "attribute" and "op"\./],
+        [{ plan: 'pro' }, /"filter\.all\.0" must be an object with "tag", or with "attribute" and "op"\./],
       ] as const) {
         const res = await server.api('POST', '/v1/segments', { name: 'bad', filter: { all: [condition] } });
         assert.equal(res.status, 400);

@@ -4,7 +4,8 @@
 // The branch that counts is the one whose `type` the value names (blocks, button actions,
 // targets); else the one of the value's JSON type (a profile attribute: string, number,
 // boolean or null); else, among object branches, the one that has most of the value's
-// fields (a segment condition: `{ tag }` or `{ attribute, op, value }`). A union of literals
+// fields (a segment condition: `{ tag }` or `{ attribute, op, value }`), and when it has none
+// of any branch's, the union itself, naming each shape's fields. A union of literals
 // (`height`, `size`) is one list of allowed values, and one of JSON types one list of types.
 
 /** An Ajv error, as far as the error body reads it. */
@@ -16,7 +17,7 @@ export interface AjvError {
   params?: Record<string, unknown>;
 }
 
-type Schema = { anyOf?: Schema[]; oneOf?: Schema[]; const?: unknown; type?: unknown; properties?: Record<string, Schema> } & Record<string, unknown>;
+type Schema = { anyOf?: Schema[]; oneOf?: Schema[]; const?: unknown; type?: unknown; properties?: Record<string, Schema>; required?: unknown } & Record<string, unknown>;
 
 /**
  * The error to describe among `errors` (Ajv's, in its order) of validating `data` against
@@ -66,12 +67,16 @@ function ofJsonType(value: unknown, type: string): boolean {
   return typeof value === type;
 }
 
-/** The object branches of a union that have the most of `value`'s fields. */
+/**
+ * The object branches of a union that have the most of `value`'s fields; none when it has
+ * none of any branch's (`{}`): then no branch's error is the one, and the union's own error
+ * lists the shapes (objectShapes).
+ */
 function closestBranches(branches: readonly Schema[], value: Record<string, unknown>): Schema[] {
   const fields = Object.keys(value);
   const scored = branches.filter((b) => b.properties).map((b) => ({ b, n: fields.filter((f) => Object.hasOwn(b.properties as object, f)).length }));
   const best = Math.max(...scored.map((s) => s.n));
-  return scored.filter((s) => s.n === best).map((s) => s.b);
+  return best === 0 ? [] : scored.filter((s) => s.n === best).map((s) => s.b);
 }
 
 /** A union's branches, those of unions inside it included. */
@@ -90,7 +95,7 @@ function asAllowedValues(error: AjvError, schema: Schema, data: unknown): AjvErr
       if (!isRecord(value)) return { ...error, keyword: 'type', message: 'must be an object' };
       return { keyword: 'enum', instancePath: `${error.instancePath ?? ''}/type`, params: { allowedValues: types } };
     }
-    return literals(branches, error) ?? jsonTypes(flatBranches(branches), error) ?? error;
+    return literals(branches, error) ?? objectShapes(branches, error, data) ?? jsonTypes(flatBranches(branches), error) ?? error;
   }
   // …/anyOf/<k>/const: one literal of a union of them.
   if (error.keyword === 'const' && segments.at(-3) === 'anyOf') {
@@ -105,6 +110,14 @@ function jsonTypes(branches: readonly Schema[], error: AjvError): AjvError | und
   const types = [...new Set(branches.map((b) => String(b.type)))].map((type) => (type === 'null' ? 'null' : `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`));
   const list = types.length === 1 ? types[0] : `${types.slice(0, -1).join(', ')} or ${types.at(-1)}`;
   return { keyword: 'type', instancePath: error.instancePath ?? '', message: `must be ${list}` };
+}
+
+/** A union of object shapes failed by an object with none of their fields: one error naming each shape's required fields. */
+function objectShapes(branches: readonly Schema[], error: AjvError, data: unknown): AjvError | undefined {
+  const shapes = branches.map((b) => b.required);
+  if (!branches.length || !isRecord(at(data, error.instancePath ?? '')) || !shapes.every((r) => Array.isArray(r) && r.length > 0)) return undefined;
+  const quoted = (shapes as string[][]).map((fields) => fields.map((f) => `"${f}"`)).map((fields) => (fields.length === 1 ? fields[0] : `${fields.slice(0, -1).join(', ')} and ${fields.at(-1)}`));
+  return { keyword: 'type', instancePath: error.instancePath ?? '', message: `must be an object with ${quoted.join(', or with ')}` };
 }
 
 function literals(branches: readonly Schema[], error: AjvError): AjvError | undefined {
