@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { EventReader, type EventFilter } from './events-query.js';
 
-export const EXPORT_PAGE = 1000;
+export const EXPORT_PAGE = 250;
 
 /** A stream of `filter`'s events as NDJSON lines, oldest first, up to the newest event
  * stored when it starts (so an export of a busy store still ends). */
