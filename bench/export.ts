@@ -1,7 +1,8 @@
 // Export benchmark: BENCH_EVENTS analytics events (default 1,000,000) exported as NDJSON
 // over HTTP, with the server's resident memory sampled and the API probed during the export.
 // The store is filled in this process, then served by a platform process of its own, so the
-// RSS figures are the server's alone and the client only counts lines as they stream by.
+// RSS figures are the server's alone; the client, which only counts lines as they stream by,
+// is a process of its own too (export-reader.ts), so the probe here times the server alone.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { fork } from 'node:child_process';
