@@ -34,7 +34,7 @@ const SETTLE_STEPS = 3;
 export type CheckpointStep = (db: Kysely<Database>) => Promise<CheckpointResult | undefined>;
 
 /**
- * One checkpoint in three steps. The first copies the bulk while the server goes on writing.
+ * One checkpoint in steps. The first copies the bulk while the server goes on writing.
  * SQLite starts the WAL over from its beginning only when a write begins with every frame
  * already in the database, which under steady writes a checkpoint beside them never
  * achieves: the server's sends add frames while it copies, and the WAL grew by every send
