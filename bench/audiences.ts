@@ -17,7 +17,7 @@ import pg from 'pg';
 import type WebSocket from 'ws';
 import { STORE_FILE } from '../packages/card-stream-server/src/store/data-dir.js';
 import { freshStore, type StoreKind, type TestStore } from '../test/server/harness.js';
-import { BENCH_JWT_SECRET, BENCH_KEY, endUserJwt, inBatches, opened, percentiles, PLATFORM_MAIN, probeApi, sdkSocket, spawnServer } from './support.js';
+import { BENCH_JWT_SECRET, BENCH_KEY, endUserJwt, inBatches, opened, percentiles, PLATFORM_MAIN, probeApi, sdkSocket, spawnServer, stallFigure } from './support.js';
 import { record } from './results.js';
 import { layoutFloor } from './layout-floor.js';
 
@@ -192,6 +192,8 @@ export async function run(kind: StoreKind): Promise<void> {
     record({ area, what: 'GET /v1/cards?userId before the send', value: `p99 ${idleReads(99)} ms`, goal: 'context' });
     record({ area, what: 'GET /v1/cards?userId during the send', value: `p99 ${p99(readTimes).toFixed(1)} ms, max ${percentiles(readTimes)(100)} ms (${readTimes.length})`, goal: 'p99 < 100 ms', met: p99(readTimes) < 100 });
     record({ area, what: 'SDK feed during the send', value: `p99 ${p99(feedTimes).toFixed(1)} ms, max ${percentiles(feedTimes)(100)} ms (${feedTimes.length})`, goal: 'p99 < 100 ms', met: p99(feedTimes) < 100 });
+    // Issue 16 asks the same of every background job as of a bulk cancel: no request waits more than 100 ms.
+    record({ area, what: 'both during the send, slowest', ...stallFigure([...readTimes, ...feedTimes]), goal: 'no request waits > 100 ms' });
     record({ area, what: 'store growth per card (card, change and card-published event)', value: `${Math.round(grown / Math.max(1, job.sent))} bytes`, goal: '≤ 600 bytes', met: grown / Math.max(1, job.sent) <= 600 });
     if (process.env.BENCH_AUDIENCE_BREAKDOWN) {
       // Profiles and segments were there before the send; the rest is (nearly all) the send's.
