@@ -52,35 +52,6 @@ interface Lane {
   upTo?: string;
 }
 
-/**
- * A page's own time, and the turns of the event loop it takes inside it. On SQLite a page's
- * statements run synchronously on the server's thread: a page of 30-60 ms held every request
- * that long (the SDK feed waited up to 113-141 ms during a million-member send). Its steps
- * (claiming members, making their cards, storing them, logging their changes) take 3-26 ms
- * each, and requests get in between them; reads go to the read connection meanwhile, and a
- * write waits for the page's commit as it did. The page's size adapts to its own time, not
- * to the requests served in its turns (counted in, pages shrank and the send took twice as
- * long). On PostgreSQL a page waits on the database, not the thread: no turns.
- */
-class PageClock {
-  private busy = 0;
-  private from = performance.now();
-
-  constructor(private readonly turns: boolean) {}
-
-  readonly turn = async (): Promise<void> => {
-    if (!this.turns) return;
-    this.busy += performance.now() - this.from;
-    await new Promise((resolve) => setImmediate(resolve));
-    this.from = performance.now();
-  };
-
-  /** The page's own time so far, in ms. */
-  stop(): number {
-    return this.busy + performance.now() - this.from;
-  }
-}
-
 /** Thrown inside a page's transaction to undo it: another server holds the job now. */
 class LeaseLost extends Error {}
 
@@ -271,9 +242,9 @@ export class SendJobs {
   private async sendLane(job: SendJobsTable, template: TemplateVersion, flows: Flow[], lane: Lane): Promise<'done' | 'lost' | 'stopped'> {
     let size = Math.min(100, this.options.pageSize);
     while (!this.stopped) {
-      const clock = new PageClock(this.kind === 'sqlite');
-      const passed = await this.sendPage(job, template, flows, size, lane, clock);
-      size = nextPageSize(size, clock.stop(), this.options);
+      const started = performance.now();
+      const passed = await this.sendPage(job, template, flows, size, lane);
+      size = nextPageSize(size, performance.now() - started, this.options);
       if (passed === undefined) return 'lost';
       if (passed === 0) return 'done';
       // SQLite's calls are synchronous: without a turn of the event loop between pages no
@@ -374,7 +345,7 @@ export class SendJobs {
   }
 
   /** Sends the next `size` members of `lane` their cards; how many members it went past (0: none are left), or undefined when the lease was lost. */
-  private async sendPage(job: SendJobsTable, template: TemplateVersion, flows: Flow[], size: number, lane: Lane, clock: PageClock): Promise<number | undefined> {
+  private async sendPage(job: SendJobsTable, template: TemplateVersion, flows: Flow[], size: number, lane: Lane): Promise<number | undefined> {
     const source = job.event_source as EventSource;
     let pageEnd = lane.after;
     const passed = await this.cards.write(async (tx, record) => {
@@ -392,7 +363,6 @@ export class SendJobs {
       if (last !== undefined) claim = claim.where('user_id', '<=', last);
       const claimed = await claim.returning(['user_id', 'flow']).execute();
       if (claimed.length === 0 && !bound) return 0;
-      await clock.turn();
       pageEnd = last ?? lane.after;
       // Never before the job's cards_from (a server whose clock is behind): its cards are found from there (cards/filter.ts).
       const now = Math.max(Date.now(), Number(job.cards_from));
@@ -411,8 +381,7 @@ export class SendJobs {
       const contents = [...prepared.values()].map((p) => p.flow.content);
       // Their events (three a card, as a send to listed users records) as a row or a few when they are alike but for their cards (analytics/job-page-events.ts).
       const pageRows = jobPageRows(rows, events, { invocation: job.flow_invocation_id, after: lane.after, last: last ?? null });
-      await clock.turn();
-      await this.cards.insertIn(tx, record, rows, contents, pageRows ? [] : events, clock.turn);
+      await this.cards.insertIn(tx, record, rows, contents, pageRows ? [] : events);
       if (pageRows) await this.cards.insertEventsIn(tx, (await jobPageHolds(tx, pageRows, rows.length)) ? pageRows : events);
       // The lease is renewed last, so the job's row is locked only from here to the commit
       // (pages of two lanes overlap up to it). Lost, the page is undone.

@@ -224,11 +224,8 @@ export class CardRepository {
     });
   }
 
-  /**
-   * Inserts cards, the contents they name and their events inside a write the caller holds
-   * (a send job's page); `between` runs after the rows and before their changes are logged.
-   */
-  async insertIn(tx: Transaction<Database>, record: RecordChanges, cards: CardRow[], contents: Content[], events: EventRow[], between?: () => Promise<void>): Promise<void> {
+  /** Inserts cards, the contents they name and their events inside a write the caller holds (a send job's page). */
+  async insertIn(tx: Transaction<Database>, record: RecordChanges, cards: CardRow[], contents: Content[], events: EventRow[]): Promise<void> {
     if (this.now) {
       this.storeNow(tx, cards, contents, events);
     } else {
@@ -236,7 +233,6 @@ export class CardRepository {
       await this.insertMany(tx, 'cards', cards.map(storedCard));
       await this.storeEvents(tx, events);
     }
-    await between?.();
     await record(cards.map((card) => ({ card })));
   }
 
