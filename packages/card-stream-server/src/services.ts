@@ -158,8 +158,8 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     endUserActions: new EndUserActions(cards),
     endUserEvents: new EndUserEventIntake(db, store.insertMany, contents),
     // Reads of analytics on SQLite's read connection: an export of a million events neither
-    // queues behind a write transaction in progress nor fills the writer's page cache
-    // (bench/export.ts: the server's RSS rose 85 MB more outside the JavaScript heap).
+    // queues behind a write transaction in progress nor fills the writer's page cache with
+    // events (bench/export.ts, docs/platform.md).
     analyticsEvents: new EventReader(store.readDb, new EventContexts(store.readDb)),
     insights: new InsightsReader(db),
     webhooks,
