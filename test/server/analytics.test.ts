@@ -429,7 +429,7 @@ describe('analytics reads on SQLite', () => {
       assert.equal((await send(server, template, ['reader-1'])).status, 201);
       // Credentials are looked up once and kept: the requests below read only analytics.
       assert.equal((await server.api('GET', '/v1/analytics/events?endUserId=reader-1')).status, 200);
-      // A write in progress, as a send job's page or a cancel page on the server's connection.
+      // A write in progress on the server's connection, as a send job's page is.
       const entered = new Promise<void>((resolve) => {
         held = server.platform.services.store.db.transaction().execute(async (tx) => {
           await tx.insertInto('settings').values({ key: 'held-write', value: 'v' }).execute();
