@@ -127,7 +127,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const bus = new CardChangeBus();
   // One of each per process: they keep the shared parts of cards and events they have read.
   const contents = new CardContents(store.readDb);
-  const eventContexts = new EventContexts(db);
+  const eventContexts = new EventContexts(store.readDb);
   const changeLog = new ChangeLog(db, store.kind, serverId, store.readDb, contents, store.now);
   const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.kind, store.readDb, contents, store.now);
   const channels = new ChannelRepository(db, store.kind, serverId, config.channelDailyCardLimit ?? DEFAULT_CHANNEL_DAILY_CARD_LIMIT);
@@ -160,7 +160,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     // Reads of analytics on SQLite's read connection: an export of a million events neither
     // queues behind a write transaction in progress nor fills the writer's page cache with
     // events (bench/export.ts, docs/platform.md).
-    analyticsEvents: new EventReader(store.readDb, new EventContexts(store.readDb)),
+    analyticsEvents: new EventReader(store.readDb, eventContexts),
     insights: new InsightsReader(db),
     webhooks,
     cancelJobs: new CancelJobs(db, cancelExecutor, serverId, cancelOptions, logError('cancel job failed')),
