@@ -323,6 +323,26 @@ for (const kind of STORE_KINDS) {
       assert.equal((await server.api('GET', `/v1/analytics/insights?cardTemplateId=${oldTemplate}`)).body.data[0].sent, 20);
     });
 
+    test('a send job goes on while the server\'s thread is busy: on a SQLite file its pages run on the SQLite worker', { skip: kind !== 'sqlite' }, async (t) => {
+      // On the server's thread each page held every request and socket for as long as it ran
+      // (issue 16: no request waits on a background job). Pages of 20 members here: 500 of them.
+      const { store: ownStore, server } = await openServer(kind, { sendJobs: { pollMs: 50, pageSize: 20 } });
+      t.after(() => closeServer(server, ownStore));
+      const tag = `busy${randomUUID().slice(0, 8)}`;
+      const members = Array.from({ length: 10_000 }, (_, i) => ({ userId: `busy-${i}`, tags: [tag] }));
+      assert.equal((await server.api('POST', '/v1/users/batch', { users: members })).status, 200);
+      const accepted = await server.api('POST', `/v1/action-flows/${await publishedTemplate(server)}/start`, { flows: [{ target: { type: 'tag', tags: [tag] }, payload: { variables: { name: 'Busy' } } }] });
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      let early = (await server.api('GET', accepted.body.statusUrl)).body;
+      while (early.sent === 0 && early.status !== 'completed') early = (await server.api('GET', accepted.body.statusUrl)).body;
+      assert.ok(early.sent < 10_000, `the job was still under way (${early.sent} sent)`);
+      // This thread (the server's: it runs in this process) does nothing else for 3 s.
+      const until = performance.now() + 3000;
+      while (performance.now() < until);
+      const late = (await server.api('GET', accepted.body.statusUrl)).body;
+      assert.deepEqual([late.status, late.sent], ['completed', 10_000], `${early.sent} sent before the server's thread was busy, ${late.sent} after`);
+    });
+
     test("a send job page's events are a row (or a few), and every reader serves them as three events a card", async (t) => {
       // Its own server, whose pages double each time (100, 200, 400, 800, then the rest): a
       // page is rows of at most CARDS_A_ROW (170) cards, three events each.

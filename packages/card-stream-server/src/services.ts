@@ -26,7 +26,8 @@ import { FeedReader } from './end-user/feed.js';
 import { EndUserActions } from './end-user/actions.js';
 import { EndUserEventIntake } from './end-user/event-intake.js';
 import { CancelJobs, defaultCancelJobOptions, type CancelJobOptions } from './cancel-jobs/jobs.js';
-import { InThreadExecutor, WorkerExecutor } from './cancel-jobs/executor.js';
+import { InThreadExecutor } from './cancel-jobs/executor.js';
+import { SqliteWorker } from './sqlite-worker/host.js';
 import { EventReader } from './analytics/events-query.js';
 import { InsightsReader } from './analytics/insights.js';
 import { eventHorizon } from './analytics/horizon.js';
@@ -36,7 +37,7 @@ import { seedSampleTemplates } from './demo/seed.js';
 import { IdempotencyKeys } from './idempotency/keys.js';
 import { ProfileRepository } from './audiences/profiles.js';
 import { SegmentRepository } from './audiences/segments.js';
-import { defaultSendJobOptions, SendJobs, type SendJobOptions } from './audiences/send-jobs.js';
+import { defaultSendJobOptions, InThreadSendExecutor, SendJobs, type SendJobOptions } from './audiences/send-jobs.js';
 
 export interface ServiceConfig {
   store: StoreOptions;
@@ -135,12 +136,17 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   // On SQLite this process is the store's only writer (the data directory is held).
   const templates = new TemplateRepository(db, store.kind === 'sqlite');
   const cancelOptions = { ...defaultCancelJobOptions(store.kind), ...config.cancelJobs };
-  const cancelExecutor = writeGate
-    ? new WorkerExecutor({ store: config.store, writeGate, owner: serverId, options: cancelOptions }, bus, logError('SQLite worker failed'))
-    : new InThreadExecutor(db, cards, serverId, cancelOptions, store.kind);
-  const webhookOptions = { ...DEFAULT_WEBHOOK_OPTIONS, ...config.webhooks };
+  const sendOptions = { ...defaultSendJobOptions(store.kind), ...config.sendJobs };
   const flows = new FlowSender(templates, cards);
   const segments = new SegmentRepository(db, store.kind);
+  // On a SQLite file, background jobs run on the SQLite worker (sqlite-worker/thread.ts).
+  const sqliteWorker = writeGate
+    ? new SqliteWorker({ store: config.store, writeGate, owner: serverId, cancelJobs: cancelOptions, sendJobs: sendOptions }, bus, logError('SQLite worker failed'))
+    : undefined;
+  const cancelExecutor = sqliteWorker?.cancelJobs() ?? new InThreadExecutor(db, cards, serverId, cancelOptions, store.kind);
+  const sendExecutor =
+    sqliteWorker?.sendJobs() ?? new InThreadSendExecutor({ db, kind: store.kind, cards, templates, segments, owner: serverId, options: sendOptions });
+  const webhookOptions = { ...DEFAULT_WEBHOOK_OPTIONS, ...config.webhooks };
   const webhooks = new WebhookRepository(db, eventContexts, { allowPrivate: webhookOptions.allowPrivate });
 
   const services: Services = {
@@ -168,17 +174,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
     idempotencyKeys: new IdempotencyKeys(db),
     profiles: new ProfileRepository(db, store.kind, store.insertMany, segments),
     segments,
-    sendJobs: new SendJobs(
-      db,
-      store.kind,
-      cards,
-      templates,
-      flows,
-      segments,
-      serverId,
-      { ...defaultSendJobOptions(store.kind), ...config.sendJobs },
-      logError('send job failed'),
-    ),
+    sendJobs: new SendJobs(db, flows, segments, sendExecutor, serverId, sendOptions, logError('send job failed')),
   };
 
   const scheduler = new LifecycleScheduler(cards, bus, logError('lifecycle scheduler failed'));
@@ -228,6 +224,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
       await webhookDispatcher.stop();
       await services.cancelJobs.stop();
       await services.sendJobs.stop();
+      await sqliteWorker?.stop();
       await listener?.stop();
       await scheduler.stop();
       await store.close();

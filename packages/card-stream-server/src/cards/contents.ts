@@ -46,13 +46,34 @@ export function makeContent(cardTemplateName: string, definition: string, runtim
   };
 }
 
-function contentOf(row: CardContentsTable): Content {
+/** The content stored as `row`. */
+export function contentOf(row: CardContentsTable): Content {
   const payload = JSON.parse(row.payload) as Omit<CardPayload, 'target'>;
   return { ...makeContent(row.card_template_name, row.definition, row.runtime_variables, payload), row };
 }
 
 /** The payload JSON of a card of `content` sent to `userId`. */
 export const payloadFor = (content: Content, userId: string): string => `${content.payloadBefore}${JSON.stringify(userId)}${content.payloadAfter}`;
+
+/**
+ * The content a card with these parts would name: its payload but its target. The card's
+ * payload is that content's addressed to its user when `payloadFor(content, user_id)` gives
+ * it back (a payload not JSON, or not of that shape, gives a content with empty parts).
+ */
+export function contentOfCard(card: Pick<CardRow, 'card_template_name' | 'definition' | 'runtime_variables' | 'payload'>): Content {
+  let parsed: Record<string, unknown> = {};
+  try {
+    const value: unknown = JSON.parse(card.payload);
+    if (value && typeof value === 'object' && !Array.isArray(value)) parsed = value as Record<string, unknown>;
+  } catch {
+    // not JSON: the card's payload is its own
+  }
+  return makeContent(card.card_template_name, card.definition, card.runtime_variables, {
+    detail: (parsed.detail ?? {}) as Record<string, string>,
+    cardOptions: (parsed.cardOptions ?? {}) as Record<string, never>,
+    metadata: (parsed.metadata ?? {}) as Record<string, unknown>,
+  });
+}
 
 /** The card as stored (its content is stored on its own: `CardContents.store`). */
 export function storedCard(card: CardRow): CardsTable {
@@ -80,6 +101,19 @@ export function storedCard(card: CardRow): CardsTable {
     completion: card.completion,
     next_due: card.next_due,
     sent_by_job: card.sent_by_job,
+  };
+}
+
+/** The card stored as `row`, its `content` filled in. */
+export function cardWithContent(row: CardsTable, content: Content): CardRow {
+  return {
+    ...row,
+    lifecycle_id: idOf(row, row.lifecycle_id, 'lifecycle'),
+    flow_instance_id: idOf(row, row.flow_instance_id, 'flowInstance'),
+    card_template_name: content.row.card_template_name,
+    definition: content.row.definition,
+    runtime_variables: content.row.runtime_variables,
+    payload: row.own_payload ?? payloadFor(content, row.user_id),
   };
 }
 
@@ -147,15 +181,7 @@ export class CardContents {
     return rows.map((row) => {
       const content = contents.get(row.content_key);
       if (!content) throw new Error(`card ${row.card_instance_id} names card content ${row.content_key}, which is not stored`);
-      return {
-        ...row,
-        lifecycle_id: idOf(row, row.lifecycle_id, 'lifecycle'),
-        flow_instance_id: idOf(row, row.flow_instance_id, 'flowInstance'),
-        card_template_name: content.row.card_template_name,
-        definition: content.row.definition,
-        runtime_variables: content.row.runtime_variables,
-        payload: row.own_payload ?? payloadFor(content, row.user_id),
-      };
+      return cardWithContent(row, content);
     });
   }
 

@@ -7,6 +7,16 @@ import type { CancelJobsTable, Database, SendJobsTable } from './schema.js';
 type LeasedTable = 'cancel_jobs' | 'send_jobs';
 type Row<T extends LeasedTable> = T extends 'cancel_jobs' ? CancelJobsTable : SendJobsTable;
 
+/** Where a server's claimed jobs run: on its own thread, or on the SQLite worker. */
+export interface JobExecutor<J> {
+  /** Gets ready to run jobs (called when the server starts); resolves once it is. */
+  start(): Promise<void>;
+  /** Runs a job this server has claimed; settles when it is done, failed or left. */
+  run(job: J): Promise<void>;
+  /** Leaves the job in hand after its current page (its lease released). */
+  stop(): Promise<void>;
+}
+
 /** Takes the oldest job of `table` that is queued, or running under a lease that ran out. */
 export async function claimLeasedJob<T extends LeasedTable>(db: Kysely<Database>, table: T, owner: string, leaseMs: number): Promise<Row<T> | undefined> {
   // One table's shape stands for both: the columns used here are the same in each.
