@@ -5,7 +5,7 @@
 // request and socket for as long as it ran. Here only SQLite's single writer lock is
 // shared. It
 // - runs the bulk cancel jobs and send jobs that the server claims and passes in (host.ts);
-//   their card changes go back to be announced on the server's bus (changes.ts);
+//   their card changes go back, made small (changes.ts), to be announced on the server's bus;
 // - counts the cards a cancel job would cancel (the "review" count, and `matched`), a scan
 //   of up to a million rows;
 // - checkpoints the WAL, for every connection (store/checkpoint.ts): the server's own
