@@ -351,6 +351,21 @@ for (const kind of STORE_KINDS) {
       }
     });
 
+    test('sockets that connect together are pinged a slice at a time, not all in one turn of the server', async () => {
+      // All at once, 2,000 sockets' pings held the server's thread up 43 ms (realtime/hub.ts).
+      const spaced = await startServer(store.options, { realtime: { pingIntervalMs: 1000, idleTimeoutMs: 5000 } });
+      try {
+        const sockets = await Promise.all(Array.from({ length: 20 }, async () => (await TestSocket.connect(spaced.url, await endUserToken(spaced, user()))).socket));
+        const pingedAt = await Promise.all(sockets.map((socket) => socket.waitFor((m) => m.type === 'ping').then((m) => (m as { t: number }).t)));
+        const spread = Math.max(...pingedAt) - Math.min(...pingedAt);
+        // Spread at random over the interval: all 20 within 300 ms of each other by chance is below 1 in 10^9.
+        assert.ok(spread >= 300, `the first pings came within ${spread} ms of each other`);
+        for (const socket of sockets) socket.ws.close();
+      } finally {
+        await spaced.close();
+      }
+    });
+
     test('CORS: the SDK routes answer any origin; the platform API does not', async () => {
       const preflight = (path: string) =>
         fetch(server.url + path, {

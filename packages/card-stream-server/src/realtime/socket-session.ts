@@ -60,6 +60,8 @@ export class SocketSession {
   channelId: string | undefined;
   /** When the client was last heard from: any message counts. */
   lastSeen = Date.now();
+  /** When the hub's heartbeat pings it next; set by the hub. */
+  nextPingAt: number | undefined;
   private sentSeq = 0;
   /** True until the starting point is known; deliveries meanwhile wait for the catch-up. */
   private syncing = true;
