@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { endUserToken, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore, openServer, closeServer } from './harness.js';
 import { fillCards } from './fill.js';
-import { nextPageSize } from '../../packages/card-stream-server/src/cancel-jobs/run.js';
+import { nextPageSize } from '../../packages/card-stream-server/src/store/leased-jobs.js';
 import { TestSocket } from './sockets.js';
 
 test('job pages grow while they are quick and shrink when they hold the server up too long', () => {

@@ -106,7 +106,7 @@ const newSecret = () => randomBytes(32).toString('base64url');
 
 export async function buildServices(config: ServiceConfig, log: FastifyBaseLogger): Promise<Platform> {
   const logError = (what: string) => (err: unknown) => log.error({ err }, what);
-  // On a SQLite file the SQLite worker writes too (cancel-jobs/sqlite-worker.ts); the gate
+  // On a SQLite file the SQLite worker writes too (sqlite-worker/thread.ts); the gate
   // lets this thread's statements go first.
   const writeGate = config.store.kind === 'sqlite' ? createWriteGate() : undefined;
   const store = await openStore(config.store, writeGate && { gate: writeGate, side: 'server' }, (message) => log.warn(message));

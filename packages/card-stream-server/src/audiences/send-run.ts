@@ -16,10 +16,10 @@ import { jobPageHolds, jobPageRows } from '../analytics/job-page-events.js';
 import type { EventTemplate } from '../analytics/event-contexts.js';
 import type { CardRow } from '../cards/row.js';
 import type { CardRepository } from '../cards/repository.js';
-import { nextPageSize } from '../cancel-jobs/run.js';
 import { flowCard, prepareFlow, type PreparedFlow } from '../flows/flow-cards.js';
 import type { TemplateRepository, TemplateVersion } from '../templates/repository.js';
 import { profileMatches } from './filter.js';
+import { nextPageSize } from '../store/leased-jobs.js';
 import type { SegmentRepository } from './segments.js';
 
 export interface SendJobOptions {

@@ -1,13 +1,14 @@
 // Running one claimed bulk cancel job: a page of cards per transaction, its progress and
 // lease stored in every page's transaction, so a job whose server stopped is picked up
 // again (by any server) where it left off. Runs on the server's thread or on the SQLite worker
-// (sqlite-worker.ts); either way through a CardRepository, so the changes reach the sockets.
+// (sqlite-worker/thread.ts); either way through a CardRepository, so the changes reach the sockets.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, CancelJobsTable } from '../store/schema.js';
 import type { CancelledPage, CancelRange, CardPosition, CardRepository } from '../cards/repository.js';
 import { filterConditions, resolveFilter, type CardFilter } from '../cards/filter.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
 import type { CancelJobStatus } from '../../../protocol/src/cancel-jobs.js';
+import { nextPageSize } from '../store/leased-jobs.js';
 
 export interface CancelRunOptions {
   /** The most cards per transaction. */
@@ -27,13 +28,6 @@ export interface CancelRunOptions {
    * idle; more than the cores only queue on them (measured in bench/cancel.ts).
    */
   parallelPages: number;
-}
-
-/** The next page size: doubled when a page took under half its time, halved when over. */
-export function nextPageSize(size: number, tookMs: number, options: Pick<CancelRunOptions, 'pageSize' | 'pageMs'>): number {
-  if (tookMs < options.pageMs / 2) return Math.min(options.pageSize, size * 2);
-  if (tookMs > options.pageMs) return Math.max(10, Math.floor(size / 2));
-  return size;
 }
 
 export interface CancelRunContext {

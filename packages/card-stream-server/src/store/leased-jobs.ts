@@ -17,6 +17,13 @@ export interface JobExecutor<J> {
   stop(): Promise<void>;
 }
 
+/** The next page size of a job whose pages should take `pageMs`: doubled when a page took under half that, halved when over. */
+export function nextPageSize(size: number, tookMs: number, options: { pageSize: number; pageMs: number }): number {
+  if (tookMs < options.pageMs / 2) return Math.min(options.pageSize, size * 2);
+  if (tookMs > options.pageMs) return Math.max(10, Math.floor(size / 2));
+  return size;
+}
+
 /** Takes the oldest job of `table` that is queued, or running under a lease that ran out. */
 export async function claimLeasedJob<T extends LeasedTable>(db: Kysely<Database>, table: T, owner: string, leaseMs: number): Promise<Row<T> | undefined> {
   // One table's shape stands for both: the columns used here are the same in each.
