@@ -26,11 +26,11 @@ import { SendJobRunner, type SendJobOptions, type SendRunContext } from './send-
 export type { SendJobOptions } from './send-run.js';
 
 /**
- * On SQLite a page runs on the server's thread and every request waits for the page in
- * progress; sizes adapt to land between half the target and the target, overshooting up to
- * about twice it. At 40 ms the SDK feed's p99 during a 1,000,000-member send was 104-107 ms
- * in 4 of 5 runs; at 30 ms, 71 and 83 ms, the send no slower beyond this machine's noise
- * (bench/audiences.ts).
+ * On a SQLite file a job runs on the SQLite worker: reads go on beside its pages, and a
+ * server write waits for the page in progress. Sizes adapt to land between half the target
+ * and the target, overshooting up to about twice it: 30 ms keeps that wait well under
+ * 100 ms, as for bulk cancels (cancel-jobs/jobs.ts). In memory a page runs on the server's
+ * thread and every request waits for it.
  */
 export const DEFAULT_SEND_JOB_OPTIONS: SendJobOptions = { pageSize: 5000, pageMs: 30, leaseMs: 15_000, pollMs: 1000 };
 
