@@ -25,12 +25,12 @@ test("a job page's changes cross as columns by content and read back as the card
   const ada = flowFor('Ada');
   const bob = flowFor('Bob');
   const cards: CardRow[] = [
-    ...Array.from({ length: 5 }, (_, i) => flowCard(ada, 'inv-1', 'api', `user-${i}`)),
-    ...Array.from({ length: 3 }, (_, i) => flowCard(bob, 'inv-1', 'api', `other-"${i}"`)),
+    ...Array.from({ length: 5 }, (_, i) => flowCard(ada, 'inv-1', 'live', `user-${i}`)),
+    ...Array.from({ length: 3 }, (_, i) => flowCard(bob, 'inv-1', 'live', `other-"${i}"`)),
   ];
   cards[6]!.priority = 9; // a field that differs within a content
-  const own = { ...flowCard(ada, 'inv-1', 'api', 'owner'), own_payload: '{"kept":true}', payload: '{"kept":true}' };
-  const cancelled = { ...flowCard(ada, 'inv-1', 'api', 'gone'), status: 'cancelled', next_due: null };
+  const own = { ...flowCard(ada, 'inv-1', 'live', 'owner'), own_payload: '{"kept":true}', payload: '{"kept":true}' };
+  const cancelled = { ...flowCard(ada, 'inv-1', 'live', 'gone'), status: 'cancelled', next_due: null };
   const changes: CardChange[] = [...cards, own, cancelled].map((card, i) => ({ card, seq: i + 1, ...(i === 2 ? { previousStatus: 'embargoed' } : {}) }));
 
   const packed = packChanges(changes);
