@@ -10,7 +10,7 @@ import { derivedId } from '../../packages/card-stream-server/src/ids.js';
 import { EventContexts } from '../../packages/card-stream-server/src/analytics/event-contexts.js';
 import { encodeCursor, EventReader, eventNameIs, readEvents } from '../../packages/card-stream-server/src/analytics/events-query.js';
 import { TestSocket } from './sockets.js';
-import { closeServer, endUserToken, openServer, publishedTemplate, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
+import { closeServer, endUserToken, openServer, publishedTemplate, sleep, startServer, STORE_KINDS, watchEventLoop, type TestServer, type TestStore } from './harness.js';
 
 async function finishedJob(server: TestServer, statusUrl: string): Promise<any> {
   for (let i = 0; i < 600; i++) {
@@ -341,6 +341,25 @@ for (const kind of STORE_KINDS) {
       while (performance.now() < until);
       const late = (await server.api('GET', accepted.body.statusUrl)).body;
       assert.deepEqual([late.status, late.sent], ['completed', 10_000], `${early.sent} sent before the server's thread was busy, ${late.sent} after`);
+    });
+
+    test("a segment's count of 200,000 members holds up no other request: on a SQLite file the SQLite worker counts", { skip: kind !== 'sqlite' }, async (t) => {
+      const { store: ownStore, server } = await openServer(kind);
+      t.after(() => closeServer(server, ownStore));
+      for (let from = 0; from < 200_000; from += 10_000) {
+        const users = Array.from({ length: 10_000 }, (_, i) => ({ userId: `count-${from + i}`, attributes: { seats: (from + i) % 7 } }));
+        assert.equal((await server.api('POST', '/v1/users/batch', { users })).status, 200);
+      }
+      const segment = (await server.api('POST', '/v1/segments', { name: 'Seats', filter: { all: [{ attribute: 'seats', op: 'gte', value: 0 }] } })).body;
+      // The server runs in this process: its event loop held up is what every other request waits.
+      const loop = watchEventLoop();
+      const started = performance.now();
+      const count = await server.api('GET', `/v1/segments/${segment.id}/count`);
+      const took = performance.now() - started;
+      const held = loop.stop();
+      assert.equal(count.body.total, 200_000);
+      console.log(`# counted 200,000 members in ${took.toFixed(1)} ms; the event loop held up ${held.toFixed(1)} ms at most`);
+      assert.ok(held < took / 2, `the count held the event loop ${held.toFixed(1)} ms of ${took.toFixed(1)}`);
     });
 
     test("a send job page's events are a row (or a few), and every reader serves them as three events a card", async (t) => {

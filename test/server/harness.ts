@@ -106,6 +106,27 @@ export async function startServer(
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Watches this thread's event loop (a server started in this process runs on it) from now:
+ * `stop` gives the longest it went without a turn, in ms. (monitorEventLoopDelay records a
+ * delay only on the turn after it, which a single hold-up ended by the awaited answer may
+ * never get before the watch ends.)
+ */
+export function watchEventLoop(): { stop: () => number } {
+  let longest = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    longest = Math.max(longest, performance.now() - last);
+    last = performance.now();
+  }, 2);
+  return {
+    stop: () => {
+      clearInterval(ticker);
+      return Math.max(longest, performance.now() - last);
+    },
+  };
+}
+
 /** A published template whose headline greets {{name}}. */
 export async function publishedTemplate(server: TestServer, extra: Record<string, unknown> = {}): Promise<string> {
   const created = await server.api('POST', '/v1/card-templates', {

@@ -138,11 +138,11 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const cancelOptions = { ...defaultCancelJobOptions(store.kind), ...config.cancelJobs };
   const sendOptions = { ...defaultSendJobOptions(store.kind), ...config.sendJobs };
   const flows = new FlowSender(templates, cards);
-  const segments = new SegmentRepository(db, store.kind);
-  // On a SQLite file, background jobs run on the SQLite worker (sqlite-worker/thread.ts).
+  // On a SQLite file, background jobs and counts of up to a million rows run on the SQLite worker (sqlite-worker/thread.ts).
   const sqliteWorker = writeGate
     ? new SqliteWorker({ store: config.store, writeGate, owner: serverId, cancelJobs: cancelOptions, sendJobs: sendOptions }, bus, logError('SQLite worker failed'))
     : undefined;
+  const segments = new SegmentRepository(db, store.kind, sqliteWorker && ((filter) => sqliteWorker.countMembers(filter)));
   const cancelExecutor = sqliteWorker?.cancelJobs() ?? new InThreadExecutor(db, cards, serverId, cancelOptions, store.kind);
   const sendExecutor =
     sqliteWorker?.sendJobs() ?? new InThreadSendExecutor({ db, kind: store.kind, cards, templates, segments, owner: serverId, options: sendOptions });

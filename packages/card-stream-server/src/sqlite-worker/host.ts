@@ -1,5 +1,5 @@
 // The server's side of the SQLite worker (thread.ts): starts it, passes in the cancel and
-// send jobs this server claims, asks it for counts, and announces the card changes it sends
+// send jobs this server claims, asks it for counts (of a cancel job's cards, of a segment), and announces the card changes it sends
 // back on the server's bus. Runs for as long as the server does (it also checkpoints the
 // WAL); restarted if it dies.
 import { extname } from 'node:path';
@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { CancelJobsTable, SendJobsTable } from '../store/schema.js';
 import type { CardChangeBus } from '../cards/change-bus.js';
 import type { CardFilter } from '../cards/filter.js';
+import type { AudienceFilter } from '../../../protocol/src/audiences.js';
 import type { CancelJobExecutor } from '../cancel-jobs/executor.js';
 import type { JobExecutor } from '../store/leased-jobs.js';
 import { workerLeave } from '../store/write-gate.js';
@@ -73,7 +74,7 @@ export class SqliteWorker {
 
   /** Cancel jobs, run here. */
   cancelJobs(): CancelJobExecutor {
-    return { ...this.jobsOf<CancelJobsTable>('cancel'), count: (criteria) => this.count(criteria) };
+    return { ...this.jobsOf<CancelJobsTable>('cancel'), count: (criteria) => this.count({ cards: criteria }) };
   }
 
   /** Send jobs, run here. */
@@ -98,12 +99,17 @@ export class SqliteWorker {
     });
   }
 
-  private count(criteria: CardFilter): Promise<number> {
+  /** The profiles matching `filter` now (a segment's count). */
+  countMembers(filter: AudienceFilter): Promise<number> {
+    return this.count({ members: filter });
+  }
+
+  private count(of: { cards: CardFilter } | { members: AudienceFilter }): Promise<number> {
     const worker = (this.worker ??= this.startWorker());
     const id = this.nextCountId++;
     return new Promise((resolve, reject) => {
       this.counts.set(id, { resolve, reject });
-      worker.postMessage({ type: 'count', id, criteria } satisfies ToSqliteWorker);
+      worker.postMessage({ type: 'count', id, of } satisfies ToSqliteWorker);
     });
   }
 

@@ -6,8 +6,8 @@
 // shared. It
 // - runs the bulk cancel jobs and send jobs that the server claims and passes in (host.ts);
 //   their card changes go back, made small (changes.ts), to be announced on the server's bus;
-// - counts the cards a cancel job would cancel (the "review" count, and `matched`), a scan
-//   of up to a million rows;
+// - counts the cards a cancel job would cancel (the "review" count, and `matched`) and the
+//   members of segments, scans of up to a million rows;
 // - checkpoints the WAL, for every connection (store/checkpoint.ts): the server's own
 //   connection never does.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,7 +22,8 @@ import type { CardFilter } from '../cards/filter.js';
 import { gateOpen, type WriteGate } from '../store/write-gate.js';
 import { SendJobRunner, type SendJobOptions } from '../audiences/send-run.js';
 import { TemplateRepository } from '../templates/repository.js';
-import { SegmentRepository } from '../audiences/segments.js';
+import { countMembers, SegmentRepository } from '../audiences/segments.js';
+import type { AudienceFilter } from '../../../protocol/src/audiences.js';
 import { packChanges, type PackedChanges } from './changes.js';
 
 export interface SqliteWorkerData {
@@ -42,7 +43,8 @@ export type ToSqliteWorker =
   | { type: 'run'; task: 'send'; job: SendJobsTable }
   /** The job of `task` in hand is left after its page (its lease released): the server's jobs of that kind are stopping. */
   | { type: 'leave'; task: WorkerTask }
-  | { type: 'count'; id: number; criteria: CardFilter }
+  /** Counts what a cancel job would cancel (`cards`) or a segment's members (`members`). */
+  | { type: 'count'; id: number; of: { cards: CardFilter } | { members: AudienceFilter } }
   | { type: 'stop' };
 export type FromSqliteWorker =
   | ({ type: 'changes' } & PackedChanges)
@@ -101,8 +103,9 @@ port.on('message', (message: ToSqliteWorker) => {
     leaving[message.task] = true;
   } else if (message.type === 'count') {
     // Runs between two pages of a job in progress (each page yields to this thread's loop).
-    const { id } = message;
-    countCancellable(store.db, message.criteria, cancelJobs.maxCards).then(
+    const { id, of } = message;
+    const counted = 'cards' in of ? countCancellable(store.db, of.cards, cancelJobs.maxCards) : countMembers(store.db, store.kind, of.members);
+    counted.then(
       (count) => port.postMessage({ type: 'counted', id, count } satisfies FromSqliteWorker),
       (err: unknown) => port.postMessage({ type: 'count-failed', id, message: err instanceof Error ? err.message : String(err) } satisfies FromSqliteWorker),
     );
