@@ -70,7 +70,7 @@ const LANE_MIN_MEMBERS = 20_000;
 const SNAPSHOT_RANGE = 10_000;
 
 /** Ends the job `id` this server holds as `status`. */
-export async function finishSendJob(db: Kysely<Database>, owner: string, id: string, status: SendJobStatus, error: string | null): Promise<void> {
+async function finishSendJob(db: Kysely<Database>, owner: string, id: string, status: SendJobStatus, error: string | null): Promise<void> {
   await db
     .updateTable('send_jobs')
     .set({ status, error, finished: Date.now(), locked_by: null, locked_until: null })
