@@ -2,11 +2,11 @@
 // a page of them per transaction, each member claimed in the transaction that makes their
 // card, so whatever stops the job (a restart, kill -9, another server taking it over) every
 // member gets exactly one card. Runs on the server's thread, or on a SQLite file on the
-// SQLite worker (sqlite-worker/thread.ts), whose pages then stop no request: on the server's
+// SQLite worker (job-worker/thread.ts), whose pages then stop no request: on the server's
 // thread each page held every request and socket for as long as it ran (bench/audiences.ts).
 // Either way through a CardRepository, so the cards reach their members' sockets.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { AudienceFilter, AudienceTarget, SendJobStatus } from '../../../protocol/src/audiences.js';
+import type { AudienceFilter, AudienceTarget } from '../../../protocol/src/audiences.js';
 import type { EventSource } from '../../../protocol/src/cards.js';
 import type { Flow } from '../../../protocol/src/flows.js';
 import type { Database, SendJobsTable } from '../store/schema.js';
@@ -19,7 +19,7 @@ import type { CardRepository } from '../cards/repository.js';
 import { flowCard, prepareFlow, type PreparedFlow } from '../flows/flow-cards.js';
 import type { TemplateRepository, TemplateVersion } from '../templates/repository.js';
 import { profileMatches } from './filter.js';
-import { nextPageSize } from '../store/leased-jobs.js';
+import { finishLeasedJob, nextPageSize, releaseLeasedJob } from '../store/leased-jobs.js';
 import type { SegmentRepository } from './segments.js';
 
 export interface SendJobOptions {
@@ -69,16 +69,6 @@ const LANE_MIN_MEMBERS = 20_000;
 /** How many profiles one step of a snapshot looks at (one short transaction). */
 const SNAPSHOT_RANGE = 10_000;
 
-/** Ends the job `id` this server holds as `status`. */
-async function finishSendJob(db: Kysely<Database>, owner: string, id: string, status: SendJobStatus, error: string | null): Promise<void> {
-  await db
-    .updateTable('send_jobs')
-    .set({ status, error, finished: Date.now(), locked_by: null, locked_until: null })
-    .where('id', '=', id)
-    .where('locked_by', '=', owner)
-    .execute();
-}
-
 export class SendJobRunner {
   private readonly db: Kysely<Database>;
   private readonly kind: StoreKind;
@@ -97,7 +87,7 @@ export class SendJobRunner {
     try {
       await this.runJob(job);
     } catch (err) {
-      await finishSendJob(this.db, this.owner, job.id, 'failed', err instanceof Error ? err.message : String(err));
+      await finishLeasedJob(this.db, 'send_jobs', this.owner, job.id, 'failed', err instanceof Error ? err.message : String(err));
       throw err;
     }
   }
@@ -110,7 +100,7 @@ export class SendJobRunner {
     if (ends.includes('lost')) return; // another server goes on
     if (this.context.stopping()) return this.release(job);
     await this.reclaimMembers();
-    await finishSendJob(this.db, this.owner, job.id, 'completed', null);
+    await finishLeasedJob(this.db, 'send_jobs', this.owner, job.id, 'completed', null);
   }
 
   /**
@@ -182,9 +172,10 @@ export class SendJobRunner {
   }
 
   /** Lets another server (or this one, started again) take the job at once. */
-  private async release(job: SendJobsTable): Promise<void> {
-    await this.db.updateTable('send_jobs').set({ locked_until: 0 }).where('id', '=', job.id).where('locked_by', '=', this.owner).execute();
+  private release(job: SendJobsTable): Promise<void> {
+    return releaseLeasedJob(this.db, 'send_jobs', this.owner, job.id);
   }
+
 
   /**
    * Writes down the job's members, each with the first flow reaching them: the profiles made

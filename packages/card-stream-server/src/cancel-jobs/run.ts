@@ -1,14 +1,13 @@
 // Running one claimed bulk cancel job: a page of cards per transaction, its progress and
 // lease stored in every page's transaction, so a job whose server stopped is picked up
 // again (by any server) where it left off. Runs on the server's thread or on the SQLite worker
-// (sqlite-worker/thread.ts); either way through a CardRepository, so the changes reach the sockets.
+// (job-worker/thread.ts); either way through a CardRepository, so the changes reach the sockets.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, CancelJobsTable } from '../store/schema.js';
 import type { CancelledPage, CancelRange, CardPosition, CardRepository } from '../cards/repository.js';
 import { filterConditions, resolveFilter, type CardFilter } from '../cards/filter.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
-import type { CancelJobStatus } from '../../../protocol/src/cancel-jobs.js';
-import { nextPageSize } from '../store/leased-jobs.js';
+import { finishLeasedJob, nextPageSize, releaseLeasedJob } from '../store/leased-jobs.js';
 
 export interface CancelRunOptions {
   /** The most cards per transaction. */
@@ -194,19 +193,11 @@ export async function runCancelJob(context: CancelRunContext, job: CancelJobsTab
   try {
     outcome = await new CancelRun(context, job).run();
   } catch (err) {
-    await finish(db, owner, job.id, 'failed', err instanceof Error ? err.message : String(err));
+    await finishLeasedJob(db, 'cancel_jobs', owner, job.id, 'failed', err instanceof Error ? err.message : String(err));
     throw err;
   }
-  if (outcome === 'completed') await finish(db, owner, job.id, 'completed', null);
+  if (outcome === 'completed') await finishLeasedJob(db, 'cancel_jobs', owner, job.id, 'completed', null);
   // Released at once, so the next server (or this one restarted) goes on from the cursor.
-  else if (outcome === 'left') await db.updateTable('cancel_jobs').set({ locked_until: 0 }).where('id', '=', job.id).where('locked_by', '=', owner).execute();
+  else if (outcome === 'left') await releaseLeasedJob(db, 'cancel_jobs', owner, job.id);
 }
 
-async function finish(db: Kysely<Database>, owner: string, id: string, status: CancelJobStatus, error: string | null): Promise<void> {
-  await db
-    .updateTable('cancel_jobs')
-    .set({ status, error, finished: Date.now(), locked_by: null, locked_until: null })
-    .where('id', '=', id)
-    .where('locked_by', '=', owner)
-    .execute();
-}

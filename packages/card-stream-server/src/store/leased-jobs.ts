@@ -52,6 +52,28 @@ export async function claimLeasedJob<T extends LeasedTable>(db: Kysely<Database>
   return undefined;
 }
 
+/** Ends the job `id` of `table` that `owner` holds. */
+export async function finishLeasedJob(db: Kysely<Database>, table: LeasedTable, owner: string, id: string, status: 'completed' | 'failed', error: string | null): Promise<void> {
+  const jobs = db as unknown as Kysely<{ jobs: SendJobsTable }>;
+  await jobs
+    .updateTable(table as unknown as 'jobs')
+    .set({ status, error, finished: Date.now(), locked_by: null, locked_until: null })
+    .where('id', '=', id)
+    .where('locked_by', '=', owner)
+    .execute();
+}
+
+/** Lets another server (or this one, started again) take the job `id` of `table` that `owner` holds at once. */
+export async function releaseLeasedJob(db: Kysely<Database>, table: LeasedTable, owner: string, id: string): Promise<void> {
+  const jobs = db as unknown as Kysely<{ jobs: SendJobsTable }>;
+  await jobs
+    .updateTable(table as unknown as 'jobs')
+    .set({ locked_until: 0 })
+    .where('id', '=', id)
+    .where('locked_by', '=', owner)
+    .execute();
+}
+
 /**
  * On a store this process holds alone (a SQLite directory, locked for the process's life),
  * a job still marked running is one a crashed process held: its lease is freed at start,
