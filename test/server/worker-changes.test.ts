@@ -1,10 +1,10 @@
-// Card changes crossing from the SQLite worker to the server's bus (sqlite-worker/changes.ts):
+// Card changes crossing from the SQLite worker to the server's bus (job-worker/changes.ts):
 // made small, cloned as postMessage clones them, and made whole again, every listener reads
 // what it would have read of the change itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { flowCard, prepareFlow } from '../../packages/card-stream-server/src/flows/flow-cards.js';
-import { packChanges, unpackChanges } from '../../packages/card-stream-server/src/sqlite-worker/changes.js';
+import { packChanges, unpackChanges } from '../../packages/card-stream-server/src/job-worker/changes.js';
 import { slimChange, type CardChange } from '../../packages/card-stream-server/src/cards/change-bus.js';
 import type { CardRow } from '../../packages/card-stream-server/src/cards/row.js';
 import type { TemplateVersion } from '../../packages/card-stream-server/src/templates/repository.js';

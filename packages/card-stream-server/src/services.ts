@@ -27,7 +27,7 @@ import { EndUserActions } from './end-user/actions.js';
 import { EndUserEventIntake } from './end-user/event-intake.js';
 import { CancelJobs, defaultCancelJobOptions, type CancelJobOptions } from './cancel-jobs/jobs.js';
 import { InThreadExecutor } from './cancel-jobs/executor.js';
-import { SqliteWorker } from './sqlite-worker/host.js';
+import { JobWorker } from './job-worker/host.js';
 import { EventReader } from './analytics/events-query.js';
 import { InsightsReader } from './analytics/insights.js';
 import { eventHorizon } from './analytics/horizon.js';
@@ -106,7 +106,7 @@ const newSecret = () => randomBytes(32).toString('base64url');
 
 export async function buildServices(config: ServiceConfig, log: FastifyBaseLogger): Promise<Platform> {
   const logError = (what: string) => (err: unknown) => log.error({ err }, what);
-  // On a SQLite file the SQLite worker writes too (sqlite-worker/thread.ts); the gate
+  // On a SQLite file the SQLite worker writes too (job-worker/thread.ts); the gate
   // lets this thread's statements go first.
   const writeGate = config.store.kind === 'sqlite' ? createWriteGate() : undefined;
   const store = await openStore(config.store, writeGate && { gate: writeGate, side: 'server' }, (message) => log.warn(message));
@@ -138,14 +138,17 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const cancelOptions = { ...defaultCancelJobOptions(store.kind), ...config.cancelJobs };
   const sendOptions = { ...defaultSendJobOptions(store.kind), ...config.sendJobs };
   const flows = new FlowSender(templates, cards);
-  // On a SQLite file, background jobs and counts of up to a million rows run on the SQLite worker (sqlite-worker/thread.ts).
-  const sqliteWorker = writeGate
-    ? new SqliteWorker({ store: config.store, writeGate, owner: serverId, cancelJobs: cancelOptions, sendJobs: sendOptions }, bus, logError('SQLite worker failed'))
-    : undefined;
+  // Send jobs run on the job worker (job-worker/thread.ts), and on a SQLite file cancel jobs
+  // and counts of up to a million rows too. In memory (one connection, which a thread cannot
+  // share) everything runs here.
+  const jobWorker =
+    config.store.kind === 'memory'
+      ? undefined
+      : new JobWorker({ store: config.store, writeGate, owner: serverId, cancelJobs: cancelOptions, sendJobs: sendOptions }, bus, logError('job worker failed'));
+  const sqliteWorker = writeGate && jobWorker;
   const segments = new SegmentRepository(db, store.kind, sqliteWorker && ((filter) => sqliteWorker.countMembers(filter)));
   const cancelExecutor = sqliteWorker?.cancelJobs() ?? new InThreadExecutor(db, cards, serverId, cancelOptions, store.kind);
-  const sendExecutor =
-    sqliteWorker?.sendJobs() ?? new InThreadSendExecutor({ db, kind: store.kind, cards, templates, segments, owner: serverId, options: sendOptions });
+  const sendExecutor = jobWorker?.sendJobs() ?? new InThreadSendExecutor({ db, kind: store.kind, cards, templates, segments, owner: serverId, options: sendOptions });
   const webhookOptions = { ...DEFAULT_WEBHOOK_OPTIONS, ...config.webhooks };
   const webhooks = new WebhookRepository(db, eventContexts, { allowPrivate: webhookOptions.allowPrivate });
 
@@ -224,7 +227,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
       await webhookDispatcher.stop();
       await services.cancelJobs.stop();
       await services.sendJobs.stop();
-      await sqliteWorker?.stop();
+      await jobWorker?.stop();
       await listener?.stop();
       await scheduler.stop();
       await store.close();

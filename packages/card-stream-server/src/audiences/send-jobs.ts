@@ -3,8 +3,8 @@
 // snapshots the members once (those at its start, each taken from the first flow that
 // reaches them), then sends them a page per transaction (send-run.ts). A job survives
 // restarts: it is held under a lease renewed every page, and claimed again when the lease
-// runs out. Here jobs are made, claimed and handed to where they run: this thread, or on a
-// SQLite file the SQLite worker (services.ts).
+// runs out. Here jobs are made, claimed and handed to where they run: the job worker, or in
+// memory this thread (services.ts).
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AudienceTarget, SendJob, SendJobAccepted, SendJobStatus } from '../../../protocol/src/audiences.js';
@@ -35,8 +35,8 @@ export type { SendJobOptions } from './send-run.js';
 export const DEFAULT_SEND_JOB_OPTIONS: SendJobOptions = { pageSize: 5000, pageMs: 30, leaseMs: 15_000, pollMs: 1000 };
 
 /**
- * The defaults on `kind`. On PostgreSQL a page stops no reader (and runs beside the
- * server's thread, not on it); it holds only its members' sequence rows. Longer pages there
+ * The defaults on `kind`. On PostgreSQL a page stops no reader; it holds only its members'
+ * sequence rows. Longer pages there
  * mean fewer commits and statements per card: a 100,000-member send took 7.7 s at 200 ms
  * a page against 10.0 s at 40 ms, the API's p99 meanwhile under 65 ms both ways.
  */
@@ -57,7 +57,7 @@ const toJob = (row: SendJobsTable): SendJob => ({
 /** Whether a flow reaches an audience (anything but listed users). */
 export const isAudienceFlow = (flow: Flow): flow is Flow & { target: AudienceTarget } => flow.target.type !== 'user';
 
-/** Runs claimed jobs on this thread (PostgreSQL, an in-memory store), yielding between pages. */
+/** Runs claimed jobs on this thread (an in-memory store, whose one connection a thread cannot share), yielding between pages. */
 export class InThreadSendExecutor implements JobExecutor<SendJobsTable> {
   private stopping = false;
 

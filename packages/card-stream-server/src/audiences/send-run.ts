@@ -1,10 +1,10 @@
 // Running one claimed send job (send-jobs.ts claims it): its snapshot of the members, then
 // a page of them per transaction, each member claimed in the transaction that makes their
 // card, so whatever stops the job (a restart, kill -9, another server taking it over) every
-// member gets exactly one card. Runs on the server's thread, or on a SQLite file on the
-// SQLite worker (job-worker/thread.ts), whose pages then stop no request: on the server's
-// thread each page held every request and socket for as long as it ran (bench/audiences.ts).
-// Either way through a CardRepository, so the cards reach their members' sockets.
+// member gets exactly one card. Runs on the job worker (job-worker/thread.ts), whose pages
+// stop no request: on the server's thread each page held every request and socket for as
+// long as it built its cards (bench/audiences.ts); in memory, on the server's thread. Either
+// way through a CardRepository, so the cards reach their members' sockets.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AudienceFilter, AudienceTarget } from '../../../protocol/src/audiences.js';
 import type { EventSource } from '../../../protocol/src/cards.js';
@@ -44,7 +44,7 @@ export interface SendRunContext {
   options: SendJobOptions;
   /** True once the server is stopping: the job is left, lease released, after this page. */
   stopping: () => boolean;
-  /** Resolves when the next page may start (the SQLite worker waits for the server's writes). */
+  /** Resolves when the next page may start (on a SQLite file the worker waits for the server's writes). */
   nextPage?: () => Promise<void>;
 }
 

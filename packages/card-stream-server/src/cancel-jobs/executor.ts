@@ -1,5 +1,5 @@
 // Where claimed bulk cancel jobs run. On a SQLite file: the SQLite worker, a thread with
-// its own connection (sqlite-worker/), so a job never holds up the server's event loop. In
+// its own connection (job-worker/), so a job never holds up the server's event loop. In
 // memory (one connection, which a thread cannot share) and on PostgreSQL (whose queries do
 // not block the loop): this thread, yielding between pages.
 import type { Kysely } from 'kysely';

@@ -1,4 +1,4 @@
-// WAL checkpointing of a SQLite file, done by the SQLite worker (sqlite-worker/thread.ts)
+// WAL checkpointing of a SQLite file, done by the SQLite worker (job-worker/thread.ts)
 // for every connection: the server's own connection never checkpoints (database.ts).
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';

@@ -1,5 +1,5 @@
 // SQLite has one writer, and better-sqlite3 waits for it synchronously: a statement on the
-// server's thread that finds the SQLite worker (sqlite-worker/thread.ts) holding the
+// server's thread that finds the SQLite worker (job-worker/thread.ts) holding the
 // lock sleeps in SQLite's busy handler, event loop and all, in steps of up to 100 ms. So
 // the two threads take turns through a gate in memory they share, before SQLite's lock:
 // - slot SERVER counts the server's uses of its connection: while it is up, the worker

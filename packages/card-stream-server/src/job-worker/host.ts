@@ -1,7 +1,8 @@
-// The server's side of the SQLite worker (thread.ts): starts it, passes in the cancel and
-// send jobs this server claims, asks it for counts (of a cancel job's cards, of a segment), and announces the card changes it sends
-// back on the server's bus. Runs for as long as the server does (it also checkpoints the
-// WAL); restarted if it dies.
+// The server's side of the job worker (thread.ts): starts it, passes in the jobs this server
+// claims (send jobs; on a SQLite file cancel jobs too), asks it for counts (on a SQLite
+// file, of a cancel job's cards or of a segment), and announces the card changes it sends
+// back on the server's bus. Runs for as long as the server does (on a SQLite file it also
+// checkpoints the WAL); restarted if it dies.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -12,13 +13,13 @@ import type { AudienceFilter } from '../../../protocol/src/audiences.js';
 import type { CancelJobExecutor } from '../cancel-jobs/executor.js';
 import type { JobExecutor } from '../store/leased-jobs.js';
 import { workerLeave } from '../store/write-gate.js';
-import type { FromSqliteWorker, SqliteWorkerData, ToSqliteWorker, WorkerTask } from './thread.js';
+import type { FromJobWorker, JobWorkerData, ToJobWorker, WorkerTask } from './thread.js';
 import { unpackChanges } from './changes.js';
 
 // thread.ts next to this file: .ts when run from source (tsx), .js when built.
 const WORKER_URL = new URL(`./thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
-function startWorkerThread(data: SqliteWorkerData): Worker {
+function startWorkerThread(data: JobWorkerData): Worker {
   if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData: data });
   // Run from source: on Node 20 a worker does not inherit `--import tsx`, so it registers
   // tsx's loader itself before loading thread.ts.
@@ -27,7 +28,7 @@ function startWorkerThread(data: SqliteWorkerData): Worker {
   return new Worker(bootstrap, { eval: true, workerData: data });
 }
 
-/** How long after the SQLite worker died unexpectedly it is started again. */
+/** How long after the job worker died unexpectedly it is started again. */
 const RESTART_AFTER_MS = 1000;
 
 interface Pending {
@@ -35,7 +36,7 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-export class SqliteWorker {
+export class JobWorker {
   private worker: Worker | undefined;
   /** Jobs passed in and not yet settled, by job id. */
   private readonly jobs = new Map<string, Pending>();
@@ -48,7 +49,7 @@ export class SqliteWorker {
   private ready: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly data: SqliteWorkerData,
+    private readonly data: JobWorkerData,
     /** The server's bus: the worker's card changes are announced on it. */
     private readonly bus: CardChangeBus,
     private readonly onError: (err: unknown) => void,
@@ -91,11 +92,11 @@ export class SqliteWorker {
   }
 
   private run(task: WorkerTask, job: CancelJobsTable | SendJobsTable): Promise<void> {
-    if (this.jobs.has(job.id)) return Promise.reject(new Error(`the SQLite worker is already running job ${job.id}`));
+    if (this.jobs.has(job.id)) return Promise.reject(new Error(`the job worker is already running job ${job.id}`));
     const worker = (this.worker ??= this.startWorker());
     return new Promise((resolve, reject) => {
       this.jobs.set(job.id, { resolve, reject });
-      worker.postMessage({ type: 'run', task, job } as ToSqliteWorker);
+      worker.postMessage({ type: 'run', task, job } as ToJobWorker);
     });
   }
 
@@ -109,11 +110,11 @@ export class SqliteWorker {
     const id = this.nextCountId++;
     return new Promise((resolve, reject) => {
       this.counts.set(id, { resolve, reject });
-      worker.postMessage({ type: 'count', id, of } satisfies ToSqliteWorker);
+      worker.postMessage({ type: 'count', id, of } satisfies ToJobWorker);
     });
   }
 
-  private post(message: ToSqliteWorker): void {
+  private post(message: ToJobWorker): void {
     this.worker?.postMessage(message);
   }
 
@@ -121,10 +122,10 @@ export class SqliteWorker {
     const worker = startWorkerThread(this.data);
     let ready = () => {};
     this.ready = new Promise((resolve) => (ready = resolve));
-    worker.on('message', (message: FromSqliteWorker) => {
+    worker.on('message', (message: FromJobWorker) => {
       if (message.type === 'ready') return ready();
       if (message.type === 'changes') return this.bus.publish(unpackChanges(message));
-      if (message.type === 'error') return this.onError(new Error(`SQLite worker: ${message.message}`));
+      if (message.type === 'error') return this.onError(new Error(`job worker: ${message.message}`));
       if (message.type === 'counted' || message.type === 'count-failed') {
         const asked = this.counts.get(message.id);
         this.counts.delete(message.id);
@@ -141,7 +142,7 @@ export class SqliteWorker {
     const lost = (err: Error) => {
       ready(); // a worker that failed to load does not hold the server's start up
       // Gone inside a transaction, its slot of the gate would stay up: the server waits no more.
-      workerLeave(this.data.writeGate);
+      if (this.data.writeGate) workerLeave(this.data.writeGate);
       if (this.worker !== worker) return;
       this.worker = undefined;
       for (const pending of this.jobs.values()) pending.reject(err);
@@ -155,7 +156,7 @@ export class SqliteWorker {
       }, RESTART_AFTER_MS);
     };
     worker.on('error', lost);
-    worker.on('exit', (code) => lost(new Error(`the SQLite worker exited (code ${code})`)));
+    worker.on('exit', (code) => lost(new Error(`the job worker exited (code ${code})`)));
     return worker;
   }
 }
