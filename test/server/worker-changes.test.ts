@@ -1,4 +1,4 @@
-// Card changes crossing from the SQLite worker to the server's bus (job-worker/changes.ts):
+// Card changes crossing from the job worker to the server's bus (job-worker/changes.ts):
 // made small, cloned as postMessage clones them, and made whole again, every listener reads
 // what it would have read of the change itself.
 import { test } from 'node:test';
