@@ -55,26 +55,6 @@ export function contentOf(row: CardContentsTable): Content {
 /** The payload JSON of a card of `content` sent to `userId`. */
 export const payloadFor = (content: Content, userId: string): string => `${content.payloadBefore}${JSON.stringify(userId)}${content.payloadAfter}`;
 
-/**
- * The content a card with these parts would name: its payload but its target. The card's
- * payload is that content's addressed to its user when `payloadFor(content, user_id)` gives
- * it back (a payload not JSON, or not of that shape, gives a content with empty parts).
- */
-export function contentOfCard(card: Pick<CardRow, 'card_template_name' | 'definition' | 'runtime_variables' | 'payload'>): Content {
-  let parsed: Record<string, unknown> = {};
-  try {
-    const value: unknown = JSON.parse(card.payload);
-    if (value && typeof value === 'object' && !Array.isArray(value)) parsed = value as Record<string, unknown>;
-  } catch {
-    // not JSON: the card's payload is its own
-  }
-  return makeContent(card.card_template_name, card.definition, card.runtime_variables, {
-    detail: (parsed.detail ?? {}) as Record<string, string>,
-    cardOptions: (parsed.cardOptions ?? {}) as Record<string, never>,
-    metadata: (parsed.metadata ?? {}) as Record<string, unknown>,
-  });
-}
-
 /** The card as stored (its content is stored on its own: `CardContents.store`). */
 export function storedCard(card: CardRow): CardsTable {
   return {
@@ -105,7 +85,7 @@ export function storedCard(card: CardRow): CardsTable {
 }
 
 /** The card stored as `row`, its `content` filled in. */
-export function cardWithContent(row: CardsTable, content: Content): CardRow {
+function cardWithContent(row: CardsTable, content: Content): CardRow {
   return {
     ...row,
     lifecycle_id: idOf(row, row.lifecycle_id, 'lifecycle'),

@@ -9,7 +9,8 @@
 // only when read (a card sent on to a socket).
 import type { CardContentsTable } from '../store/schema.js';
 import { slimChange, type CardChange } from '../cards/change-bus.js';
-import { contentOf, contentOfCard, payloadFor, type Content } from '../cards/contents.js';
+import { contentOf, makeContent, payloadFor, type Content } from '../cards/contents.js';
+import type { CardPayload } from '../../../protocol/src/cards.js';
 import type { CardRow } from '../cards/row.js';
 
 type Field = keyof CardRow;
@@ -45,7 +46,7 @@ export function packChanges(changes: readonly CardChange[]): PackedChanges {
     if (group === undefined) {
       // The content found again from the card; one that does not give its key back (a card not made from it) is left whole.
       const content = contentOfCard(card as CardRow);
-      group = content.row.key === card.content_key ? { content, changes: [] } : null;
+      group = content && content.row.key === card.content_key ? { content, changes: [] } : null;
       groups.set(card.content_key as string, group);
     }
     if (group) group.changes.push(slim);
@@ -53,6 +54,16 @@ export function packChanges(changes: readonly CardChange[]): PackedChanges {
   }
   const byContent = [...groups.values()].flatMap((group) => (group ? [toColumns(group.content, group.changes)] : []));
   return { changes: whole, byContent };
+}
+
+/** The content a card made from one would name (its parts, its payload but its target); undefined when its payload is not JSON. */
+function contentOfCard(card: CardRow): Content | undefined {
+  try {
+    const { target: _target, ...payload } = JSON.parse(card.payload) as CardPayload;
+    return makeContent(card.card_template_name, card.definition, card.runtime_variables, payload);
+  } catch {
+    return undefined;
+  }
 }
 
 function toColumns(content: Content, changes: readonly CardChange[]): ContentColumns {

@@ -32,7 +32,7 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
 /**
  * The heartbeat runs this many times a ping interval, each time pinging the sockets whose
  * turn it is. Pinging them all at once held the server's thread up 43 ms for 2,000 sockets
- * (a write each; bench/audiences.ts), and would for 200 ms at 10,000.
+ * (a write each; bench/audiences.ts), and would hold it about 200 ms at 10,000.
  */
 const HEARTBEAT_SLICES = 25;
 

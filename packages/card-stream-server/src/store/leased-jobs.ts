@@ -7,7 +7,7 @@ import type { CancelJobsTable, Database, SendJobsTable } from './schema.js';
 type LeasedTable = 'cancel_jobs' | 'send_jobs';
 type Row<T extends LeasedTable> = T extends 'cancel_jobs' ? CancelJobsTable : SendJobsTable;
 
-/** Where a server's claimed jobs run: on its own thread, or on the SQLite worker. */
+/** Where a server's claimed jobs run: on its own thread, or on the job worker. */
 export interface JobExecutor<J> {
   /** Gets ready to run jobs (called when the server starts); resolves once it is. */
   start(): Promise<void>;

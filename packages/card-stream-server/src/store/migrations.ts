@@ -2,7 +2,7 @@
 // that has shipped.
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { StoreKind } from './database.js';
-import { contentOfCard, payloadFor, type Content } from '../cards/contents.js';
+import { makeContent, payloadFor } from '../cards/contents.js';
 import { SEND_EVENTS } from '../analytics/events-query.js';
 import { MAX_SPAN, SEND_SPAN } from '../analytics/event-spans.js';
 
@@ -431,9 +431,20 @@ const sharedContents: Migration = {
         .execute()) as { card_instance_id: string; user_id: string; card_template_name: string; definition: string; runtime_variables: string; payload: string }[];
       if (cards.length === 0) break;
       const byKey = new Map<string, string[]>();
-      const contents = new Map<string, Content['row']>();
+      const contents = new Map<string, ReturnType<typeof makeContent>['row']>();
       for (const card of cards) {
-        const content = contentOfCard(card);
+        let parsed: Record<string, unknown> = {};
+        try {
+          const value: unknown = JSON.parse(card.payload);
+          if (value && typeof value === 'object' && !Array.isArray(value)) parsed = value as Record<string, unknown>;
+        } catch {
+          // not JSON: kept whole as the card's own payload below
+        }
+        const content = makeContent(card.card_template_name, card.definition, card.runtime_variables, {
+          detail: (parsed.detail ?? {}) as Record<string, string>,
+          cardOptions: (parsed.cardOptions ?? {}) as Record<string, never>,
+          metadata: (parsed.metadata ?? {}) as Record<string, unknown>,
+        });
         contents.set(content.row.key, content.row);
         if (payloadFor(content, card.user_id) === card.payload) {
           byKey.set(content.row.key, [...(byKey.get(content.row.key) ?? []), card.card_instance_id]);
