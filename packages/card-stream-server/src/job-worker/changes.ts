@@ -94,8 +94,10 @@ export function unpackChanges({ changes, byContent }: PackedChanges): CardChange
     group.seq.forEach((seq, i) => {
       const card = Object.create(prototype) as Record<Field, unknown>;
       for (const [field, values] of columns) card[field] = values[i];
+      const change: CardChange = { card: card as CardRow, seq };
       const previousStatus = group.previousStatus[i];
-      all.push({ card: card as CardRow, seq, ...(previousStatus === undefined ? {} : { previousStatus }) });
+      if (previousStatus !== undefined) change.previousStatus = previousStatus;
+      all.push(change);
     });
   }
   return all;

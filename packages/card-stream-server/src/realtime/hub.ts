@@ -66,7 +66,7 @@ export class SocketHub implements SessionHost {
     this.unsubscribe?.();
     this.unsubscribeChannels?.();
     clearInterval(this.sweep);
-    for (const session of this.sessions()) session.close(1001, 'The server is shutting down.');
+    for (const session of [...this.sessions()]) session.close(1001, 'The server is shutting down.');
   }
 
   accept(socket: WebSocket, address: string): void {
@@ -190,19 +190,24 @@ export class SocketHub implements SessionHost {
   /** Pings the sockets whose turn it is (each every pingIntervalMs), and closes the silent. */
   private heartbeat(): void {
     const now = Date.now();
+    const due: SocketSession[] = [];
     for (const session of this.sessions()) {
       // A socket's first turn falls anywhere in its first interval, so sockets that came
       // together (a deploy's reconnects) are pinged a slice at a time.
       session.nextPingAt ??= now + Math.random() * this.options.pingIntervalMs;
-      if (session.nextPingAt > now) continue;
+      if (session.nextPingAt <= now) due.push(session);
+    }
+    // Pinged once found: a ping may close a silent socket, which leaves the sets walked above.
+    for (const session of due) {
       session.nextPingAt = now + this.options.pingIntervalMs;
       session.ping(now, this.options.idleTimeoutMs);
     }
   }
 
+  /** Every socket, as the sets hold them now: take a copy before closing any. */
   private *sessions(): Iterable<SocketSession> {
-    yield* [...this.pending];
-    for (const set of [...this.users.values()]) yield* [...set];
-    for (const set of [...this.channelViewers.values()]) yield* [...set];
+    yield* this.pending;
+    for (const set of this.users.values()) yield* set;
+    for (const set of this.channelViewers.values()) yield* set;
   }
 }
