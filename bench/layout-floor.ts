@@ -3,7 +3,7 @@
 // the schema of the tables a page touches from a store the send has just filled, and one real
 // row of each, then runs the job's page loop on a scratch file: claim a page of members (a
 // range of user ids, deleted), insert their cards and card-published events (one row a page
-// when the store keeps them so), advance their sequences and log their changes, commit. What is left between this and the send's time is
+// when the store keeps them so), advance their sequences, each card carrying its change's number, commit. What is left between this and the send's time is
 // the server's; what this takes is the layout's.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,9 +31,8 @@ export async function layoutFloor(storeFile: string, members: number, userId: (i
   // A page's events are a row per CARDS_A_ROW of its cards (analytics/job-page-events.ts), else a row a card.
   const pageEvent = source.prepare('select * from analytics_events where job_page is not null limit 1').get() as Record<string, unknown> | undefined;
   const event = pageEvent ?? (source.prepare(`select * from analytics_events where analytics_event = 'card-published' and id = '' limit 1`).get() as Record<string, unknown>);
-  const change = source.prepare('select * from card_changes limit 1').get() as Record<string, unknown>;
   source.close();
-  if (!card || !event || !change) throw new Error('layout floor: the store holds no send to copy');
+  if (!card || !event) throw new Error('layout floor: the store holds no send to copy');
 
   const dir = await mkdtemp(join(tmpdir(), 'cs-floor-'));
   const db = new BetterSqlite3(join(dir, 'floor.sqlite'));
@@ -60,10 +59,9 @@ export async function layoutFloor(storeFile: string, members: number, userId: (i
         statement.run(params);
       };
     };
-    const cards = insert('cards', card, ['card_instance_id', 'user_id', 'created', 'updated', 'active_since']);
+    const cards = insert('cards', card, ['card_instance_id', 'user_id', 'created', 'updated', 'active_since', 'change_seq']);
     const events = insert('analytics_events', event, ['end_user_id', 'card_instance_id', 'timestamp']);
     const pageEvents = insert('analytics_events', event, ['span', 'timestamp']);
-    const changes = insert('card_changes', change, ['user_id', 'seq', 'card_instance_id', 'at']);
     const bound = db.prepare(`select user_id from send_job_members where job_id = 'job' and user_id > ? order by user_id limit 1 offset ${PAGE - 1}`);
     const claim = db.prepare(`delete from send_job_members where job_id = 'job' and user_id > ? and user_id <= ? returning user_id`);
     const sequence = db.prepare('insert into user_sequences (user_id, last_seq) values (?, 1) on conflict (user_id) do update set last_seq = last_seq + 1 returning last_seq');
@@ -77,10 +75,9 @@ export async function layoutFloor(storeFile: string, members: number, userId: (i
         const claimed = claim.all(after, last ?? '\uffff') as { user_id: string }[];
         for (const { user_id } of claimed) {
           const id = `${prefix}${(counter++).toString(16).padStart(16, '0').replace(/^(.{4})/, '$1-')}`;
-          cards([id, user_id, now, now, now]);
-          if (!pageEvent) events([user_id, id, now]);
           const { last_seq } = sequence.get(user_id) as { last_seq: number };
-          changes([user_id, last_seq, id, now]);
+          cards([id, user_id, now, now, now, last_seq]);
+          if (!pageEvent) events([user_id, id, now]);
         }
         if (pageEvent) for (let i = 0; i < claimed.length; i += CARDS_A_ROW) pageEvents([Math.min(CARDS_A_ROW, claimed.length - i) * SEND_SPAN, now]);
       })();

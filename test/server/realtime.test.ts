@@ -121,6 +121,26 @@ for (const kind of STORE_KINDS) {
       assert.equal(change?.seq, 3);
     });
 
+    test('a resume across a change no longer kept, between changes still kept, is told to reload', async () => {
+      // The changes that make cards are kept on the cards, the others as rows of the log
+      // (change-log.ts): a log row gone between two cards still there is a gap all the same.
+      const ada = user();
+      const token = await endUserToken(server, ada);
+      const first = (await send(server, templateId, [ada])).body.cards[0].cardInstanceId;
+      assert.equal((await server.api('PUT', `/v1/cards/dismiss?cardInstanceId=${first}`)).status, 200);
+      await send(server, templateId, [ada]);
+      const { db } = server.platform.services.store;
+      assert.equal(Number((await db.deleteFrom('card_changes').where('user_id', '=', ada).executeTakeFirst()).numDeletedRows), 1);
+      const { socket } = await connect(token, 0);
+      assert.deepEqual(await socket.waitFor((m) => m.type === 'reload'), { type: 'reload', seq: 3 });
+      await sleep(100);
+      assert.equal(socket.changes().length, 0, 'no change of the three was sent');
+      // From after the gap, the card made last is still there to resume with.
+      const { socket: after } = await connect(token, 2);
+      const [made] = await after.waitForChanges(1);
+      assert.deepEqual([made?.seq, made?.status], [3, 'active']);
+    });
+
     test('wrong, expired and missing tokens close with their codes; a refresh keeps the socket', async () => {
       const ada = user();
       const wrong = await TestSocket.open(server.url);

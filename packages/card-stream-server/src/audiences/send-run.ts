@@ -266,7 +266,7 @@ export class SendJobRunner {
   private async sendPage(job: SendJobsTable, template: TemplateVersion, flows: Flow[], size: number, lane: Lane): Promise<number | undefined> {
     const source = job.event_source as EventSource;
     let pageEnd = lane.after;
-    const passed = await this.cards.write(async (tx, record) => {
+    const passed = await this.cards.write(async (tx, _record, logged) => {
       // The page is a range of user ids in the store's own order (its collation): up to the
       // size-th member left, or, with fewer left, to the lane's end. Its end is where the next
       // page begins.
@@ -299,7 +299,7 @@ export class SendJobRunner {
       const contents = [...prepared.values()].map((p) => p.flow.content);
       // Their events (three a card, as a send to listed users records) as a row or a few when they are alike but for their cards (analytics/job-page-events.ts).
       const pageRows = jobPageRows(rows, events, { invocation: job.flow_invocation_id, after: lane.after, last: last ?? null });
-      await this.cards.insertIn(tx, record, rows, contents, pageRows ? [] : events);
+      await this.cards.insertIn(tx, logged, rows, contents, pageRows ? [] : events);
       if (pageRows) await this.cards.insertEventsIn(tx, (await jobPageHolds(tx, pageRows, rows.length)) ? pageRows : events);
       // The lease is renewed last, so the job's row is locked only from here to the commit
       // (pages of two lanes overlap up to it). Lost, the page is undone.

@@ -1,11 +1,13 @@
 // Each user's change sequence (docs/protocol.md): every change to a user's cards gets the
-// next number of that user's sequence and a row in the change log, inside the transaction
-// that makes the change. On PostgreSQL the same transaction NOTIFYs the other servers,
-// which PostgreSQL delivers only once it commits.
+// next number of that user's sequence, inside the transaction that makes the change, and
+// is kept for sockets to resume from: a change to a card as a row of the change log, the
+// change that made a card as the card's own change_seq (a send of a million cards writes
+// no log row for them). On PostgreSQL the same transaction NOTIFYs the other servers, which
+// PostgreSQL delivers only once it commits.
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../store/schema.js';
 import type { StoreKind } from '../store/database.js';
 import type { CardRow } from './row.js';
+import type { CardsTable, Database } from '../store/schema.js';
 import type { CardChange, LeavingCard } from './change-bus.js';
 import { CardContents } from './contents.js';
 import type { SqliteNow } from '../store/write-now.js';
@@ -51,6 +53,18 @@ function countByUser(entries: readonly Omit<CardChange, 'seq'>[]): { users: stri
   return { users: [...perUser.keys()].sort(), perUser };
 }
 
+/** The status a card was made with: what the change that made it showed (flows/flow-cards.ts). */
+const madeStatus = (card: Pick<CardsTable, 'embargo_until'>): string => (card.embargo_until === null ? 'active' : 'embargoed');
+
+/** A change as `since` reads it: the card's row, and the change's number, status and stream (null status: the change that made the card). */
+type ReadChange = CardsTable & { log_seq: number; log_status: string | null; log_stream: string };
+
+/** `changes` that make cards, each card given its change's number. */
+function onTheirCards(changes: CardChange[]): CardChange[] {
+  for (const { card, seq } of changes) (card as CardRow).change_seq = seq;
+  return changes;
+}
+
 /** `entries` numbered: each user's take the numbers up to the user's new `last` one, in the order given. */
 function numbered(entries: readonly Omit<CardChange, 'seq'>[], perUser: Map<string, number>, last: Map<string, number>): CardChange[] {
   const next = new Map([...perUser].map(([user, n]) => [user, (last.get(user) as number) - n + 1]));
@@ -62,6 +76,9 @@ function numbered(entries: readonly Omit<CardChange, 'seq'>[], perUser: Map<stri
 }
 
 export class ChangeLog {
+  /** Changes made before this time are no longer kept (prune); the changes that made cards are read from here on. */
+  private keptFrom = 0;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly kind: StoreKind,
@@ -85,12 +102,49 @@ export class ChangeLog {
     return numbered(entries, perUser, last);
   }
 
+  /**
+   * Numbers the changes that make `cards`, inside `tx` and before the cards are stored: each
+   * card takes its number as its change_seq, which is that change's place in the log (since).
+   */
+  async numberNew(tx: Transaction<Database>, cards: readonly CardRow[]): Promise<CardChange[]> {
+    if (this.kind !== 'postgres') return this.numberNewNow(cards);
+    if (cards.length === 0) return [];
+    const entries = cards.map((card) => ({ card }));
+    const { users, perUser } = countByUser(entries);
+    const { rows } = await sql<{ user_id: string; last_seq: number }>`
+      insert into user_sequences (user_id, last_seq)
+      select * from unnest(${users}::text[], ${users.map((u) => perUser.get(u))}::bigint[])
+      on conflict (user_id) do update set last_seq = user_sequences.last_seq + excluded.last_seq
+      returning user_id, last_seq`.execute(tx);
+    const last = new Map(rows.map((row) => [row.user_id, Number(row.last_seq)]));
+    await this.notify(tx, users.map((u) => [u, last.get(u) as number]));
+    return onTheirCards(numbered(entries, perUser, last));
+  }
+
+  /** SQLite: `numberNew`, made synchronously inside the connection's transaction in progress (store/write-now.ts). */
+  numberNewNow(cards: readonly CardRow[]): CardChange[] {
+    if (cards.length === 0) return [];
+    const entries = cards.map((card) => ({ card }));
+    const { users, perUser } = countByUser(entries);
+    return onTheirCards(numbered(entries, perUser, this.advanceNow(users, perUser)));
+  }
+
   /** SQLite: `record`, made synchronously inside the connection's transaction in progress (store/write-now.ts). */
   recordNow(entries: readonly Omit<CardChange, 'seq'>[]): CardChange[] {
     if (entries.length === 0) return [];
-    if (!this.now) throw new Error('recordNow: a SQLite store only');
     const { users, perUser } = countByUser(entries);
     const now = Date.now();
+    const changes = numbered(entries, perUser, this.advanceNow(users, perUser));
+    (this.now as SqliteNow).insert(
+      'card_changes',
+      changes.map(({ card, seq }) => ({ user_id: card.user_id, seq, card_instance_id: card.card_instance_id, stream_id: card.stream_id, status: card.status, at: now })),
+    );
+    return changes;
+  }
+
+  /** SQLite: adds each user's count to their sequence; the users' new last numbers. */
+  private advanceNow(users: string[], perUser: Map<string, number>): Map<string, number> {
+    if (!this.now) throw new Error('a SQLite store only');
     const last = new Map<string, number>();
     if (users.length === 1) {
       // A send to one user, the most common: its own statement, with no JSON to make or unpack.
@@ -106,12 +160,7 @@ export class ChangeLog {
         for (const row of advance.all(pairs) as { user_id: string; last_seq: number | bigint }[]) last.set(row.user_id, Number(row.last_seq));
       }
     }
-    const changes = numbered(entries, perUser, last);
-    this.now.insert(
-      'card_changes',
-      changes.map(({ card, seq }) => ({ user_id: card.user_id, seq, card_instance_id: card.card_instance_id, stream_id: card.stream_id, status: card.status, at: now })),
-    );
-    return changes;
+    return last;
   }
 
   /**
@@ -199,34 +248,38 @@ export class ChangeLog {
   /**
    * The changes after `since`, oldest first, at most `limit` — or `reload` when some of
    * them are no longer kept, when there are more than `maxBehind` (the feed is cheaper
-   * then), or when `since` is ahead of the store.
+   * then), or when `since` is ahead of the store. They are the log's rows and the cards
+   * made after `since` (their change_seq), read in one statement (one snapshot).
    */
   async since(userId: string, since: number, limit: number, maxBehind = Infinity): Promise<Resume> {
     const latest = await this.latest(userId);
     if (since > latest || latest - since > maxBehind) return { kind: 'reload', seq: latest };
     if (since === latest) return { kind: 'changes', changes: [] };
-    const rows = await this.readDb
-      .selectFrom('card_changes as ch')
-      .innerJoin('cards', 'cards.card_instance_id', 'ch.card_instance_id')
-      .selectAll('cards')
-      .select(['ch.seq as change_seq', 'ch.status as change_status', 'ch.stream_id as change_stream'])
-      .where('ch.user_id', '=', userId)
-      .where('ch.seq', '>', since)
-      .orderBy('ch.seq')
-      .limit(limit)
-      .execute();
-    // The first change after `since` must still be there; pruning removes the oldest first.
-    if (rows.length === 0 || Number(rows[0]?.change_seq) !== since + 1) return { kind: 'reload', seq: latest };
+    const { rows } = await sql<ReadChange>`
+      select * from (
+        select ch.seq as log_seq, ch.status as log_status, ch.stream_id as log_stream, cards.* from card_changes ch
+        join cards on cards.card_instance_id = ch.card_instance_id
+        where ch.user_id = ${userId} and ch.seq > ${since} order by ch.seq limit ${limit}) as logged
+      union all
+      select * from (
+        select cards.change_seq as log_seq, null as log_status, cards.stream_id as log_stream, cards.* from cards
+        where cards.user_id = ${userId} and cards.created >= ${this.keptFrom} and cards.change_seq > ${since}
+        order by cards.change_seq limit ${limit}) as made
+      order by log_seq limit ${limit}`.execute(this.readDb);
+    // Every change from since + 1 must be there, up to the latest or the limit: a change no
+    // longer kept (pruned, its card gone) leaves a gap.
+    const expected = Math.min(limit, latest - since);
+    if (rows.length < expected || rows.some((row, i) => Number(row.log_seq) !== since + 1 + i)) return { kind: 'reload', seq: latest };
     const cards = await this.contents.cards(
-      rows.map(({ change_seq: _seq, change_status: _status, change_stream: _stream, ...card }) => card),
+      rows.map(({ log_seq: _seq, log_status: _status, log_stream: _stream, ...card }) => card),
       this.readDb,
     );
     return {
       kind: 'changes',
       changes: rows.map((row, i) => ({
-        seq: Number(row.change_seq),
-        status: row.change_status,
-        streamId: row.change_stream,
+        seq: Number(row.log_seq),
+        status: row.log_status ?? madeStatus(row),
+        streamId: row.log_stream,
         card: cards[i] as CardRow,
       })),
     };
@@ -243,9 +296,12 @@ export class ChangeLog {
 
   /** Forgets changes older than `retentionMs`. */
   async prune(retentionMs: number): Promise<number> {
+    const before = Date.now() - retentionMs;
+    // The changes that made cards are forgotten by time too: those of cards made before.
+    this.keptFrom = Math.max(this.keptFrom, Math.min(before, Date.now()));
     const result = await this.db
       .deleteFrom('card_changes')
-      .where('at', '<', Date.now() - retentionMs)
+      .where('at', '<', before)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }

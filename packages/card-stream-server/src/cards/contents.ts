@@ -81,6 +81,7 @@ export function storedCard(card: CardRow): CardsTable {
     completion: card.completion,
     next_due: card.next_due,
     sent_by_job: card.sent_by_job,
+    change_seq: card.change_seq,
   };
 }
 

@@ -213,27 +213,33 @@ export class CardRepository {
     if (this.now && units.every((u) => !u.alsoWrite)) {
       const write = {};
       const done = this.now.transaction(() => {
+        const changes = this.log.numberNewNow(cards);
         this.storeNow(write, cards, contents, events);
-        return this.log.recordNow(cards.map((card) => ({ card })));
+        return changes;
       });
       if (done) return this.committed(write, done.value);
     }
-    await this.write(async (tx, record) => {
-      await this.insertIn(tx, record, cards, contents, events);
+    await this.write(async (tx, _record, logged) => {
+      await this.insertIn(tx, logged, cards, contents, events);
       for (const unit of units) await unit.alsoWrite?.(tx);
     });
   }
 
-  /** Inserts cards, the contents they name and their events inside a write the caller holds (a send job's page). */
-  async insertIn(tx: Transaction<Database>, record: RecordChanges, cards: CardRow[], contents: Content[], events: EventRow[]): Promise<void> {
+  /**
+   * Inserts cards, the contents they name and their events inside a write the caller holds
+   * (a send job's page). The changes that make the cards are numbered first: each card is
+   * stored with its number (change-log.ts), and `logged` takes the changes for the bus.
+   */
+  async insertIn(tx: Transaction<Database>, logged: (changes: readonly CardChange[]) => void, cards: CardRow[], contents: Content[], events: EventRow[]): Promise<void> {
     if (this.now) {
+      logged(this.log.numberNewNow(cards));
       this.storeNow(tx, cards, contents, events);
     } else {
+      logged(await this.log.numberNew(tx, cards));
       await this.contents.store(tx, contents);
       await this.insertMany(tx, 'cards', cards.map(storedCard));
       await this.storeEvents(tx, events);
     }
-    await record(cards.map((card) => ({ card })));
   }
 
   /** Analytics events stored inside a write the caller holds, after its cards (a send job's page): on SQLite, as storeNow does, which gives rows with a span their seqs. */

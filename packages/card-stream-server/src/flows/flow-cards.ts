@@ -121,6 +121,7 @@ export function flowCard(flow: PreparedFlow, flowInvocationId: string, source: E
     completion: null,
     next_due: null,
     sent_by_job: null,
+    change_seq: null,
     runtime_variables: content.row.runtime_variables,
   };
   row.next_due = nextDue(status, row);

@@ -685,6 +685,17 @@ function jobPageEvents(kind: StoreKind): Migration {
   };
 }
 
+/**
+ * Issue 15: the change that makes a card is kept as the card's change_seq, not as a row of
+ * card_changes (cards/change-log.ts): a million-member send wrote a million log rows, about
+ * 180 bytes a card on PostgreSQL. The log's rows of cards made before stay as they are.
+ */
+const madeChangeOnCard: Migration = {
+  async up(db: Db) {
+    await db.schema.alterTable('cards').addColumn('change_seq', 'bigint').execute();
+  },
+};
+
 export function migrationProvider(kind: StoreKind): MigrationProvider {
   return {
     getMigrations: async () => ({
@@ -707,6 +718,7 @@ export function migrationProvider(kind: StoreKind): MigrationProvider {
       '018_send_event_spans': sendEventSpans,
       '019_event_seqs_leave_room': eventSeqsLeaveRoom(kind),
       '020_job_page_events': jobPageEvents(kind),
+      '021_made_change_on_card': madeChangeOnCard,
     }),
   };
 }

@@ -76,6 +76,12 @@ export interface CardsTable {
    * holds only the others: a million-member send adds no entry to it.
    */
   sent_by_job: number | null;
+  /**
+   * The number of the change that made the card in its user's sequence: that change's place
+   * in the log, which holds no row for it (cards/change-log.ts). Null on cards made before,
+   * whose change is a row of card_changes.
+   */
+  change_seq: number | null;
 }
 
 /** What the cards of one flow share, stored once; never changed once written (its key is a hash of it). */
