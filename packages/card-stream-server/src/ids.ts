@@ -13,27 +13,42 @@ let lastMs = 0;
 /** 12 bits after the time, counting up within one millisecond (RFC 9562 §6.2, method 1). */
 let counter = 0;
 
-/** A new UUIDv7; later calls in this process sort after earlier ones. */
+/** Each byte as two hex digits. */
+const BYTE_HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+/** The id's first 15 characters, which only change with the millisecond (lastMs). */
+let timePrefix = '';
+
+function setTime(ms: number): void {
+  lastMs = ms;
+  const time = ms.toString(16).padStart(12, '0');
+  timePrefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+}
+
+/**
+ * A new UUIDv7; later calls in this process sort after earlier ones. Made from tables and
+ * indexes into the pool, with no buffer or string made per id but the id: a send job's page
+ * makes thousands.
+ */
 export function timeOrderedId(): string {
   const now = Date.now();
   if (used === pool.length) {
     randomFillSync(pool);
     used = 0;
   }
-  const random = pool.subarray(used, (used += 10));
+  const at = used;
+  used += 10;
   if (now > lastMs) {
-    lastMs = now;
-    counter = random.readUInt16BE(0) & 0x3ff; // a random start that leaves room to count up
+    setTime(now);
+    counter = ((pool[at] as number) * 256 + (pool[at + 1] as number)) & 0x3ff; // a random start that leaves room to count up
   } else if (++counter > 0xfff) {
-    lastMs += 1; // more than the counter holds in one millisecond: borrow the next one
+    setTime(lastMs + 1); // more than the counter holds in one millisecond: borrow the next one
     counter = 0;
   }
-  const time = lastMs.toString(16).padStart(12, '0');
-  const variant = ((random[2] as number) & 0x3f) | 0x80;
-  const tail = random.toString('hex', 3, 10);
+  const variant = ((pool[at + 2] as number) & 0x3f) | 0x80;
+  const hex = (i: number) => BYTE_HEX[pool[at + i] as number] as string;
   return (
-    `${time.slice(0, 8)}-${time.slice(8, 12)}-7${counter.toString(16).padStart(3, '0')}-` +
-    `${variant.toString(16)}${tail.slice(0, 2)}-${tail.slice(2, 14)}`
+    `${timePrefix}${HEX[counter >> 8]}${BYTE_HEX[counter & 0xff]}-${BYTE_HEX[variant]}${hex(3)}-` +
+    `${hex(4)}${hex(5)}${hex(6)}${hex(7)}${hex(8)}${hex(9)}`
   );
 }
 

@@ -47,9 +47,9 @@ const ADVANCE_SEQUENCES = `insert into user_sequences (user_id, last_seq)
 
 /** How many of `entries` each user has, and the users in a fixed order, so two transactions
  * lock their sequence rows in the same order and cannot deadlock each other. */
-function countByUser(entries: readonly Omit<CardChange, 'seq'>[]): { users: string[]; perUser: Map<string, number> } {
+function countByUser(cards: readonly { user_id: string }[]): { users: string[]; perUser: Map<string, number> } {
   const perUser = new Map<string, number>();
-  for (const { card } of entries) perUser.set(card.user_id, (perUser.get(card.user_id) ?? 0) + 1);
+  for (const card of cards) perUser.set(card.user_id, (perUser.get(card.user_id) ?? 0) + 1);
   return { users: [...perUser.keys()].sort(), perUser };
 }
 
@@ -59,15 +59,30 @@ const madeStatus = (card: Pick<CardsTable, 'embargo_until'>): string => (card.em
 /** A change as `since` reads it: the card's row, and the change's number, status and stream (null status: the change that made the card). */
 type ReadChange = CardsTable & { log_seq: number; log_status: string | null; log_stream: string };
 
-/** `changes` that make cards, each card given its change's number. */
-function onTheirCards(changes: CardChange[]): CardChange[] {
-  for (const { card, seq } of changes) (card as CardRow).change_seq = seq;
+/** Each user's first number of `perUser` new ones ending at `last`. */
+function firstNumbers(perUser: Map<string, number>, last: Map<string, number>): Map<string, number> {
+  const next = new Map<string, number>();
+  for (const [user, n] of perUser) next.set(user, (last.get(user) as number) - n + 1);
+  return next;
+}
+
+/** The changes that make `cards`, numbered as `numbered` numbers, each card given its number as its change_seq (a page of a send job makes thousands). */
+function madeChanges(cards: readonly CardRow[], perUser: Map<string, number>, last: Map<string, number>): CardChange[] {
+  const next = firstNumbers(perUser, last);
+  const changes = new Array<CardChange>(cards.length);
+  for (let i = 0; i < cards.length; i++) {
+    const card = cards[i] as CardRow;
+    const seq = next.get(card.user_id) as number;
+    next.set(card.user_id, seq + 1);
+    card.change_seq = seq;
+    changes[i] = { card, seq };
+  }
   return changes;
 }
 
 /** `entries` numbered: each user's take the numbers up to the user's new `last` one, in the order given. */
 function numbered(entries: readonly Omit<CardChange, 'seq'>[], perUser: Map<string, number>, last: Map<string, number>): CardChange[] {
-  const next = new Map([...perUser].map(([user, n]) => [user, (last.get(user) as number) - n + 1]));
+  const next = firstNumbers(perUser, last);
   return entries.map((entry) => {
     const seq = next.get(entry.card.user_id) as number;
     next.set(entry.card.user_id, seq + 1);
@@ -96,7 +111,7 @@ export class ChangeLog {
   async record(tx: Transaction<Database>, entries: readonly Omit<CardChange, 'seq'>[]): Promise<CardChange[]> {
     if (this.kind !== 'postgres') return this.recordNow(entries);
     if (entries.length === 0) return [];
-    const { users, perUser } = countByUser(entries);
+    const { users, perUser } = countByUser(entries.map((entry) => entry.card));
     const last = await this.logOnPostgres(tx, entries, users, perUser, Date.now());
     await this.notify(tx, users.map((u) => [u, last.get(u) as number]));
     return numbered(entries, perUser, last);
@@ -109,8 +124,7 @@ export class ChangeLog {
   async numberNew(tx: Transaction<Database>, cards: readonly CardRow[]): Promise<CardChange[]> {
     if (this.kind !== 'postgres') return this.numberNewNow(cards);
     if (cards.length === 0) return [];
-    const entries = cards.map((card) => ({ card }));
-    const { users, perUser } = countByUser(entries);
+    const { users, perUser } = countByUser(cards);
     const { rows } = await sql<{ user_id: string; last_seq: number }>`
       insert into user_sequences (user_id, last_seq)
       select * from unnest(${users}::text[], ${users.map((u) => perUser.get(u))}::bigint[])
@@ -118,21 +132,20 @@ export class ChangeLog {
       returning user_id, last_seq`.execute(tx);
     const last = new Map(rows.map((row) => [row.user_id, Number(row.last_seq)]));
     await this.notify(tx, users.map((u) => [u, last.get(u) as number]));
-    return onTheirCards(numbered(entries, perUser, last));
+    return madeChanges(cards, perUser, last);
   }
 
   /** SQLite: `numberNew`, made synchronously inside the connection's transaction in progress (store/write-now.ts). */
   numberNewNow(cards: readonly CardRow[]): CardChange[] {
     if (cards.length === 0) return [];
-    const entries = cards.map((card) => ({ card }));
-    const { users, perUser } = countByUser(entries);
-    return onTheirCards(numbered(entries, perUser, this.advanceNow(users, perUser)));
+    const { users, perUser } = countByUser(cards);
+    return madeChanges(cards, perUser, this.advanceNow(users, perUser));
   }
 
   /** SQLite: `record`, made synchronously inside the connection's transaction in progress (store/write-now.ts). */
   recordNow(entries: readonly Omit<CardChange, 'seq'>[]): CardChange[] {
     if (entries.length === 0) return [];
-    const { users, perUser } = countByUser(entries);
+    const { users, perUser } = countByUser(entries.map((entry) => entry.card));
     const now = Date.now();
     const changes = numbered(entries, perUser, this.advanceNow(users, perUser));
     (this.now as SqliteNow).insert(
