@@ -194,3 +194,34 @@ describe('authentication', () => {
     assert.equal((await server.api('GET', '/v1/cards')).status, 200);
   });
 });
+
+describe('credential lookups on SQLite', () => {
+  test('a key not seen before is looked up while a write transaction is in progress (on the read connection)', async () => {
+    const store = await freshStore('sqlite');
+    const server = await startServer(store.options);
+    let release = () => {};
+    let held: Promise<unknown> | undefined;
+    try {
+      const created = await server.api('POST', '/v1/credentials', { roles: ['events'] });
+      assert.equal(created.status, 201);
+      // A write in progress on the server's connection, as a send with an Idempotency-Key holds it.
+      const entered = new Promise<void>((resolve) => {
+        held = server.platform.services.store.db.transaction().execute(async (tx) => {
+          await tx.insertInto('settings').values({ key: 'held-write', value: 'v' }).execute();
+          resolve();
+          await new Promise<void>((done) => (release = done));
+        });
+      });
+      await entered;
+      // The cards API itself reads on the read connection (analytics.test.ts has the same of the events API).
+      const answer = server.api('GET', '/v1/cards?userId=nobody', undefined, created.body.clientSecret);
+      const waited = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the lookup waited for the write transaction')), 3000));
+      assert.equal((await Promise.race([answer, waited])).status, 200);
+    } finally {
+      release();
+      await held;
+      await server.close();
+      await store.drop();
+    }
+  });
+});

@@ -114,7 +114,7 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const platformSecret = await settingOrCreate(db, 'platform_token_secret', newSecret);
   const jwtSecret = config.jwtSecret ?? (await settingOrCreate(db, 'jwt_secret', newSecret));
 
-  const credentials = new CredentialRepository(db);
+  const credentials = new CredentialRepository(db, store.readDb);
   let generatedCredential: Platform['generatedCredential'];
   if (config.bootstrapKey) {
     await credentials.upsertWithSecret('bootstrap', config.bootstrapKey);

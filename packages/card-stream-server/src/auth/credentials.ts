@@ -17,7 +17,11 @@ const toCredential = (row: { client_id: string; roles: string; created: number }
 });
 
 export class CredentialRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Store.readDb: every request's credential is looked up (CredentialResolver), and need not wait for a write in progress. */
+    private readonly readDb: Kysely<Database> = db,
+  ) {}
 
   /** A credential made by another may hold only roles its maker holds. */
   async createBy(maker: Credential, roles: Role[]): Promise<CreatedCredential> {
@@ -56,7 +60,7 @@ export class CredentialRepository {
   }
 
   async findBySecret(secret: string): Promise<Credential | undefined> {
-    const row = await this.db
+    const row = await this.readDb
       .selectFrom('credentials')
       .select(['client_id', 'roles', 'created'])
       .where('secret_hash', '=', hashSecret(secret))
@@ -65,7 +69,7 @@ export class CredentialRepository {
   }
 
   async find(clientId: string): Promise<Credential | undefined> {
-    const row = await this.db
+    const row = await this.readDb
       .selectFrom('credentials')
       .select(['client_id', 'roles', 'created'])
       .where('client_id', '=', clientId)
