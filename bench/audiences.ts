@@ -160,9 +160,8 @@ export async function run(kind: StoreKind): Promise<void> {
         ),
       ),
     );
-    // A server compiles the validators of a response schema's unions (a card's blocks) on the
-    // first response that holds one: 70-80 ms, once a process. Made here, before measuring,
-    // so that is not counted as the send's. (The warm-up user is no member.)
+    // One send, card list and feed before measuring, so what a server does once (its first
+    // answers of each kind) is not counted as the send's. (The warm-up user is no member.)
     const warmUp = await api('POST', `/v1/action-flows/${template}/start`, { flows: [{ target: { type: 'user', targetUserIds: ['warm-up'] }, payload: { variables: { plan: 'warm' } } }] });
     if (warmUp.status !== 201) throw new Error(`warm-up send: HTTP ${warmUp.status} ${JSON.stringify(warmUp.body)}`);
     await api('GET', '/v1/cards?userId=warm-up');

@@ -1,6 +1,5 @@
 // Between stored card rows and the card instances the API returns (CONTRACT §4).
-import type { Card, CardPayload, CardStatus, EventSource } from '../../../protocol/src/cards.js';
-import type { CardDefinition } from '../../../protocol/src/definition.js';
+import type { Card, CardStatus, EventSource } from '../../../protocol/src/cards.js';
 import type { CardsTable } from '../store/schema.js';
 import { iso, isoOrUndefined } from '../time.js';
 
@@ -15,8 +14,19 @@ export type CardRow = CardsTable & {
   payload: string;
 };
 
-export function rowToCard(row: CardRow): Card {
-  const card: Card = {
+/**
+ * A card instance (CardSchema) as JSON text, its definition and payload spliced in as stored (JSON text
+ * already) rather than parsed and made into text again by the response schema's serializer,
+ * which checks every block against the union of block types (end-user/sdk-card.ts does the
+ * same for the SDK).
+ */
+export function cardJson(row: CardRow): string {
+  return `${JSON.stringify(cardFields(row)).slice(0, -1)},"definition":${row.definition},"payload":${row.payload}}`;
+}
+
+/** A card but its definition and payload. */
+function cardFields(row: CardRow): Omit<Card, 'definition' | 'payload'> {
+  const card: Omit<Card, 'definition' | 'payload'> = {
     eventName: row.event_name,
     eventSource: row.event_source as EventSource,
     cardTemplateId: row.card_template_id,
@@ -28,8 +38,6 @@ export function rowToCard(row: CardRow): Card {
     flowInvocationId: row.flow_invocation_id,
     streamId: row.stream_id,
     priority: row.priority,
-    definition: JSON.parse(row.definition) as CardDefinition,
-    payload: JSON.parse(row.payload) as CardPayload,
     status: row.status as CardStatus,
     userId: row.user_id,
     created: iso(row.created),

@@ -16,11 +16,12 @@ export function sdkCard(row: CardRow, status: string = row.status): SdkCard {
 
 /**
  * `sdkCard(row, status)` as JSON text, its definition and runtime variables spliced in as
- * stored (they are JSON text already) rather than parsed and made into text again: a socket
- * change is made as a card is sent, and that round trip was a good part of it.
+ * stored (they are JSON text already, checked when their template was saved) rather than
+ * parsed and made into text again: a socket change is made as a card is sent, and that
+ * round trip was a good part of it. `seen` as a feed marks it.
  */
-export function sdkCardJson(row: CardRow, status: string = row.status): string {
-  return `${JSON.stringify(cardFields(row, status)).slice(0, -1)},"definition":${row.definition},"runtimeVariables":${row.runtime_variables}}`;
+export function sdkCardJson(row: CardRow, status: string = row.status, seen = false): string {
+  return `${JSON.stringify(cardFields(row, status)).slice(0, -1)},"definition":${row.definition},"runtimeVariables":${row.runtime_variables}${seen ? ',"seen":true' : ''}}`;
 }
 
 /** An SdkCard but its definition and runtime variables. */

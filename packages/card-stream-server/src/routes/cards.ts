@@ -14,9 +14,9 @@ import {
 } from '../../../protocol/src/cards.js';
 import { InvalidInput } from '../errors.js';
 import { filterOf } from '../cards/filter.js';
-import { rowToCard } from '../cards/row.js';
+import { cardJson } from '../cards/row.js';
 import { snoozeUntil } from '../cards/snooze.js';
-import { errors, platformErrors } from './responses.js';
+import { errors, platformErrors, sendJsonText } from './responses.js';
 import type { App, Services } from './types.js';
 
 const DEFAULT_LIMIT = 100;
@@ -45,10 +45,10 @@ export function cardRoutes(app: App, { cards }: Pick<Services, 'cards'>): void {
         response: { 200: CardListSchema, ...platformErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const limit = limitFrom(request.query.limit, DEFAULT_LIMIT);
       const rows = await cards.query(filterOf(request.query), limit, Number(request.query.offset ?? 0));
-      return { data: rows.map(rowToCard) };
+      return sendJsonText(reply, `{"data":[${rows.map(cardJson).join(',')}]}`);
     },
   );
 

@@ -13,7 +13,7 @@ import {
 import { feedPage } from '../end-user/feed.js';
 import { endUserOf } from '../http/end-user-guard.js';
 import { RateLimiter } from '../http/rate-limit.js';
-import { endUserErrors, errors } from './responses.js';
+import { endUserErrors, errors, sendJsonText } from './responses.js';
 import type { App, Services } from './types.js';
 
 const tags = ['sdk'];
@@ -42,7 +42,7 @@ export function endUserRoutes(app: App, { feed, endUserActions, endUserEvents }:
       const { seq, etag } = await feed.etag(userId, streamId, page);
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
-      return feed.feed(userId, streamId, seq, page);
+      return sendJsonText(reply, await feed.feedJson(userId, streamId, seq, page));
     },
   );
 
