@@ -11,12 +11,22 @@ export interface Figure {
   met?: boolean;
 }
 
-const figures: Figure[] = [];
+const figuresRecorded: Figure[] = [];
 
 export function record(figure: Figure): void {
-  figures.push(figure);
+  figuresRecorded.push(figure);
   const verdict = figure.met === undefined ? '' : figure.met ? '  ✓' : '  ✗ MISSED';
   console.log(`  ${figure.what}: ${figure.value} (goal ${figure.goal})${verdict}`);
+}
+
+/** The figures recorded so far in this process. */
+export function figures(): readonly Figure[] {
+  return figuresRecorded;
+}
+
+/** Figures another process recorded (and printed as it did): rows of this process's table. */
+export function addFigures(more: readonly Figure[]): void {
+  figuresRecorded.push(...more);
 }
 
 /** A bench that threw: its failure is a row of the table. */
@@ -25,12 +35,12 @@ export function recordFailure(area: string, err: unknown): void {
 }
 
 export function printTable(): void {
-  const rows = figures.map((f) => [f.area, f.what, f.value, f.goal, f.met === undefined ? '' : f.met ? 'met' : 'MISSED']);
+  const rows = figuresRecorded.map((f) => [f.area, f.what, f.value, f.goal, f.met === undefined ? '' : f.met ? 'met' : 'MISSED']);
   const header = ['bench', 'figure', 'measured', 'goal', ''];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
   console.log(`\n${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
-  const missed = figures.filter((f) => f.met === false).length;
-  console.log(`\n${figures.filter((f) => f.met).length} goals met, ${missed} missed.`);
+  const missed = figuresRecorded.filter((f) => f.met === false).length;
+  console.log(`\n${figuresRecorded.filter((f) => f.met).length} goals met, ${missed} missed.`);
 }

@@ -1,36 +1,73 @@
 // Benchmarks: `npm run bench` runs them all and prints one table, each figure beside its
 // goal; BENCH_ONLY=sends,cancel picks some. The store benches run on SQLite, and on
 // PostgreSQL as well when DATABASE_URL is set. Build first (`npm run build`): the servers run
-// the built code. Each bench lives in its own module; a bench that fails is a row, not a crash.
-// BENCH_STORES=postgres (or sqlite) runs the store benches on one store only.
-import { printTable, recordFailure } from './results.js';
+// the built code. Each bench lives in its own module and runs in a process of its own
+// (bench/one.ts), so none measures with what an earlier one left behind in this process (the
+// store bench's in-process server and its million cards); a bench that fails is a row, not
+// a crash. BENCH_STORES=postgres (or sqlite) runs the store benches on one store only.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { addFigures, printTable, recordFailure, type Figure } from './results.js';
 import type { StoreKind } from '../test/server/harness.js';
+import { BENCHES, PER_STORE } from './benches.js';
 
 const STORES = (process.env.DATABASE_URL ? (['sqlite', 'postgres'] as StoreKind[]) : (['sqlite'] as StoreKind[])).filter(
   (kind) => !process.env.BENCH_STORES || process.env.BENCH_STORES.split(',').includes(kind),
 );
-const BENCHES: Record<string, (kind: StoreKind) => Promise<void>> = {
-  sends: async (kind) => (await import('./sends.js')).run(kind),
-  store: async () => (await import('./store.js')).run(),
-  realtime: async () => (await import('./realtime.js')).run(),
-  cancel: async (kind) => (await import('./cancel.js')).run(kind),
-  export: async () => (await import('./export.js')).run(),
-  webhooks: async () => (await import('./webhooks.js')).run(),
-  audiences: async (kind) => (await import('./audiences.js')).run(kind),
-};
-/** The benches that take a store; the others run once. */
-const PER_STORE = new Set(['sends', 'cancel', 'audiences']);
+
+/**
+ * Before each bench, what the one before left to write reaches the disk: the kernel's dirty
+ * pages (`sync`; the store bench leaves a million cards' worth) and PostgreSQL's (CHECKPOINT).
+ */
+async function settleMachine(): Promise<void> {
+  if (process.env.DATABASE_URL) {
+    // CHECKPOINT needs a superuser (or pg_checkpoint): without one, the bench goes on unsettled.
+    const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await client
+      .connect()
+      .then(() => client.query('checkpoint'))
+      .catch((err: Error) => console.log(`  (no CHECKPOINT before the bench: ${err.message})`))
+      .finally(() => client.end());
+  }
+  await promisify(execFile)('sync');
+}
+
+/** Runs bench `name` on `kind` in a process of its own (its output goes by); its figures. */
+async function runAlone(name: string, kind: StoreKind, figuresFile: string): Promise<Figure[]> {
+  await rm(figuresFile, { force: true });
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('one.ts', import.meta.url)), name, kind], {
+    env: { ...process.env, BENCH_FIGURES_FILE: figuresFile },
+    stdio: 'inherit',
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    return JSON.parse(await readFile(figuresFile, 'utf8')) as Figure[];
+  } catch {
+    throw new Error(`its process exited with ${code} before it recorded its figures`);
+  }
+}
 
 const only = process.env.BENCH_ONLY?.split(',');
-for (const [name, bench] of Object.entries(BENCHES)) {
-  if (only && !only.includes(name)) continue;
-  for (const kind of PER_STORE.has(name) ? STORES : (['sqlite'] as StoreKind[])) {
-    console.log(`\n## ${name}${PER_STORE.has(name) ? ` (${kind})` : ''}`);
-    try {
-      await bench(kind);
-    } catch (err) {
-      recordFailure(name, err);
+const scratch = await mkdtemp(join(tmpdir(), 'cs-bench-'));
+try {
+  for (const name of Object.keys(BENCHES)) {
+    if (only && !only.includes(name)) continue;
+    for (const kind of PER_STORE.has(name) ? STORES : (['sqlite'] as StoreKind[])) {
+      console.log(`\n## ${name}${PER_STORE.has(name) ? ` (${kind})` : ''}`);
+      try {
+        await settleMachine();
+        addFigures(await runAlone(name, kind, join(scratch, 'figures.json')));
+      } catch (err) {
+        recordFailure(name, err);
+      }
     }
   }
+} finally {
+  await rm(scratch, { recursive: true, force: true });
 }
 printTable();
