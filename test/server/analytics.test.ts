@@ -8,7 +8,7 @@ import { migrationProvider } from '../../packages/card-stream-server/src/store/m
 import { derivedId } from '../../packages/card-stream-server/src/ids.js';
 import { EventContexts } from '../../packages/card-stream-server/src/analytics/event-contexts.js';
 import { eventNameIs, readEvents } from '../../packages/card-stream-server/src/analytics/events-query.js';
-import { BOOTSTRAP_KEY, endUserToken, unmigratedDb, freshStore, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
+import { BOOTSTRAP_KEY, endUserToken, unmigratedDb, freshStore, holdWrite, publishedTemplate, send, sleep, startServer, STORE_KINDS, type TestServer, type TestStore } from './harness.js';
 
 interface Event {
   id: string;
@@ -422,31 +422,22 @@ describe('analytics reads on SQLite', () => {
   test('the events API and the export answer while a write transaction is in progress (they read on the read connection)', async () => {
     const store = await freshStore('sqlite');
     const server = await startServer(store.options);
-    let release = () => {};
-    let held: Promise<unknown> | undefined;
+    let release = async () => {};
     try {
       const template = await publishedTemplate(server);
       assert.equal((await send(server, template, ['reader-1'])).status, 201);
       // Credentials are looked up once and kept: the requests below read only analytics.
       assert.equal((await server.api('GET', '/v1/analytics/events?endUserId=reader-1')).status, 200);
       // A write in progress on the server's connection, as a send job's page is.
-      const entered = new Promise<void>((resolve) => {
-        held = server.platform.services.store.db.transaction().execute(async (tx) => {
-          await tx.insertInto('settings').values({ key: 'held-write', value: 'v' }).execute();
-          resolve();
-          await new Promise<void>((done) => (release = done));
-        });
-      });
-      await entered;
-      const within = <T>(what: string, answer: Promise<T>) =>
-        Promise.race([answer, sleep(3000).then(() => Promise.reject(new Error(`${what} waited for the write transaction`)))]);
+      const held = await holdWrite(server);
+      release = held.release;
+      const { within } = held;
       const page = await within('the events API', server.api('GET', '/v1/analytics/events?endUserId=reader-1'));
       assert.deepEqual(page.body.data.map((e: Event) => e.analyticsEvent), ['action-flow-started', 'card-published', 'action-flow-completed']);
       const exported = await within('the export', fetch(`${server.url}/v1/analytics/export?endUserId=reader-1`, { headers: { authorization: `Bearer ${BOOTSTRAP_KEY}` } }).then((r) => r.text()));
       assert.equal(exported.trim().split('\n').length, 3);
     } finally {
-      release();
-      await held;
+      await release();
       await server.close();
       await store.drop();
     }

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt, SignJWT } from 'jose';
-import { BOOTSTRAP_KEY, freshStore, startServer, type TestServer, type TestStore } from './harness.js';
+import { BOOTSTRAP_KEY, freshStore, holdWrite, startServer, type TestServer, type TestStore } from './harness.js';
 
 /** The role every route needs; a route missing here fails the sweep below. */
 const ROUTE_ROLES: Record<string, string | null> = {
@@ -199,27 +199,17 @@ describe('credential lookups on SQLite', () => {
   test('a key not seen before is looked up while a write transaction is in progress (on the read connection)', async () => {
     const store = await freshStore('sqlite');
     const server = await startServer(store.options);
-    let release = () => {};
-    let held: Promise<unknown> | undefined;
+    let release = async () => {};
     try {
       const created = await server.api('POST', '/v1/credentials', { roles: ['events'] });
       assert.equal(created.status, 201);
-      // A write in progress on the server's connection, as a send with an Idempotency-Key holds it.
-      const entered = new Promise<void>((resolve) => {
-        held = server.platform.services.store.db.transaction().execute(async (tx) => {
-          await tx.insertInto('settings').values({ key: 'held-write', value: 'v' }).execute();
-          resolve();
-          await new Promise<void>((done) => (release = done));
-        });
-      });
-      await entered;
+      const held = await holdWrite(server);
+      release = held.release;
       // The cards API itself reads on the read connection (analytics.test.ts has the same of the events API).
-      const answer = server.api('GET', '/v1/cards?userId=nobody', undefined, created.body.clientSecret);
-      const waited = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the lookup waited for the write transaction')), 3000));
-      assert.equal((await Promise.race([answer, waited])).status, 200);
+      const answer = await held.within('the credential lookup', server.api('GET', '/v1/cards?userId=nobody', undefined, created.body.clientSecret));
+      assert.equal(answer.status, 200);
     } finally {
-      release();
-      await held;
+      await release();
       await server.close();
       await store.drop();
     }

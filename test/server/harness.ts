@@ -107,6 +107,31 @@ export async function startServer(
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * A write transaction held open on `server`'s writer connection (as a send job's page or a
+ * send with an Idempotency-Key holds it), once it has begun: `release` ends it. `within`
+ * fails an answer that waits for it (3 s).
+ */
+export async function holdWrite(server: TestServer): Promise<{ release: () => Promise<void>; within: <T>(what: string, answer: Promise<T>) => Promise<T> }> {
+  let done = () => {};
+  let held: Promise<unknown> = Promise.resolve();
+  await new Promise<void>((entered) => {
+    held = server.platform.services.store.db.transaction().execute(async (tx) => {
+      await tx.insertInto('settings').values({ key: 'held-write', value: 'v' }).execute();
+      entered();
+      await new Promise<void>((resolve) => (done = resolve));
+    });
+  });
+  return {
+    release: async () => {
+      done();
+      await held;
+    },
+    within: <T>(what: string, answer: Promise<T>) =>
+      Promise.race([answer, sleep(3000).then(() => Promise.reject(new Error(`${what} waited for the write transaction`)))]),
+  };
+}
+
+/**
  * Watches this thread's event loop (a server started in this process runs on it) from now:
  * `stop` gives the longest it went without a turn, in ms. (monitorEventLoopDelay records a
  * delay only on the turn after it, which a single hold-up ended by the awaited answer may
