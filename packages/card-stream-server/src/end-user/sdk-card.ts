@@ -1,24 +1,16 @@
 // Card rows as the SDK receives them (docs/protocol.md, SdkCard).
 import type { CardStatus, EventSource } from '../../../protocol/src/cards.js';
-import type { CardDefinition } from '../../../protocol/src/definition.js';
 import type { SdkCard } from '../../../protocol/src/sdk.js';
 import type { CardRow } from '../cards/row.js';
 import { iso } from '../time.js';
 
-/** `status` overrides the row's: a change replayed from the log carries the status it had then. */
-export function sdkCard(row: CardRow, status: string = row.status): SdkCard {
-  return {
-    ...cardFields(row, status),
-    definition: JSON.parse(row.definition) as CardDefinition,
-    runtimeVariables: JSON.parse(row.runtime_variables) as Record<string, string>,
-  };
-}
-
 /**
- * `sdkCard(row, status)` as JSON text, its definition and runtime variables spliced in as
- * stored (they are JSON text already, checked when their template was saved) rather than
- * parsed and made into text again: a socket change is made as a card is sent, and that
- * round trip was a good part of it. `seen` as a feed marks it.
+ * The card as the SDK receives it (an SdkCard) as JSON text, for a socket change and the
+ * feed; `status` overrides the row's (a change replayed from the log carries the status it
+ * had then), and `seen` marks it in a feed. Its definition and runtime variables are
+ * spliced in as stored (JSON text already, checked when their template was saved) rather
+ * than parsed and made into text again: a socket change is made as a card is sent, and
+ * that round trip was a good part of it.
  */
 export function sdkCardJson(row: CardRow, status: string = row.status, seen = false): string {
   return `${JSON.stringify(cardFields(row, status)).slice(0, -1)},"definition":${row.definition},"runtimeVariables":${row.runtime_variables}${seen ? ',"seen":true' : ''}}`;
