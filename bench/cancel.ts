@@ -7,11 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { openStore } from '../packages/card-stream-server/src/store/database.js';
 import { freshStore, type StoreKind } from '../test/server/harness.js';
 import { fillCards } from '../test/server/fill.js';
-import { PLATFORM_MAIN, percentiles, probeApi, spawnServer, stallFigure, BENCH_KEY as KEY } from './support.js';
+import { PLATFORM_MAIN, percentiles, probeApi, settle, spawnServer, stallFigure, BENCH_KEY as KEY } from './support.js';
 import { record } from './results.js';
 import pg from 'pg';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 
 const CARDS = Number(process.env.BENCH_CANCEL_CARDS ?? 1_000_000);
 const USERS = Math.max(1, Math.floor(CARDS / 10));
@@ -40,7 +38,13 @@ export async function run(kind: StoreKind): Promise<void> {
     const fillStart = performance.now();
     await fillCards(store, model, CARDS - 1, USERS, 'bench-');
     await store.close();
-    await settle(options);
+    // The job starts on a settled store, like one whose cards came in over days: on
+    // PostgreSQL a checkpoint once the fill is in (else the first checkpoint during the job
+    // syncs the fill's million rows, a 0.7 s `sync` phase in PostgreSQL's log, and the sends
+    // committing then wait for it: a stall the fill caused, not the job); then the disk's
+    // writeback of everything before (the fill, and the last store's run: after the SQLite
+    // run, the PostgreSQL job once took 63 s instead of 39) is waited for with `sync`.
+    await settle(options.kind === 'postgres' ? options.url : undefined);
     console.log(`  filled ${CARDS} cards in ${((performance.now() - fillStart) / 1000).toFixed(1)} s`);
 
     const reads = probeApi(() => fetch(`${server.url}/v1/cards?userId=bench-${Math.floor(Math.random() * USERS)}&limit=10`, { headers }));
@@ -102,23 +106,3 @@ async function walPosition(options: { kind: string; url?: string }): Promise<num
   }
 }
 
-/**
- * The job starts on a settled store, like one whose cards came in over days: on PostgreSQL
- * a checkpoint once the fill is in (else the first checkpoint during the job syncs the
- * fill's million rows, a 0.7 s `sync` phase in PostgreSQL's log, and the sends committing
- * then wait for it: a stall the fill caused, not the job); then the disk's writeback of
- * everything before (the fill, and the last store's run: after the SQLite run, the
- * PostgreSQL job once took 63 s instead of 39) is waited for with `sync`.
- */
-async function settle(options: { kind: string; url?: string }): Promise<void> {
-  if (options.kind === 'postgres') {
-    const client = new pg.Client({ connectionString: options.url });
-    await client.connect();
-    try {
-      await client.query('checkpoint');
-    } finally {
-      await client.end();
-    }
-  }
-  await promisify(execFile)('sync');
-}

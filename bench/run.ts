@@ -5,37 +5,19 @@
 // (bench/one.ts), so none measures with what an earlier one left behind in this process (the
 // store bench's in-process server and its million cards); a bench that fails is a row, not
 // a crash. BENCH_STORES=postgres (or sqlite) runs the store benches on one store only.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import pg from 'pg';
 import { addFigures, printTable, recordFailure, type Figure } from './results.js';
 import type { StoreKind } from '../test/server/harness.js';
 import { BENCHES, PER_STORE } from './benches.js';
+import { settle } from './support.js';
 
 const STORES = (process.env.DATABASE_URL ? (['sqlite', 'postgres'] as StoreKind[]) : (['sqlite'] as StoreKind[])).filter(
   (kind) => !process.env.BENCH_STORES || process.env.BENCH_STORES.split(',').includes(kind),
 );
-
-/**
- * Before each bench, what the one before left to write reaches the disk: the kernel's dirty
- * pages (`sync`; the store bench leaves a million cards' worth) and PostgreSQL's (CHECKPOINT).
- */
-async function settleMachine(): Promise<void> {
-  if (process.env.DATABASE_URL) {
-    // CHECKPOINT needs a superuser (or pg_checkpoint): without one, the bench goes on unsettled.
-    const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await client
-      .connect()
-      .then(() => client.query('checkpoint'))
-      .catch((err: Error) => console.log(`  (no CHECKPOINT before the bench: ${err.message})`))
-      .finally(() => client.end());
-  }
-  await promisify(execFile)('sync');
-}
 
 /** Runs bench `name` on `kind` in a process of its own (its output goes by); its figures. */
 async function runAlone(name: string, kind: StoreKind, figuresFile: string): Promise<Figure[]> {
@@ -60,7 +42,8 @@ try {
     for (const kind of PER_STORE.has(name) ? STORES : (['sqlite'] as StoreKind[])) {
       console.log(`\n## ${name}${PER_STORE.has(name) ? ` (${kind})` : ''}`);
       try {
-        await settleMachine();
+        // What the bench before left to write (the store bench: a million cards' worth) is written first.
+        await settle(process.env.DATABASE_URL);
         addFigures(await runAlone(name, kind, join(scratch, 'figures.json')));
       } catch (err) {
         recordFailure(name, err);

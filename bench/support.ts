@@ -1,6 +1,8 @@
 // Shared by the benchmarks: percentiles, and a platform server in a process of its own
 // (so the clients' work does not count against it).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
 import { existsSync, readFileSync } from 'node:fs';
 import { listeningUrl } from '../test/server/processes.js';
 import { SignJWT } from 'jose';
@@ -153,3 +155,21 @@ export async function inBatches<T>(count: number, batch: number, open: (i: numbe
 
 export const opened = <T>(results: PromiseSettledResult<T>[]) => results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 
+
+/**
+ * What was written before reaches the disk: PostgreSQL's dirty pages (CHECKPOINT, when
+ * `postgresUrl` is given) and then the kernel's (`sync`). A bench settled so does not pay
+ * for what an earlier step or bench wrote. CHECKPOINT needs a superuser (or pg_checkpoint):
+ * without one, only `sync` is done.
+ */
+export async function settle(postgresUrl?: string): Promise<void> {
+  if (postgresUrl) {
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client
+      .connect()
+      .then(() => client.query('checkpoint'))
+      .catch((err: Error) => console.log(`  (no CHECKPOINT: ${err.message})`))
+      .finally(() => client.end());
+  }
+  await promisify(execFile)('sync');
+}

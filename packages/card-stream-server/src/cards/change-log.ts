@@ -45,6 +45,13 @@ const ADVANCE_SEQUENCES = `insert into user_sequences (user_id, last_seq)
   select json_extract(value, '$[0]'), json_extract(value, '$[1]') from json_each(?) where true
   on conflict (user_id) do update set last_seq = user_sequences.last_seq + excluded.last_seq returning user_id, last_seq`;
 
+/** PostgreSQL: adds each user's count to their sequence, locking the rows in `users` order; returns the new last numbers. */
+const advanceOnPostgres = (users: string[], perUser: Map<string, number>) => sql<{ user_id: string; last_seq: number }>`
+  insert into user_sequences (user_id, last_seq)
+  select * from unnest(${users}::text[], ${users.map((u) => perUser.get(u))}::bigint[])
+  on conflict (user_id) do update set last_seq = user_sequences.last_seq + excluded.last_seq
+  returning user_id, last_seq`;
+
 /** How many of `entries` each user has, and the users in a fixed order, so two transactions
  * lock their sequence rows in the same order and cannot deadlock each other. */
 function countByUser(cards: readonly { user_id: string }[]): { users: string[]; perUser: Map<string, number> } {
@@ -125,11 +132,7 @@ export class ChangeLog {
     if (this.kind !== 'postgres') return this.numberNewNow(cards);
     if (cards.length === 0) return [];
     const { users, perUser } = countByUser(cards);
-    const { rows } = await sql<{ user_id: string; last_seq: number }>`
-      insert into user_sequences (user_id, last_seq)
-      select * from unnest(${users}::text[], ${users.map((u) => perUser.get(u))}::bigint[])
-      on conflict (user_id) do update set last_seq = user_sequences.last_seq + excluded.last_seq
-      returning user_id, last_seq`.execute(tx);
+    const { rows } = await advanceOnPostgres(users, perUser).execute(tx);
     const last = new Map(rows.map((row) => [row.user_id, Number(row.last_seq)]));
     await this.notify(tx, users.map((u) => [u, last.get(u) as number]));
     return madeChanges(cards, perUser, last);
@@ -200,12 +203,7 @@ export class ChangeLog {
         select c->>0 as user_id, c->>1 as card_instance_id, c->>2 as stream_id, c->>3 as status, n
         from json_array_elements(${JSON.stringify(changes)}::json) with ordinality as e(c, n)
       ),
-      numbered as (
-        insert into user_sequences (user_id, last_seq)
-        select * from unnest(${users}::text[], ${users.map((u) => perUser.get(u))}::bigint[])
-        on conflict (user_id) do update set last_seq = user_sequences.last_seq + excluded.last_seq
-        returning user_id, last_seq
-      ),
+      numbered as (${advanceOnPostgres(users, perUser)}),
       logged as (
         insert into card_changes (user_id, seq, card_instance_id, stream_id, status, at)
         select entry.user_id, numbered.last_seq - count(*) over everything + row_number() over ordered,
