@@ -271,9 +271,9 @@ for (const kind of STORE_KINDS) {
       const marked = await db.selectFrom('cards').select(['flow_invocation_id', 'sent_by_job']).where('flow_invocation_id', 'in', [before, first, second, after]).execute();
       assert.ok(marked.every((row) => (row.sent_by_job === 1) === (row.flow_invocation_id === first || row.flow_invocation_id === second)));
       if (kind === 'sqlite') {
-        // The index holds the cards no job made, and only those.
+        // The index holds the cards no job made, and only those (but a send's first card, whose invocation id is made from its own: storage.test.ts).
         const entries = await sql<{ n: number }>`select sum(ncell) as n from dbstat where name = 'cards_flow_invocation' and pagetype = 'leaf'`.execute(db);
-        const unmarked = await db.selectFrom('cards').select((eb) => eb.fn.countAll<number>().as('n')).where('sent_by_job', 'is', null).executeTakeFirstOrThrow();
+        const unmarked = await db.selectFrom('cards').select((eb) => eb.fn.countAll<number>().as('n')).where('sent_by_job', 'is', null).where('flow_invocation_id', '<>', '').executeTakeFirstOrThrow();
         assert.equal(Number(entries.rows[0]?.n), Number(unmarked.n));
       }
       // One card of the first job dismissed by its invocation and user, then the rest of it cancelled.

@@ -172,6 +172,44 @@ for (const kind of STORE_KINDS) {
         await old.drop();
       }
     });
+
+    test("a send's first card stores '' for its flow invocation, made from its id, and is left out of the index on it; every query finds it as before", async () => {
+      const store = await freshStore(kind);
+      const server = await startServer(store.options);
+      try {
+        const template = await publishedTemplate(server);
+        const solo = (await send(server, template, ['solo'])).body;
+        const trio = (await send(server, template, ['t1', 't2', 't3'])).body;
+        const db = server.platform.services.store.db;
+        const stored = new Map((await db.selectFrom('cards').select(['card_instance_id', 'flow_invocation_id']).execute()).map((r) => [r.card_instance_id, r.flow_invocation_id]));
+        assert.equal(stored.get(solo.cards[0].cardInstanceId), '', 'a one-user send stores no invocation id');
+        assert.deepEqual(trio.cards.map((c: { cardInstanceId: string }) => stored.get(c.cardInstanceId)), ['', trio.flowInvocationId, trio.flowInvocationId], 'only the first card of a send has it made from its id');
+        if (kind === 'sqlite') {
+          const { rows } = await sql<{ n: number }>`select sum(ncell) as n from dbstat where name = 'cards_flow_invocation' and pagetype = 'leaf'`.execute(db);
+          assert.equal(Number(rows[0]?.n), 2, "the index holds the two ids stored whole, not the ''");
+        } else {
+          const { rows } = await sql<{ n: number }>`select count(*)::int as n from cards where flow_invocation_id = ''`.execute(db);
+          assert.equal(rows[0]?.n, 2);
+          const { rows: plan } = await sql<{ 'QUERY PLAN': string }>`explain select 1 from cards where flow_invocation_id = '' and sent_by_job is null`.execute(db);
+          assert.ok(!plan.some((line) => line['QUERY PLAN'].includes('cards_flow_invocation')), "'' is not in the index");
+        }
+        // Read, counted and acted on by it, with the whole id in every answer and event.
+        const cardsOf = async (invocation: string) => (await server.api('GET', `/v1/cards?flowInvocationId=${invocation}&limit=10`)).body.data as { userId: string; flowInvocationId: string }[];
+        assert.deepEqual((await cardsOf(solo.flowInvocationId)).map((c) => [c.userId, c.flowInvocationId]), [['solo', solo.flowInvocationId]]);
+        assert.deepEqual((await cardsOf(trio.flowInvocationId)).map((c) => [c.userId, c.flowInvocationId]), ['t1', 't2', 't3'].map((u) => [u, trio.flowInvocationId]));
+        assert.equal((await server.api('GET', `/v1/cards/count?flowInvocationId=${trio.flowInvocationId}`)).body.total, 3);
+        const dismissed = await server.api('PUT', `/v1/cards/dismiss?flowInvocationId=${trio.flowInvocationId}&userId=t1`);
+        assert.equal(dismissed.status, 200, JSON.stringify(dismissed.body));
+        const single = await server.api('GET', `/v1/cards?cardInstanceId=${solo.cards[0].cardInstanceId}`);
+        assert.equal(single.body.data[0].flowInvocationId, solo.flowInvocationId);
+        const events = (await server.api('GET', `/v1/analytics/events?endUserId=t1`)).body.data as { analyticsEvent: string; platformContext: { flowInvocationId: string } }[];
+        assert.deepEqual([...new Set(events.map((e) => e.analyticsEvent))].sort(), ['action-flow-completed', 'action-flow-started', 'card-dismissed', 'card-published']);
+        assert.ok(events.every((e) => e.platformContext.flowInvocationId === trio.flowInvocationId), JSON.stringify(events.map((e) => e.platformContext)));
+      } finally {
+        await server.close();
+        await store.drop();
+      }
+    });
   });
 }
 

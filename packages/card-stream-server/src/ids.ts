@@ -61,8 +61,10 @@ export function timeOrderedId(): string {
 //
 // A send's flow-invocation id is made the same way from the id of its first card (the only
 // card of a one-user send): its events can then take it from their card's id, and the
-// events of every such send of a flow share one stored template (platform-events.ts). The
-// cards still store it whole: other cards of the send, and queries, find it so.
+// events of every such send of a flow share one stored template (platform-events.ts). That
+// first card stores '' for it, as for the other two, and is left out of the index on it
+// (migration 022): a one-user send writes one index entry fewer. The send's other cards
+// store it whole, and a query by it finds both (cards/filter.ts).
 //
 // The three events a send records of each card (action-flow-started, card-published or
 // card-embargoed, action-flow-completed) have their ids made so too, each kind its own: their
@@ -116,9 +118,13 @@ export function isDerived(cardId: string, id: string, kind: DerivedIdKind): bool
   return true;
 }
 
-/** What a card stores for its lifecycle or flow-instance id: '' when it is made from the card's id. */
-export function storedId(card: { card_instance_id: string; lifecycle_id: string; flow_instance_id: string }, kind: DerivedIdKind): string {
-  const id = kind === 'lifecycle' ? card.lifecycle_id : card.flow_instance_id;
+/** A card's ids that may be made from its own (ids.ts), by the column each is stored in. */
+const STORED_IN = { lifecycle: 'lifecycle_id', flowInstance: 'flow_instance_id', flowInvocation: 'flow_invocation_id' } as const;
+type StoredKind = keyof typeof STORED_IN;
+
+/** What a card stores for its lifecycle, flow-instance or flow-invocation id: '' when it is made from the card's id. */
+export function storedId(card: { card_instance_id: string } & Record<(typeof STORED_IN)[StoredKind], string>, kind: StoredKind): string {
+  const id = card[STORED_IN[kind]];
   return isDerived(card.card_instance_id, id, kind) ? '' : id;
 }
 
@@ -132,7 +138,7 @@ export function storedEventId(id: string, cardId: string | null, analyticsEvent:
   return cardId !== null && isDerived(cardId, id, eventIdKind(analyticsEvent)) ? '' : id;
 }
 
-/** A card's lifecycle or flow-instance id from what it stores. */
+/** A card's lifecycle, flow-instance or flow-invocation id from what it stores. */
 export function idOf(card: { card_instance_id: string }, stored: string, kind: DerivedIdKind): string {
   return stored || (derivedId(card.card_instance_id, kind) as string);
 }

@@ -30,8 +30,9 @@ export interface CancelledRow {
  * The columns a card-cancelled event's template is made of (platform-events.ts,
  * cardEventTemplate: the status, event name and action source are the same for every card
  * of a cancel job), as JSON text: an unambiguous key whatever the values hold. The
- * flow-invocation id stands whole: finer than the template needs where it is made from the
- * card's id (a one-user send's card is a group of its own, its event made in JS), never coarser.
+ * flow-invocation id stands as stored: '' where it is made from the card's id (the first card
+ * of a send since 022; its template takes the id from the card's), else whole, as are those
+ * made so of cards stored before: finer than the template needs there, never coarser.
  */
 const GROUP = sql<string>`json_build_array(card_template_id, card_template_version, priority, stream_id, event_source,
   flow_invocation_id, content_key, own_payload, flow_instance_id = '')::text`;

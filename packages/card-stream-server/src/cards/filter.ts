@@ -22,7 +22,7 @@ const DERIVED = { lifecycleId: 'lifecycle', flowInstanceId: 'flowInstance' } as 
  * `column` is `id`: stored whole (its index holds only such), or stored as '' on the card
  * whose id it is made from (ids.ts). The `<> ''` lets SQLite use the partial index.
  */
-function derivedIdIs(eb: ExpressionBuilder<Database, 'cards'>, column: 'lifecycle_id' | 'flow_instance_id', id: string, kind: DerivedIdKind): Expression<SqlBool> {
+function derivedIdIs(eb: ExpressionBuilder<Database, 'cards'>, column: 'lifecycle_id' | 'flow_instance_id' | 'flow_invocation_id', id: string, kind: DerivedIdKind): Expression<SqlBool> {
   const stored = eb.and([eb(column, '=', id), eb(column, '<>', '')]);
   const cardId = derivedId(id, kind);
   return cardId === undefined ? stored : eb.or([stored, eb.and([eb('card_instance_id', '=', cardId), eb(column, '=', '')])]);
@@ -68,7 +68,7 @@ export async function resolveFilter(db: Kysely<Database>, filter: CardFilter): P
  * from where the job's cards start, in the same (created, card_instance_id) order.
  */
 function invocationIs(eb: ExpressionBuilder<Database, 'cards'>, id: string, job: InvocationJob | null): Expression<SqlBool> {
-  if (!job) return eb.and([eb('flow_invocation_id', '=', id), eb('sent_by_job', 'is', null)]);
+  if (!job) return eb.and([derivedIdIs(eb, 'flow_invocation_id', id, 'flowInvocation'), eb('sent_by_job', 'is', null)]);
   return eb.and([eb('card_template_id', '=', job.templateId), eb('created', '>=', job.cardsFrom), eb('flow_invocation_id', '=', id)]);
 }
 

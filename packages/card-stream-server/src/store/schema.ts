@@ -47,6 +47,7 @@ export interface CardsTable {
   lifecycle_id: string;
   /** '' when made from card_instance_id, as lifecycle_id. */
   flow_instance_id: string;
+  /** '' when made from card_instance_id (the first card of a send: ids.ts), as lifecycle_id. */
   flow_invocation_id: string;
   card_template_id: string;
   card_template_version: number;
@@ -73,7 +74,8 @@ export interface CardsTable {
   /**
    * 1 on a card a send job made (audiences/send-jobs.ts), else null. Such a card is found by
    * its flow invocation through its job (cards/filter.ts), so the index on flow_invocation_id
-   * holds only the others: a million-member send adds no entry to it.
+   * holds only the others (and of those, only the ids stored whole): a million-member send
+   * adds no entry to it.
    */
   sent_by_job: number | null;
   /**
