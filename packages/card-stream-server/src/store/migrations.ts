@@ -637,15 +637,16 @@ const jobCardsByJob: Migration = {
       await db.updateTable('cards').set({ sent_by_job: 1 }).where('flow_invocation_id', '=', job.flow_invocation_id).execute();
     }
     await db.schema.createIndex('send_jobs_invocation').on('send_jobs').column('flow_invocation_id').unique().execute();
-    await db.schema.dropIndex('cards_flow_invocation').execute();
-    await db.schema
-      .createIndex('cards_flow_invocation')
-      .on('cards')
-      .columns(['flow_invocation_id', 'created', 'card_instance_id'])
-      .where(sql.ref('sent_by_job'), 'is', null)
-      .execute();
+    await remakeInvocationIndex(db, { leaveOutMade: false });
   },
 };
+
+/** cards_flow_invocation made again over the cards no job made (016), and of those, since 022, only the ids stored whole. */
+async function remakeInvocationIndex(db: Db, { leaveOutMade }: { leaveOutMade: boolean }): Promise<void> {
+  await db.schema.dropIndex('cards_flow_invocation').execute();
+  const index = db.schema.createIndex('cards_flow_invocation').on('cards').columns(['flow_invocation_id', 'created', 'card_instance_id']).where(sql.ref('sent_by_job'), 'is', null);
+  await (leaveOutMade ? index.where(sql.ref('flow_invocation_id'), '<>', '') : index).execute();
+}
 
 /**
  * SQLite: the cards table keyed by card_instance_id (WITHOUT ROWID). A card was a row under
@@ -704,16 +705,7 @@ const madeChangeOnCard: Migration = {
  * Cards stored before keep theirs whole.
  */
 const invocationMadeFromCard: Migration = {
-  async up(db: Db) {
-    await db.schema.dropIndex('cards_flow_invocation').execute();
-    await db.schema
-      .createIndex('cards_flow_invocation')
-      .on('cards')
-      .columns(['flow_invocation_id', 'created', 'card_instance_id'])
-      .where(sql.ref('sent_by_job'), 'is', null)
-      .where(sql.ref('flow_invocation_id'), '<>', '')
-      .execute();
-  },
+  up: (db: Db) => remakeInvocationIndex(db, { leaveOutMade: true }),
 };
 
 export function migrationProvider(kind: StoreKind): MigrationProvider {
