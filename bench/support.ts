@@ -5,8 +5,11 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { existsSync, readFileSync } from 'node:fs';
 import { listeningUrl } from '../test/server/processes.js';
+import { within } from '../test/server/deadline.js';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+
+export { within };
 
 export const BENCH_KEY = 'bench-bootstrap-key-at-least-32-characters';
 /** Benched servers take this end-user secret, so the bench signs its users' tokens itself. */
@@ -109,12 +112,6 @@ export const endUserJwt = (userId: string) => new SignJWT({}).setProtectedHeader
  */
 export const SOCKET_OPEN_MS = 15_000;
 
-/** `promise`, or a rejection naming `what` once `ms` have passed without it settling. */
-export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 /** Opens an SDK socket and authenticates; resolves once `ready` arrives, rejects if it closes first or is not ready within SOCKET_OPEN_MS. */
 export async function sdkSocket(url: string, userId: string, onMessage?: (data: string) => void, onClose?: (code: number) => void): Promise<WebSocket> {

@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from '../../packages/card-stream-server/src/store/schema.js';
 import { buildPlatform, type AppConfig, type Platform } from '../../packages/card-stream-server/src/app.js';
 import type { StoreOptions } from '../../packages/card-stream-server/src/store/database.js';
+import { within } from './deadline.js';
 
 export const BOOTSTRAP_KEY = 'test-bootstrap-key-at-least-32-characters';
 
@@ -126,8 +127,7 @@ export async function holdWrite(server: TestServer): Promise<{ release: () => Pr
       done();
       await held;
     },
-    within: <T>(what: string, answer: Promise<T>) =>
-      Promise.race([answer, sleep(3000).then(() => Promise.reject(new Error(`${what} waited for the write transaction`)))]),
+    within: <T>(what: string, answer: Promise<T>) => within(3000, `${what} waited for the write transaction`, answer),
   };
 }
 
