@@ -7,6 +7,7 @@ import { settingOrCreate } from '../../packages/card-stream-server/src/store/set
 import { CredentialRepository } from '../../packages/card-stream-server/src/auth/credentials.js';
 import { TemplateRepository } from '../../packages/card-stream-server/src/templates/repository.js';
 import { Migrator, sql } from 'kysely';
+import BetterSqlite3 from 'better-sqlite3';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { STORE_FILE } from '../../packages/card-stream-server/src/store/data-dir.js';
@@ -361,6 +362,66 @@ describe('writes made at once on SQLite (store/write-now.ts)', () => {
       } finally {
         await opened.close();
       }
+    } finally {
+      await server.close();
+      await store.drop();
+    }
+  });
+});
+
+describe("a send's two transactions on SQLite (cards/repository.ts, insertTogether)", () => {
+  test('its cards reach the bus once committed and before their events are, and it is answered once both are', async () => {
+    const store = await freshStore('sqlite');
+    const server = await startServer(store.options);
+    const reader = new BetterSqlite3(join((store.options as { dataDir: string }).dataDir, STORE_FILE), { readonly: true });
+    try {
+      const template = await publishedTemplate(server);
+      const count = (table: 'cards' | 'analytics_events', id: string) =>
+        (reader.prepare(`select count(*) as n from ${table} where card_instance_id = ?`).get(id) as { n: number }).n;
+      const seen: { cards: number; events: number }[] = [];
+      const unsubscribe = server.platform.services.bus.subscribe((changes) => {
+        for (const { card } of changes) seen.push({ cards: count('cards', card.card_instance_id), events: count('analytics_events', card.card_instance_id) });
+      });
+      const sent = await send(server, template, ['two-tx-a', 'two-tx-b']);
+      unsubscribe();
+      assert.equal(sent.status, 201);
+      // Read on a connection of its own while the change went by: the cards committed, their events not yet.
+      assert.deepEqual(seen, [{ cards: 1, events: 0 }, { cards: 1, events: 0 }]);
+      for (const card of sent.body.cards) assert.equal(count('analytics_events', card.cardInstanceId), 1, 'stored by the time of the answer');
+    } finally {
+      reader.close();
+      await server.close();
+      await store.drop();
+    }
+  });
+
+  test("a crash between the two (the last cards written, their events not) is made good at the next start, with the events the send would have stored", async () => {
+    const store = await freshStore('sqlite');
+    const file = join((store.options as { dataDir: string }).dataDir, STORE_FILE);
+    let server = await startServer(store.options);
+    try {
+      const template = await publishedTemplate(server);
+      const earlier = await send(server, template, ['crash-a']);
+      const embargo = new Date(Date.now() + 3_600_000).toISOString();
+      const embargoed = await send(server, template, ['crash-b'], { variables: { name: 'Bo' }, cardOptions: { embargo } });
+      const last = await send(server, template, ['crash-c', 'crash-d']);
+      for (const res of [earlier, embargoed, last]) assert.equal(res.status, 201);
+      const lost = [...embargoed.body.cards, ...last.body.cards].map((c: { cardInstanceId: string }) => c.cardInstanceId as string);
+      const eventsOf = async (id: string) => (await server.api('GET', `/v1/analytics/events?cardInstanceId=${id}`)).body.data;
+      const before = new Map(await Promise.all([earlier.body.cards[0].cardInstanceId as string, ...lost].map(async (id) => [id, await eventsOf(id)] as const)));
+      assert.deepEqual(before.get(lost[0]!).map((e: { analyticsEvent: string }) => e.analyticsEvent), ['action-flow-started', 'card-embargoed', 'action-flow-completed']);
+      await server.close();
+      // What a crash after the last sends' cards committed, before their events did, leaves.
+      const db = new BetterSqlite3(file);
+      const removed = db.prepare(`delete from analytics_events where card_instance_id in (${lost.map(() => '?').join(', ')})`).run(...lost).changes;
+      db.close();
+      assert.ok(removed >= lost.length);
+      server = await startServer(store.options);
+      for (const [id, events] of before) assert.deepEqual(await eventsOf(id), events, `the events of ${id}`);
+      // Started again with nothing missing, it writes nothing.
+      await server.close();
+      server = await startServer(store.options);
+      for (const [id, events] of before) assert.deepEqual(await eventsOf(id), events, `the events of ${id}, after a second start`);
     } finally {
       await server.close();
       await store.drop();

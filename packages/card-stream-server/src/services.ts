@@ -131,6 +131,8 @@ export async function buildServices(config: ServiceConfig, log: FastifyBaseLogge
   const eventContexts = new EventContexts(store.readDb);
   const changeLog = new ChangeLog(db, store.kind, serverId, store.readDb, contents, store.now);
   const cards = new CardRepository(db, bus, changeLog, store.insertMany, store.kind, store.readDb, contents, store.now);
+  const recovered = await cards.recoverSentEvents();
+  if (recovered) log.warn(`Wrote the sent events of ${recovered} cards that the last run wrote just before it stopped.`);
   const channels = new ChannelRepository(db, store.kind, serverId, config.channelDailyCardLimit ?? DEFAULT_CHANNEL_DAILY_CARD_LIMIT);
   const hub = new SocketHub(tokens, changeLog, bus, channels, { ...DEFAULT_HUB_OPTIONS, ...config.realtime });
   // On SQLite this process is the store's only writer (the data directory is held).

@@ -61,7 +61,7 @@ function countByUser(cards: readonly { user_id: string }[]): { users: string[]; 
 }
 
 /** The status a card was made with: what the change that made it showed (flows/flow-cards.ts). */
-const madeStatus = (card: Pick<CardsTable, 'embargo_until'>): string => (card.embargo_until === null ? 'active' : 'embargoed');
+export const madeStatus = (card: Pick<CardsTable, 'embargo_until'>): string => (card.embargo_until === null ? 'active' : 'embargoed');
 
 /** A change as `since` reads it: the card's row, and the change's number, status and stream (null status: the change that made the card). */
 type ReadChange = CardsTable & { log_seq: number; log_status: string | null; log_stream: string };

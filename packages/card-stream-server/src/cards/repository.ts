@@ -5,15 +5,15 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import type { CardsTable, Database } from '../store/schema.js';
 import type { CardAction, CardStatus } from '../../../protocol/src/cards.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
-import { platformEvent, type ActionSource, type EventRow, type PlatformEventName } from '../analytics/platform-events.js';
+import { platformEvent, sendEventsRow, type ActionSource, type EventRow, type PlatformEventName } from '../analytics/platform-events.js';
 import { filterConditions, resolveFilter, type CardFilter, type ResolvedFilter } from './filter.js';
 import { nextDue, type CardRow } from './row.js';
 import type { CardChange, CardChangeBus } from './change-bus.js';
-import type { ChangeLog } from './change-log.js';
+import { madeStatus, type ChangeLog } from './change-log.js';
 import type { InsertMany } from '../store/insert-many.js';
 import { insertEvents, insertEventsNow } from '../analytics/event-store.js';
 import { StoredOnce } from '../store/stored-once.js';
-import { InsertBatcher } from './insert-batcher.js';
+import { FailedAfterWrite, InsertBatcher } from './insert-batcher.js';
 import { CardContents, storedCard, type Content } from './contents.js';
 import type { StoreKind } from '../store/database.js';
 import type { SqliteNow } from '../store/write-now.js';
@@ -121,6 +121,13 @@ export interface Transition {
   event: PlatformEventName;
 }
 
+/**
+ * How long before the newest card `recoverSentEvents` looks: longer than a send can wait
+ * for its turn to write (queued behind other groups, each waiting at most 5 s for the
+ * SQLite worker and 5 s more in SQLite's busy wait: store/write-gate.ts, database.ts).
+ */
+const RECOVERY_WINDOW_MS = 60_000;
+
 /** Card-cancelled event templates a process keeps (cancel-page-pg.ts): one per group of cards. */
 const KEEP_CANCEL_TEMPLATES = 1000;
 
@@ -201,28 +208,75 @@ export class CardRepository {
   private readonly inserts = new InsertBatcher<PendingInsert>((units) => this.insertTogether(units));
 
   /**
-   * The inserts of one group commit. On SQLite, when the connection is free, they are one
-   * synchronous transaction (store/write-now.ts): nothing awaited between the request and its
-   * card on the user's socket. An Idempotency-Key's record is written through kysely, so a
-   * group with one takes kysely's transaction, as does every group on PostgreSQL.
+   * The inserts of one group commit. On SQLite, when the connection is free, they are
+   * synchronous (store/write-now.ts): nothing awaited between the request and its card on the
+   * user's socket. There the cards commit first and go on the bus, and their events commit
+   * in a second transaction right after, the connection held between the two: a card reaches
+   * its user without waiting for its events' pages (issue 16). Each send is answered only
+   * once both have committed. A crash between the two leaves the last cards written without
+   * their sent events; `recoverSentEvents` writes them at the next start.
+   *
+   * An Idempotency-Key's record is written through kysely, so a group with one takes
+   * kysely's transaction, one for all, as does every group on PostgreSQL.
    */
   private async insertTogether(units: PendingInsert[]): Promise<void> {
     const cards = units.flatMap((u) => u.cards);
     const contents = units.flatMap((u) => u.contents);
     const events = units.flatMap((u) => u.events);
     if (this.now && units.every((u) => !u.alsoWrite)) {
-      const write = {};
-      const done = this.now.transaction(() => {
-        const changes = this.log.numberNewNow(cards);
-        this.storeNow(write, cards, contents, events);
-        return changes;
-      });
-      if (done) return this.committed(write, done.value);
+      const now = this.now;
+      const cardsWrite = {};
+      const eventsWrite = {};
+      let unannounced: { err: unknown } | undefined;
+      const done = now.twoTransactions(
+        () => {
+          const changes = this.log.numberNewNow(cards);
+          this.storeCardsNow(cardsWrite, cards, contents);
+          return changes;
+        },
+        (changes) => {
+          try {
+            this.committed(cardsWrite, changes);
+          } catch (err) {
+            unannounced = { err };
+          }
+        },
+        () => insertEventsNow(now, eventsWrite, events, this.storedTemplates),
+      );
+      if (done) {
+        // From here on the cards are written: a failure must not have them written again.
+        if (done.secondFailed) await this.write((tx) => this.storeEvents(tx, events)).catch((err: unknown) => Promise.reject(new FailedAfterWrite(err)));
+        else this.storedTemplates.committed(eventsWrite);
+        if (unannounced) throw new FailedAfterWrite(unannounced.err);
+        return;
+      }
+      // The connection is in use: one transaction through kysely, below.
     }
     await this.write(async (tx, _record, logged) => {
       await this.insertIn(tx, logged, cards, contents, events);
       for (const unit of units) await unit.alsoWrite?.(tx);
     });
+  }
+
+  /**
+   * SQLite, at start: the sent events (card-published or card-embargoed, and the flow's)
+   * of the cards a crash left without them between a send's two transactions
+   * (`insertTogether`). Nothing writes between the two, so such cards are the last the store
+   * wrote, made (`created`) at most the time their send waited for its turn before that:
+   * within RECOVERY_WINDOW_MS of the newest card. Returns how many cards it wrote events for.
+   */
+  async recoverSentEvents(): Promise<number> {
+    if (this.kind !== 'sqlite') return 0;
+    const { rows } = await sql<CardsTable>`
+      select c.* from cards c
+      where c.created >= (select max(created) from cards) - ${RECOVERY_WINDOW_MS} and c.sent_by_job is null
+        and not exists (select 1 from analytics_events e where e.card_instance_id = c.card_instance_id
+          and e.analytics_event in ('card-published', 'card-embargoed'))`.execute(this.db);
+    if (rows.length === 0) return 0;
+    // Each event as the send made it: with the status the card was made with, at its making.
+    const events = (await this.cardsOf(rows)).map((card) => sendEventsRow({ ...card, status: madeStatus(card) }, card.created));
+    await this.write((tx) => this.storeEvents(tx, events));
+    return rows.length;
   }
 
   /**
@@ -250,10 +304,15 @@ export class CardRepository {
 
   /** SQLite: an insert's rows but its changes, made synchronously inside the connection's transaction, which `write` stands for. */
   private storeNow(write: object, cards: CardRow[], contents: Content[], events: EventRow[]): void {
+    this.storeCardsNow(write, cards, contents);
+    insertEventsNow(this.now as SqliteNow, write, events, this.storedTemplates);
+  }
+
+  /** SQLite: cards and the contents they name, as `storeNow` stores them. */
+  private storeCardsNow(write: object, cards: CardRow[], contents: Content[]): void {
     const now = this.now as SqliteNow;
     this.contents.storeNow(now, write, contents);
     now.insert('cards', cards.map(storedCard));
-    insertEventsNow(now, write, events, this.storedTemplates);
   }
 
   async query(query: CardFilter, limit: number, offset: number): Promise<CardRow[]> {

@@ -22,6 +22,14 @@ export interface SqliteNow {
    * On the worker's own store it never runs: the worker writes through kysely's transactions.
    */
   transaction<T>(work: () => T): { value: T } | undefined;
+  /**
+   * `first` and `second` as two such transactions, with the connection held between them:
+   * once `first` has committed, `between` runs (it must not write), then `second`. Nothing
+   * else writes between the two, not even the SQLite worker, so a crash between them leaves
+   * `first`'s rows the last written. If the connection is not free, neither runs (undefined);
+   * if `second` throws, its error is returned beside `first`'s value, since `first` stays written.
+   */
+  twoTransactions<T>(first: () => T, between: (value: T) => void, second: () => void): { value: T; secondFailed?: { err: unknown } } | undefined;
 }
 
 export function sqliteNow(
@@ -36,5 +44,25 @@ export function sqliteNow(
     insert,
     statement,
     transaction: server ? <T>(work: () => T) => serverWriteNow(server, () => immediate(work) as T) : () => undefined,
+    twoTransactions: server
+      ? <T>(first: () => T, between: (value: T) => void, second: () => void) =>
+          serverWriteNow(server, () => {
+            const value = immediate(first) as T;
+            let betweenFailed: { err: unknown } | undefined;
+            try {
+              between(value);
+            } catch (err) {
+              betweenFailed = { err }; // `second` runs all the same: `first`'s rows need it
+            }
+            let secondFailed: { err: unknown } | undefined;
+            try {
+              immediate(second);
+            } catch (err) {
+              secondFailed = { err };
+            }
+            if (betweenFailed) throw betweenFailed.err;
+            return secondFailed ? { value, secondFailed } : { value };
+          })?.value
+      : () => undefined,
   };
 }
