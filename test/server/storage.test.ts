@@ -395,6 +395,33 @@ describe("a send's two transactions on SQLite (cards/repository.ts, insertTogeth
     }
   });
 
+  test('events that cannot be written after their cards were fail the sends, each card stored once, and the next start writes them', async () => {
+    const store = await freshStore('sqlite');
+    const file = join((store.options as { dataDir: string }).dataDir, STORE_FILE);
+    let server = await startServer(store.options);
+    const db = new BetterSqlite3(file);
+    try {
+      const template = await publishedTemplate(server);
+      db.exec("create trigger refuse_events before insert on analytics_events begin select raise(abort, 'events refused'); end");
+      // Two sends in one group: after any other failure each is written again alone.
+      const answers = await Promise.all([send(server, template, ['after-a']), send(server, template, ['after-b'])]);
+      assert.deepEqual(answers.map((a) => a.status), [500, 500]);
+      const cards = db.prepare("select user_id from cards where user_id like 'after-%' order by user_id").all() as { user_id: string }[];
+      assert.deepEqual(cards.map((c) => c.user_id), ['after-a', 'after-b'], 'each card once');
+      db.exec('drop trigger refuse_events');
+      await server.close();
+      server = await startServer(store.options);
+      for (const user of ['after-a', 'after-b']) {
+        const events = (await server.api('GET', `/v1/analytics/events?endUserId=${user}`)).body.data;
+        assert.deepEqual(events.map((e: { analyticsEvent: string }) => e.analyticsEvent), ['action-flow-started', 'card-published', 'action-flow-completed']);
+      }
+    } finally {
+      db.close();
+      await server.close();
+      await store.drop();
+    }
+  });
+
   test("a crash between the two (the last cards written, their events not) is made good at the next start, with the events the send would have stored", async () => {
     const store = await freshStore('sqlite');
     const file = join((store.options as { dataDir: string }).dataDir, STORE_FILE);

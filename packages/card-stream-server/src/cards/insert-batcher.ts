@@ -9,16 +9,6 @@ export interface InsertUnit<T> {
   reject: (err: unknown) => void;
 }
 
-/**
- * Thrown by `writeAll` when its values were written but what had to follow failed: they are
- * not written again, one by one, as after other failures (they would be there twice).
- */
-export class FailedAfterWrite extends Error {
-  constructor(cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause), { cause });
-  }
-}
-
 /** Sends in one transaction, at most (their rows stay well under a statement's limits). */
 const MAX_BATCH = 200;
 
@@ -49,8 +39,8 @@ export class InsertBatcher<T> {
         await this.writeAll(batch.map((u) => u.value));
         for (const unit of batch) unit.resolve();
       } catch (err) {
-        if (batch.length === 1 || err instanceof FailedAfterWrite) {
-          for (const unit of batch) unit.reject(err);
+        if (batch.length === 1) {
+          (batch[0] as InsertUnit<T>).reject(err);
           continue;
         }
         // One of them could not be written (say, an Idempotency-Key that another request

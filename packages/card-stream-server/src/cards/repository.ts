@@ -13,7 +13,7 @@ import { madeStatus, type ChangeLog } from './change-log.js';
 import type { InsertMany } from '../store/insert-many.js';
 import { insertEvents, insertEventsNow } from '../analytics/event-store.js';
 import { StoredOnce } from '../store/stored-once.js';
-import { FailedAfterWrite, InsertBatcher } from './insert-batcher.js';
+import { InsertBatcher } from './insert-batcher.js';
 import { CardContents, storedCard, type Content } from './contents.js';
 import type { StoreKind } from '../store/database.js';
 import type { SqliteNow } from '../store/write-now.js';
@@ -227,27 +227,21 @@ export class CardRepository {
       const now = this.now;
       const cardsWrite = {};
       const eventsWrite = {};
-      let unannounced: { err: unknown } | undefined;
       const done = now.twoTransactions(
         () => {
           const changes = this.log.numberNewNow(cards);
           this.storeCardsNow(cardsWrite, cards, contents);
           return changes;
         },
-        (changes) => {
-          try {
-            this.committed(cardsWrite, changes);
-          } catch (err) {
-            unannounced = { err };
-          }
-        },
+        (changes) => this.committed(cardsWrite, changes),
         () => insertEventsNow(now, eventsWrite, events, this.storedTemplates),
       );
       if (done) {
-        // From here on the cards are written: a failure must not have them written again.
-        if (done.secondFailed) await this.write((tx) => this.storeEvents(tx, events)).catch((err: unknown) => Promise.reject(new FailedAfterWrite(err)));
+        // Events refused after their cards committed are tried once more through kysely; if
+        // that fails too, the sends fail (and are tried again one by one, insert-batcher.ts,
+        // which their cards' ids, already stored, refuse: none is there twice).
+        if (done.secondFailed) await this.write((tx) => this.storeEvents(tx, events));
         else this.storedTemplates.committed(eventsWrite);
-        if (unannounced) throw new FailedAfterWrite(unannounced.err);
         return;
       }
       // The connection is in use: one transaction through kysely, below.
