@@ -307,25 +307,25 @@ describe('writes made at once on SQLite (store/write-now.ts)', () => {
     const put = (key: string) => now.statement('insert into settings (key, value) values (?, ?)').run(key, 'v');
     const stored = async (key: string) => (await opened.db.selectFrom('settings').select('key').where('key', '=', key).executeTakeFirst()) !== undefined;
     try {
-      assert.ok(now.transaction(() => put('free')), 'a free connection writes at once');
+      assert.ok(now.held((transaction) => transaction(() => put('free'))), 'a free connection writes at once');
       assert.ok(await stored('free'));
       // A kysely transaction holds the connection: the write must not run inside it.
       await opened.db.transaction().execute(async (tx) => {
         await tx.insertInto('settings').values({ key: 'in-kysely', value: 'v' }).execute();
-        assert.equal(now.transaction(() => put('beside-kysely')), undefined);
+        assert.equal(now.held((transaction) => transaction(() => put('beside-kysely'))), undefined);
       });
       assert.equal(await stored('beside-kysely'), false);
       // The worker's slot is up (write-gate.ts): it is inside a transaction of its own.
       Atomics.store(gate, 1, 1);
-      assert.equal(now.transaction(() => put('beside-worker')), undefined);
+      assert.equal(now.held((transaction) => transaction(() => put('beside-worker'))), undefined);
       Atomics.store(gate, 1, 0);
       assert.equal(await stored('beside-worker'), false);
-      assert.throws(() => now.transaction(() => {
+      assert.throws(() => now.held((transaction) => transaction(() => {
         put('rolled-back');
         throw new Error('refused');
-      }), /refused/);
+      })), /refused/);
       assert.equal(await stored('rolled-back'), false);
-      assert.ok(now.transaction(() => put('after')), 'the connection is free again after each');
+      assert.ok(now.held((transaction) => transaction(() => put('after'))), 'the connection is free again after each');
     } finally {
       await opened.close();
       await store.drop();
@@ -388,6 +388,27 @@ describe("a send's two transactions on SQLite (cards/repository.ts, insertTogeth
       // Read on a connection of its own while the change went by: the cards committed, their events not yet.
       assert.deepEqual(seen, [{ cards: 1, events: 0 }, { cards: 1, events: 0 }]);
       for (const card of sent.body.cards) assert.equal(count('analytics_events', card.cardInstanceId), 1, 'stored by the time of the answer');
+    } finally {
+      reader.close();
+      await server.close();
+      await store.drop();
+    }
+  });
+
+  test('a change listener that throws after the cards committed fails the send, and their events are written all the same', async () => {
+    const store = await freshStore('sqlite');
+    const server = await startServer(store.options);
+    const reader = new BetterSqlite3(join((store.options as { dataDir: string }).dataDir, STORE_FILE), { readonly: true });
+    try {
+      const template = await publishedTemplate(server);
+      const unsubscribe = server.platform.services.bus.subscribe(() => {
+        throw new Error('listener failed');
+      });
+      const sent = await send(server, template, ['listener-a']);
+      unsubscribe();
+      assert.equal(sent.status, 500);
+      const stored = reader.prepare("select (select count(*) from cards where user_id = 'listener-a') as cards, (select count(*) from analytics_events where end_user_id = 'listener-a') as events").get();
+      assert.deepEqual(stored, { cards: 1, events: 1 });
     } finally {
       reader.close();
       await server.close();

@@ -227,21 +227,33 @@ export class CardRepository {
       const now = this.now;
       const cardsWrite = {};
       const eventsWrite = {};
-      const done = now.twoTransactions(
-        () => {
-          const changes = this.log.numberNewNow(cards);
+      const done = now.held((transaction) => {
+        const changes = transaction(() => {
+          const numbered = this.log.numberNewNow(cards);
           this.storeCardsNow(cardsWrite, cards, contents);
-          return changes;
-        },
-        (changes) => this.committed(cardsWrite, changes),
-        () => insertEventsNow(now, eventsWrite, events, this.storedTemplates),
-      );
+          return numbered;
+        });
+        // The cards are written: their events are written next whatever happens here.
+        let unannounced: { err: unknown } | undefined;
+        try {
+          this.committed(cardsWrite, changes);
+        } catch (err) {
+          unannounced = { err };
+        }
+        try {
+          transaction(() => insertEventsNow(now, eventsWrite, events, this.storedTemplates));
+          return { eventsStored: true, unannounced };
+        } catch {
+          return { eventsStored: false, unannounced };
+        }
+      });
       if (done) {
         // Events refused after their cards committed are tried once more through kysely; if
         // that fails too, the sends fail (and are tried again one by one, insert-batcher.ts,
         // which their cards' ids, already stored, refuse: none is there twice).
-        if (done.secondFailed) await this.write((tx) => this.storeEvents(tx, events));
-        else this.storedTemplates.committed(eventsWrite);
+        if (done.value.eventsStored) this.storedTemplates.committed(eventsWrite);
+        else await this.write((tx) => this.storeEvents(tx, events));
+        if (done.value.unannounced) throw done.value.unannounced.err;
         return;
       }
       // The connection is in use: one transaction through kysely, below.
