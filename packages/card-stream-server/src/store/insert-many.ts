@@ -200,8 +200,9 @@ export function sqliteInsertRows(sqlite: BetterSqlite3.Database): InsertRowsNow 
       const value = first[column] ?? null;
       const same = (rows as readonly Record<string, unknown>[]).every((row) => (row[column] ?? null) === value);
       shared.push(same);
-      // A shared value is bound as it is: only the others go through JSON (most of a page's
-      // columns are shared, and testing each of their values was a tenth of a send job's time).
+      // A shared value is bound as it is: only the others go through JSON, and only theirs are
+      // tested (most of a page's columns are shared: testing all of them took a fifth of the
+      // insert of a page of 5,000 cards, about 3 ms).
       if (same) continue;
       if (!throughJson(rows as readonly Record<string, unknown>[], column, integers.has(column))) return undefined;
       varying.push(column);
