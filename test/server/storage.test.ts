@@ -11,7 +11,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { STORE_FILE } from '../../packages/card-stream-server/src/store/data-dir.js';
-import { BOOTSTRAP_KEY, freshStore, publishedTemplate, send, startServer, STORE_KINDS, unmigratedDb } from './harness.js';
+import { BOOTSTRAP_KEY, freshStore, publishedTemplate, send, startServer, STORE_KINDS, unmigratedDb, type TestServer } from './harness.js';
 
 /** A card row as sends stored it before 009_shared_contents, each with its own definition and payload. */
 const OLD_CARD = {
@@ -369,112 +369,97 @@ describe('writes made at once on SQLite (store/write-now.ts)', () => {
   });
 });
 
+/**
+ * Runs `test` with a server on a fresh SQLite data dir, a template published there, and the
+ * store's file open on a connection of the test's own (`db`). `restart` closes the server,
+ * runs `meanwhile` (the server stopped) and starts another on the same dir. All closed after.
+ */
+async function withServerOnFile(
+  test: (it: { server: () => TestServer; template: string; db: BetterSqlite3.Database; restart: (meanwhile?: () => void) => Promise<void> }) => Promise<void>,
+): Promise<void> {
+  const store = await freshStore('sqlite');
+  let server = await startServer(store.options);
+  const db = new BetterSqlite3(join((store.options as { dataDir: string }).dataDir, STORE_FILE));
+  try {
+    const template = await publishedTemplate(server);
+    const restart = async (meanwhile?: () => void) => {
+      await server.close();
+      meanwhile?.();
+      server = await startServer(store.options);
+    };
+    await test({ server: () => server, template, db, restart });
+  } finally {
+    db.close();
+    await server.close();
+    await store.drop();
+  }
+}
+
 describe("a send's two transactions on SQLite (cards/repository.ts, insertTogether)", () => {
-  test('its cards reach the bus once committed and before their events are, and it is answered once both are', async () => {
-    const store = await freshStore('sqlite');
-    const server = await startServer(store.options);
-    const reader = new BetterSqlite3(join((store.options as { dataDir: string }).dataDir, STORE_FILE), { readonly: true });
-    try {
-      const template = await publishedTemplate(server);
-      const count = (table: 'cards' | 'analytics_events', id: string) =>
-        (reader.prepare(`select count(*) as n from ${table} where card_instance_id = ?`).get(id) as { n: number }).n;
+  test('its cards reach the bus once committed and before their events are, and it is answered once both are', () =>
+    withServerOnFile(async ({ server, template, db }) => {
+      const count = (table: 'cards' | 'analytics_events', id: string) => (db.prepare(`select count(*) as n from ${table} where card_instance_id = ?`).get(id) as { n: number }).n;
       const seen: { cards: number; events: number }[] = [];
-      const unsubscribe = server.platform.services.bus.subscribe((changes) => {
+      const unsubscribe = server().platform.services.bus.subscribe((changes) => {
         for (const { card } of changes) seen.push({ cards: count('cards', card.card_instance_id), events: count('analytics_events', card.card_instance_id) });
       });
-      const sent = await send(server, template, ['two-tx-a', 'two-tx-b']);
+      const sent = await send(server(), template, ['two-tx-a', 'two-tx-b']);
       unsubscribe();
       assert.equal(sent.status, 201);
       // Read on a connection of its own while the change went by: the cards committed, their events not yet.
       assert.deepEqual(seen, [{ cards: 1, events: 0 }, { cards: 1, events: 0 }]);
       for (const card of sent.body.cards) assert.equal(count('analytics_events', card.cardInstanceId), 1, 'stored by the time of the answer');
-    } finally {
-      reader.close();
-      await server.close();
-      await store.drop();
-    }
-  });
+    }));
 
-  test('a change listener that throws after the cards committed fails the send, and their events are written all the same', async () => {
-    const store = await freshStore('sqlite');
-    const server = await startServer(store.options);
-    const reader = new BetterSqlite3(join((store.options as { dataDir: string }).dataDir, STORE_FILE), { readonly: true });
-    try {
-      const template = await publishedTemplate(server);
-      const unsubscribe = server.platform.services.bus.subscribe(() => {
+  test('a change listener that throws after the cards committed fails the send, and their events are written all the same', () =>
+    withServerOnFile(async ({ server, template, db }) => {
+      const unsubscribe = server().platform.services.bus.subscribe(() => {
         throw new Error('listener failed');
       });
-      const sent = await send(server, template, ['listener-a']);
+      const sent = await send(server(), template, ['listener-a']);
       unsubscribe();
       assert.equal(sent.status, 500);
-      const stored = reader.prepare("select (select count(*) from cards where user_id = 'listener-a') as cards, (select count(*) from analytics_events where end_user_id = 'listener-a') as events").get();
+      const stored = db.prepare("select (select count(*) from cards where user_id = 'listener-a') as cards, (select count(*) from analytics_events where end_user_id = 'listener-a') as events").get();
       assert.deepEqual(stored, { cards: 1, events: 1 });
-    } finally {
-      reader.close();
-      await server.close();
-      await store.drop();
-    }
-  });
+    }));
 
-  test('events that cannot be written after their cards were fail the sends, each card stored once, and the next start writes them', async () => {
-    const store = await freshStore('sqlite');
-    const file = join((store.options as { dataDir: string }).dataDir, STORE_FILE);
-    let server = await startServer(store.options);
-    const db = new BetterSqlite3(file);
-    try {
-      const template = await publishedTemplate(server);
+  test('events that cannot be written after their cards were fail the sends, each card stored once, and the next start writes them', () =>
+    withServerOnFile(async ({ server, template, db, restart }) => {
       db.exec("create trigger refuse_events before insert on analytics_events begin select raise(abort, 'events refused'); end");
       // Two sends in one group: after any other failure each is written again alone.
-      const answers = await Promise.all([send(server, template, ['after-a']), send(server, template, ['after-b'])]);
+      const answers = await Promise.all([send(server(), template, ['after-a']), send(server(), template, ['after-b'])]);
       assert.deepEqual(answers.map((a) => a.status), [500, 500]);
       const cards = db.prepare("select user_id from cards where user_id like 'after-%' order by user_id").all() as { user_id: string }[];
       assert.deepEqual(cards.map((c) => c.user_id), ['after-a', 'after-b'], 'each card once');
-      db.exec('drop trigger refuse_events');
-      await server.close();
-      server = await startServer(store.options);
+      await restart(() => db.exec('drop trigger refuse_events'));
       for (const user of ['after-a', 'after-b']) {
-        const events = (await server.api('GET', `/v1/analytics/events?endUserId=${user}`)).body.data;
+        const events = (await server().api('GET', `/v1/analytics/events?endUserId=${user}`)).body.data;
         assert.deepEqual(events.map((e: { analyticsEvent: string }) => e.analyticsEvent), ['action-flow-started', 'card-published', 'action-flow-completed']);
       }
-    } finally {
-      db.close();
-      await server.close();
-      await store.drop();
-    }
-  });
+    }));
 
-  test("a crash between the two (the last cards written, their events not) is made good at the next start, with the events the send would have stored", async () => {
-    const store = await freshStore('sqlite');
-    const file = join((store.options as { dataDir: string }).dataDir, STORE_FILE);
-    let server = await startServer(store.options);
-    try {
-      const template = await publishedTemplate(server);
-      const earlier = await send(server, template, ['crash-a']);
+  test('a crash between the two (the last cards written, their events not) is made good at the next start, with the events the send would have stored', () =>
+    withServerOnFile(async ({ server, template, db, restart }) => {
+      const earlier = await send(server(), template, ['crash-a']);
       const embargo = new Date(Date.now() + 3_600_000).toISOString();
-      const embargoed = await send(server, template, ['crash-b'], { variables: { name: 'Bo' }, cardOptions: { embargo } });
-      const last = await send(server, template, ['crash-c', 'crash-d']);
+      const embargoed = await send(server(), template, ['crash-b'], { variables: { name: 'Bo' }, cardOptions: { embargo } });
+      const last = await send(server(), template, ['crash-c', 'crash-d']);
       for (const res of [earlier, embargoed, last]) assert.equal(res.status, 201);
       const lost = [...embargoed.body.cards, ...last.body.cards].map((c: { cardInstanceId: string }) => c.cardInstanceId as string);
-      const eventsOf = async (id: string) => (await server.api('GET', `/v1/analytics/events?cardInstanceId=${id}`)).body.data;
+      const eventsOf = async (id: string) => (await server().api('GET', `/v1/analytics/events?cardInstanceId=${id}`)).body.data;
       const before = new Map(await Promise.all([earlier.body.cards[0].cardInstanceId as string, ...lost].map(async (id) => [id, await eventsOf(id)] as const)));
       assert.deepEqual(before.get(lost[0]!).map((e: { analyticsEvent: string }) => e.analyticsEvent), ['action-flow-started', 'card-embargoed', 'action-flow-completed']);
-      await server.close();
       // What a crash after the last sends' cards committed, before their events did, leaves.
-      const db = new BetterSqlite3(file);
-      const removed = db.prepare(`delete from analytics_events where card_instance_id in (${lost.map(() => '?').join(', ')})`).run(...lost).changes;
-      db.close();
+      let removed = 0;
+      await restart(() => {
+        removed = db.prepare(`delete from analytics_events where card_instance_id in (${lost.map(() => '?').join(', ')})`).run(...lost).changes;
+      });
       assert.ok(removed >= lost.length);
-      server = await startServer(store.options);
       for (const [id, events] of before) assert.deepEqual(await eventsOf(id), events, `the events of ${id}`);
       // Started again with nothing missing, it writes nothing.
-      await server.close();
-      server = await startServer(store.options);
+      await restart();
       for (const [id, events] of before) assert.deepEqual(await eventsOf(id), events, `the events of ${id}, after a second start`);
-    } finally {
-      await server.close();
-      await store.drop();
-    }
-  });
+    }));
 });
 
 describe('insertMany on SQLite', () => {
