@@ -112,7 +112,6 @@ export const endUserJwt = (userId: string) => new SignJWT({}).setProtectedHeader
  */
 export const SOCKET_OPEN_MS = 15_000;
 
-
 /** Opens an SDK socket and authenticates; resolves once `ready` arrives, rejects if it closes first or is not ready within SOCKET_OPEN_MS. */
 export async function sdkSocket(url: string, userId: string, onMessage?: (data: string) => void, onClose?: (code: number) => void): Promise<WebSocket> {
   // Signed before the socket opens: signing after, a busy machine could open the socket

@@ -197,8 +197,7 @@ export function sqliteInsertRows(sqlite: BetterSqlite3.Database): InsertRowsNow 
     const varying: string[] = [];
     const integers = integerColumnsOf(table);
     for (const column of columns) {
-      const value = first[column] ?? null;
-      const same = (rows as readonly Record<string, unknown>[]).every((row) => (row[column] ?? null) === value);
+      const same = sharedValue(rows as readonly Record<string, unknown>[], column) !== undefined;
       shared.push(same);
       // A shared value is bound as it is: only the others go through JSON, and only theirs are
       // tested (most of a page's columns are shared: testing all of them took a fifth of the
