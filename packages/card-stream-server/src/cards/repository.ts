@@ -109,8 +109,9 @@ function pageConditions(w: ExpressionBuilder<Database, 'cards'>, filter: Resolve
 
 interface PendingInsert {
   cards: CardRow[];
-  events: EventRow[];
   contents: Content[];
+  /** When the cards were sent: their sent events' time (sendEventsRow). */
+  sentAt: number;
   alsoWrite?: ((tx: Transaction<Database>) => Promise<void>) | undefined;
 }
 
@@ -197,12 +198,12 @@ export class CardRepository {
   }
 
   /**
-   * Inserts cards, the contents they name and their events; `alsoWrite` runs in the same
+   * Inserts cards, the contents they name and their sent events (sendEventsRow, at `sentAt`); `alsoWrite` runs in the same
    * transaction (an Idempotency-Key's record). Inserts made at the same time share one
    * transaction (insert-batcher.ts); each resolves once it has committed.
    */
-  insert(cards: CardRow[], contents: Content[], events: EventRow[], alsoWrite?: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
-    return this.inserts.add({ cards, contents, events, alsoWrite });
+  insert(cards: CardRow[], contents: Content[], sentAt: number, alsoWrite?: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
+    return this.inserts.add({ cards, contents, sentAt, alsoWrite });
   }
 
   private readonly inserts = new InsertBatcher<PendingInsert>((units) => this.insertTogether(units));
@@ -222,7 +223,9 @@ export class CardRepository {
   private async insertTogether(units: PendingInsert[]): Promise<void> {
     const cards = units.flatMap((u) => u.cards);
     const contents = units.flatMap((u) => u.contents);
-    const events = units.flatMap((u) => u.events);
+    // Made once the cards are on the bus where they can be (the fast path below): a send's
+    // events are no part of what its user waits for.
+    const sentEvents = () => units.flatMap((u) => u.cards.map((card) => sendEventsRow(card, u.sentAt)));
     if (this.now && units.every((u) => !u.alsoWrite)) {
       const now = this.now;
       const cardsWrite = {};
@@ -241,6 +244,7 @@ export class CardRepository {
           unannounced = { err };
         }
         try {
+          const events = sentEvents();
           transaction(() => insertEventsNow(now, eventsWrite, events, this.storedTemplates));
           return { eventsStored: true, unannounced };
         } catch {
@@ -252,14 +256,14 @@ export class CardRepository {
         // that fails too, the sends fail (and are tried again one by one, insert-batcher.ts,
         // which their cards' ids, already stored, refuse: none is there twice).
         if (done.value.eventsStored) this.storedTemplates.committed(eventsWrite);
-        else await this.write((tx) => this.storeEvents(tx, events));
+        else await this.write((tx) => this.storeEvents(tx, sentEvents()));
         if (done.value.unannounced) throw done.value.unannounced.err;
         return;
       }
       // The connection is in use: one transaction through kysely, below.
     }
     await this.write(async (tx, _record, logged) => {
-      await this.insertIn(tx, logged, cards, contents, events);
+      await this.insertIn(tx, logged, cards, contents, sentEvents());
       for (const unit of units) await unit.alsoWrite?.(tx);
     });
   }

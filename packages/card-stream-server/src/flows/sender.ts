@@ -2,7 +2,6 @@
 // Everything is checked before anything is written, so a refused request changes nothing.
 import type { CardStatus, EventSource } from '../../../protocol/src/cards.js';
 import { MAX_TARGETS, type SendResult, type SentCard, type UserFlow } from '../../../protocol/src/flows.js';
-import { sendEventsRow, type EventRow } from '../analytics/platform-events.js';
 import type { TemplateRepository, TemplateVersion } from '../templates/repository.js';
 import type { CardRow } from '../cards/row.js';
 import type { CardRepository } from '../cards/repository.js';
@@ -39,7 +38,6 @@ export class FlowSender {
     const first = firstCard();
     const { flowInvocationId } = first;
     const rows: CardRow[] = [];
-    const events: EventRow[] = [];
     const sent: SentCard[] = [];
     const contents: Content[] = [];
     flows.forEach((flow, index) => {
@@ -48,12 +46,11 @@ export class FlowSender {
       for (const userId of new Set(flow.target.targetUserIds)) {
         const row = flowCard(prepared, flowInvocationId, source, userId, rows.length === 0 ? first.cardInstanceId : undefined);
         rows.push(row);
-        events.push(sendEventsRow(row, now));
         sent.push({ userId, cardInstanceId: row.card_instance_id, lifecycleId: row.lifecycle_id, flowInstanceId: row.flow_instance_id, status: row.status as CardStatus });
       }
     });
     const result: SendResult = { flowInvocationId, cards: sent };
-    await this.cards.insert(rows, contents, events, alsoRecord && ((tx) => alsoRecord(tx, result)));
+    await this.cards.insert(rows, contents, now, alsoRecord && ((tx) => alsoRecord(tx, result)));
     return result;
   }
 }
