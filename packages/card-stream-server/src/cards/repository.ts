@@ -198,9 +198,10 @@ export class CardRepository {
   }
 
   /**
-   * Inserts cards, the contents they name and their sent events (sendEventsRow, at `sentAt`); `alsoWrite` runs in the same
-   * transaction (an Idempotency-Key's record). Inserts made at the same time share one
-   * transaction (insert-batcher.ts); each resolves once it has committed.
+   * Inserts cards, the contents they name and their sent events (sendEventsRow, at
+   * `sentAt`); `alsoWrite` runs in the same transaction (an Idempotency-Key's record).
+   * Inserts made at the same time share one transaction (insert-batcher.ts); each resolves
+   * once it has committed.
    */
   insert(cards: CardRow[], contents: Content[], sentAt: number, alsoWrite?: (tx: Transaction<Database>) => Promise<void>): Promise<void> {
     return this.inserts.add({ cards, contents, sentAt, alsoWrite });
