@@ -5,8 +5,10 @@
 //   ANY  /__cs/api/<path>               <path> on the platform with the bootstrap key (the
 //                                       platform API sends no CORS headers, so tests go through here)
 //   POST /__cs/network                  a new switchable TCP path to the platform → { id, url }
-//   POST /__cs/network/<id>/<mode>      mode: online | offline | no-websocket | blackhole
-//                                       (blackhole: connections stay open, nothing gets through)
+//   POST /__cs/network/<id>/<mode>      mode: online | offline | no-websocket | blackhole | hold-http
+//                                       (blackhole: connections stay open, nothing gets through;
+//                                       hold-http: HTTP answers wait until the next mode, sockets
+//                                       go on) → { mode, held: answer chunks waiting }
 //   GET  /__cs/csp-host.html?api=URL    a host page with a strict Content-Security-Policy
 //   GET  /__cs/iife-host.html?api=URL&user=ID  the CONTRACT §8 snippet with packages/card-stream/dist/card-stream.iife.js
 //   GET  /__cs/session?user=ID          a host backend's token URL: { token } for ID (text with &as=text)
@@ -26,6 +28,8 @@ class Network {
     this.target = target;
     this.mode = 'online';
     this.sockets = new Set();
+    /** [client, chunk] of HTTP answers held back (hold-http), in order. */
+    this.held = [];
     this.server = net.createServer((client) => this.accept(client));
   }
 
@@ -45,7 +49,8 @@ class Network {
     client.once('data', (first) => {
       const head = first.toString('latin1');
       if (this.mode === 'offline') return client.destroy();
-      if (this.mode === 'no-websocket' && /\r\nupgrade:\s*websocket/i.test(head)) {
+      const upgrade = /\r\nupgrade:\s*websocket/i.test(head);
+      if (this.mode === 'no-websocket' && upgrade) {
         client.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
         return;
       }
@@ -54,7 +59,10 @@ class Network {
       if (this.mode !== 'blackhole') upstream.write(first);
       // Forwarded chunk by chunk, so a blackhole can swallow traffic on open connections.
       client.on('data', (chunk) => this.mode !== 'blackhole' && upstream.write(chunk));
-      upstream.on('data', (chunk) => this.mode !== 'blackhole' && client.write(chunk));
+      upstream.on('data', (chunk) => {
+        if (this.mode === 'hold-http' && !upgrade) this.held.push([client, chunk]);
+        else if (this.mode !== 'blackhole') client.write(chunk);
+      });
       upstream.on('close', () => client.destroy());
       client.on('close', () => upstream.destroy());
     });
@@ -62,6 +70,7 @@ class Network {
 
   setMode(mode) {
     this.mode = mode;
+    if (mode !== 'hold-http') for (const [client, chunk] of this.held.splice(0)) client.write(chunk);
     // Cutting the network drops what is open too (sockets, keep-alive connections).
     if (mode === 'offline' || mode === 'no-websocket') for (const socket of [...this.sockets]) socket.destroy();
   }
@@ -254,10 +263,11 @@ export function platformSupport() {
       ctx.body = { id, url: `http://127.0.0.1:${port}` };
       return;
     }
-    const match = /^\/__cs\/network\/(\d+)\/(online|offline|no-websocket|blackhole)$/.exec(ctx.path);
+    const match = /^\/__cs\/network\/(\d+)\/(online|offline|no-websocket|blackhole|hold-http)$/.exec(ctx.path);
     if (match && ctx.method === 'POST' && networks.has(match[1])) {
-      networks.get(match[1]).setMode(match[2]);
-      ctx.body = { mode: match[2] };
+      const network = networks.get(match[1]);
+      network.setMode(match[2]);
+      ctx.body = { mode: match[2], held: network.held.length };
       return;
     }
     ctx.status = 404;

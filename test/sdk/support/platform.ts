@@ -99,10 +99,11 @@ export async function analyticsEvents(query: Record<string, string>): Promise<an
   return res.body.data;
 }
 
-/** A switchable path to the platform: cut it (offline) or refuse WebSocket upgrades. */
+/** A switchable path to the platform: cut it (offline), refuse WebSocket upgrades, or hold HTTP answers back. */
 export interface Network {
   url: string;
-  set(mode: 'online' | 'offline' | 'no-websocket' | 'blackhole'): Promise<void>;
+  /** Resolves with the HTTP answer chunks held back (hold-http) once the mode is set. */
+  set(mode: 'online' | 'offline' | 'no-websocket' | 'blackhole' | 'hold-http'): Promise<number>;
 }
 
 export async function newNetwork(): Promise<Network> {
@@ -113,6 +114,7 @@ export async function newNetwork(): Promise<Network> {
     async set(mode) {
       const res = await fetch(`/__cs/network/${id}/${mode}`, { method: 'POST' });
       if (!res.ok) throw new Error(`network ${mode}: ${res.status}`);
+      return ((await res.json()) as { held: number }).held;
     },
   };
 }
