@@ -1,9 +1,9 @@
 // <card-stream> against the real platform: cards appear over the socket and the feed, in
 // order, and the element announces its state and counts.
 import { expect } from '@open-wc/testing';
-import { defineElements } from '../../packages/card-stream/src/index.js';
+import { defineElements, type CardCountElement } from '../../packages/card-stream/src/index.js';
 import { mount, showsExactly, type Mounted } from './support/mount.js';
-import { sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
+import { delegateFor, newNetwork, sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
 
 describe('e2e: cards reach the stream', function () {
   const mounted: Mounted[] = [];
@@ -31,6 +31,34 @@ describe('e2e: cards reach the stream', function () {
     await until(() => m.counts.some((c) => c.total === 2 && c.visible === 2), 'cs-count 2/2');
     expect(m.named('sdk-initialized').length).to.equal(1);
     expect(m.named('stream-displayed').length).to.equal(1);
+  });
+
+  it('a second client of the user in the page, following the tab that holds the socket, has what was relayed while its feed was on the way', async () => {
+    const user = uniqueUser('follower');
+    const network = await newNetwork();
+    const first = await sendCard(user, { blocks: [{ type: 'headline', content: 'First' }] });
+    // With its own poll interval the stream has a client of its own; <card-count>'s (the
+    // default interval) is another, in the same group of tabs: it follows the stream's socket.
+    const m = await mount(user, { apiBase: network.url, pollInterval: 1000 });
+    mounted.push(m);
+    await showsExactly(m, [first]);
+    await until(() => m.states.includes('live'), 'state live');
+    await network.set('hold-http');
+    const count = document.createElement('card-count') as CardCountElement;
+    count.apiBase = network.url;
+    count.sessionDelegate = delegateFor(user);
+    document.body.append(count);
+    try {
+      // The count's feed has been read (one card) and waits on its way back when a card is
+      // sent: the stream's socket hears it and relays it to the count's client meanwhile.
+      await until(async () => (await network.set('hold-http')) > 0, "the count's feed answered");
+      const second = await sendCard(user, { blocks: [{ type: 'headline', content: 'Second' }] });
+      await showsExactly(m, [second, first]);
+      await network.set('online');
+      await until(() => count.shadowRoot?.textContent?.trim() === '2', 'card-count 2 (was stuck at 1)', 5000);
+    } finally {
+      count.remove();
+    }
   });
 
   it('mode="single" shows the first card only; the card carries its status tone', async () => {

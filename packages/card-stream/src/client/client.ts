@@ -316,10 +316,30 @@ export class CardStreamClient {
         this.#broadcast(this.event('sdk-initialized'));
       }
       void this.#flush();
+      // One socket per browser (tabs.ts): the group's channel is heard from before the feeds
+      // are read, so what the socket's holder relays meanwhile waits in each view's `early`
+      // for its feed, as a socket's change does; then this tab joins the election for the
+      // socket. (A polling client hears it too, harmlessly: no tab of a polling group holds a
+      // socket.) Made here rather than in a method of its own: the bundle is at its budget.
+      const tabs =
+        !this.options.channel &&
+        this.userId &&
+        TabTransport.supported() &&
+        (this.#tabs = new TabTransport(`card-stream:${this.options.apiBase}|${this.userId}|${this.options.transport}`, {
+          lead: () => this.#openSocket(),
+          message: (msg) => this.#onMessage(msg),
+          state: (state) => {
+            // The holder polls without a socket: so must this tab, the holder relays nothing.
+            if (state === 'polling') this.#polling.start();
+            else this.#polling.stop();
+            this.#connection.link(state);
+          },
+          current: () => this.state,
+        }));
       await Promise.all(this.#views().map((s) => this.#loadStream(s)));
       if (!this.#running) return;
       if (this.options.transport === 'polling') this.#poll(false);
-      else if (!this.options.channel && this.userId && TabTransport.supported()) this.#joinTabs();
+      else if (tabs) tabs.start();
       else this.#openSocket();
     });
   }
@@ -454,23 +474,6 @@ export class CardStreamClient {
   #changed(s: StreamState): void {
     void set(this.#cacheKey(s), s.store.list()).catch(() => undefined);
     for (const sub of this.#subs(s)) sub.changed();
-  }
-
-  // ---- one socket per browser ----
-
-  #joinTabs(): void {
-    this.#tabs = new TabTransport(`card-stream:${this.options.apiBase}|${this.userId}|${this.options.transport}`, {
-      lead: () => this.#openSocket(),
-      message: (msg) => this.#onMessage(msg),
-      state: (state) => {
-        // The holder polls without a socket: so must this tab, the holder relays nothing.
-        if (state === 'polling') this.#polling.start();
-        else this.#polling.stop();
-        this.#connection.link(state);
-      },
-      current: () => this.state,
-    });
-    this.#tabs.start();
   }
 
   // ---- socket ----

@@ -40,9 +40,11 @@ export class TabTransport implements Transport {
     return typeof navigator !== 'undefined' && !!navigator.locks && typeof BroadcastChannel !== 'undefined';
   }
 
+  /** Hears the channel at once (client.ts reads its feeds meanwhile); `start()` joins the election. */
   constructor(name: string, events: TabEvents) {
     this.#name = name;
     this.#events = events;
+    (this.#channel = new BroadcastChannel(name)).onmessage = (e: MessageEvent<TabMessage>) => this.#heard(e.data);
   }
 
   get live(): boolean {
@@ -50,12 +52,11 @@ export class TabTransport implements Transport {
   }
 
   start(): void {
-    const channel = (this.#channel = new BroadcastChannel(this.#name));
-    channel.onmessage = (e: MessageEvent<TabMessage>) => this.#heard(e.data);
+    const channel = this.#channel;
     // Held until stop(): the lock's callback returns a promise that only release() ends. A
     // tab stopped while waiting lets the lock go at once when it comes.
     void navigator.locks.request(this.#name, () => {
-      if (this.#channel !== channel) return;
+      if (!channel || this.#channel !== channel) return;
       this.leading = true;
       this.#holder = undefined;
       this.#events.lead();
