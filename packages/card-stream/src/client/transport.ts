@@ -3,7 +3,7 @@
 // holder's tab (tabs.ts). Each reports what it hears through the events it was made with;
 // the client turns that into cards, and its connection (connection.ts) alone into a state.
 export interface Transport {
-  /** Starts listening: connecting, polling, or joining the page's other tabs. */
+  /** Starts: connecting, polling, or joining the election of the page's tabs (a TabTransport hears their channel from when it is made). */
   start(): void;
   /** Stops: no timer, socket or channel of it is left. */
   stop(): void;
