@@ -57,6 +57,9 @@ export function minifyCss(text: string): string {
     .replace(/\s*([{};,>])\s*/g, '$1')
     .replace(/;}/g, '}')
     .replace(/:\s+/g, ':')
+    // [mode='horizontal'] → [mode=horizontal] (an identifier needs no quotes); 0.9em → .9em
+    .replace(/(\[[\w-]+[~|^$*]?=)'(-?[A-Za-z_][\w-]*)'\]/g, '$1$2]')
+    .replace(/([:\s,(])0\.(\d)/g, '$1.$2')
     .trim();
 }
 
