@@ -61,6 +61,37 @@ describe('e2e: cards reach the stream', function () {
     }
   });
 
+  it("a following client whose feed is on the way when the holder's socket comes back takes no feed older than the socket's new starting point", async () => {
+    const user = uniqueUser('rejoin');
+    const network = await newNetwork();
+    const first = await sendCard(user, { blocks: [{ type: 'headline', content: 'First' }] });
+    const m = await mount(user, { apiBase: network.url, pollInterval: 1000 });
+    mounted.push(m);
+    await showsExactly(m, [first]);
+    await until(() => m.states.includes('live'), 'state live');
+    // The stream's socket drops; while it is away the count starts, following the stream's
+    // tab, and its feed (one card) is read and held on the way back.
+    const before = m.states.length;
+    await network.set('offline');
+    await until(() => m.states.slice(before).some((state) => state !== 'live'), 'the socket gone');
+    await network.set('hold-http');
+    const count = document.createElement('card-count') as CardCountElement;
+    count.apiBase = network.url;
+    count.sessionDelegate = delegateFor(user);
+    document.body.append(count);
+    try {
+      await until(async () => (await network.set('hold-http')) > 0, "the count's feed answered");
+      // Sent before the socket is back: the socket's `ready` (relayed to the count, which has
+      // heard no change yet) comes with a sequence that includes it, and the change follows.
+      const second = await sendCard(user, { blocks: [{ type: 'headline', content: 'Second' }] });
+      await showsExactly(m, [second, first], 15_000);
+      await network.set('online');
+      await until(() => count.shadowRoot?.textContent?.trim() === '2', 'card-count 2 (was stuck at 1)', 5000);
+    } finally {
+      count.remove();
+    }
+  });
+
   it('mode="single" shows the first card only; the card carries its status tone', async () => {
     const user = uniqueUser('single');
     const top = await sendCard(user, { status: 'warning', blocks: [{ type: 'headline', content: 'Top' }] }, { priority: 1 });

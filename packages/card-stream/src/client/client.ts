@@ -65,13 +65,15 @@ interface StreamState {
   /**
    * The sequence number the cards are current to (the feed's, then each socket change
    * applied): socket changes at or below it are already in, a feed below it is stale.
+   * While a feed is awaited (`early`) it may be ahead of the cards: where the socket goes
+   * on from after #reload, which no feed older than that may answer.
    */
   floor: number;
   status: LoadStatus;
   subs: Set<StreamSubscriber>;
   fetching?: Promise<void>;
-  /** Socket changes that came before the stream's first feed. */
-  early?: SdkChange[];
+  /** While a feed is awaited (the first, or #reload's): the socket changes that came meanwhile. */
+  early?: SdkChange[] | undefined;
   /** The server's count of the stream's active cards, when it holds more than were loaded; and of the unseen ones. */
   total?: number | undefined;
   unseen?: number | undefined;
@@ -183,7 +185,7 @@ export class CardStreamClient {
     let stream = this.#streams.get(streamId);
     if (!stream) {
       const [id, filter] = streamId.split('\n') as [string, string?];
-      stream = { id: streamId, stream: id, filter, store: new CardStore(), floor: -1, status: 'loading', subs: new Set() };
+      stream = { id: streamId, stream: id, filter, store: new CardStore(), floor: -1, early: [], status: 'loading', subs: new Set() };
       this.#streams.set(streamId, stream);
       if (this.#running) void this.#loadStream(stream);
     }
@@ -400,7 +402,7 @@ export class CardStreamClient {
           if (res.status !== 200 || !res.body) throw new Error(`The feed answered ${res.status}.`);
           // A channel feed has no sequence number: the socket's changes simply follow it.
           const { seq = 0, cards } = res.body;
-          // Unsubscribed meanwhile, or older than changes the socket already applied.
+          // Unsubscribed meanwhile, or older than changes the socket already applied or skipped.
           if (this.#streams.get(s.id) !== s || seq < s.floor) return;
           s.etag = res.etag ?? undefined;
           s.floor = seq;
@@ -409,7 +411,8 @@ export class CardStreamClient {
           s.unseen = res.body.unseen;
           s.next = res.body.nextCursor;
           this.#ingest(s, channel ? cards.map(channelCard) : cards.filter(fresh), true);
-          for (const change of s.early?.splice(0) ?? []) this.#apply(s, change);
+          for (const change of s.early ?? []) this.#apply(s, change);
+          s.early = undefined;
         }, headers);
       } catch (err) {
         this.#failed(err);
@@ -520,39 +523,44 @@ export class CardStreamClient {
       }
     } else if (msg.type === 'ready') {
       const since = this.#since();
-      this.#sequence.reset(since ?? msg.seq);
+      // Without a starting point the socket sends no history: read the feeds once more.
+      if (since === undefined) this.#reload(msg.seq);
+      else this.#sequence.reset(since);
       this.#fellBack = false;
       this.#polling.stop();
       this.#connection.link('live');
-      // Without a starting point the socket sends no history: read the feeds once more.
-      if (since === undefined) void this.#fetchAll();
       void this.#flush();
     } else if (msg.type === 'change') {
       const verdict = this.#sequence.accept(msg.seq);
       // A gap: ask for the missing changes again; later ones are dropped until they come.
-      if (verdict === 'gap' && !this.#socket) {
-        // A tab without the socket cannot ask for a resume: it reads its feeds again.
-        this.#sequence.reset(msg.seq);
-        return this.#reload();
-      }
+      // A tab without the socket cannot ask for a resume: it reads its feeds again.
+      if (verdict === 'gap' && !this.#socket) return this.#reload(msg.seq);
       if (verdict === 'gap') this.#socket?.send({ type: 'resume', since: this.#sequence.last ?? 0 });
       if (verdict !== 'apply') return;
       for (const s of this.#views()) {
-        // A stream still waiting for its first feed keeps the change: the feed may predate it.
+        // A stream waiting for a feed (its first, or #reload's) keeps the change: the feed may predate it.
         if (s.stream !== msg.streamId) continue;
-        if (s.floor < 0) (s.early ??= []).push(msg);
+        if (s.early) s.early.push(msg);
         else this.#apply(s, msg);
       }
     } else if (msg.type === 'reload') {
-      this.#sequence.reset(msg.seq);
-      this.#reload();
+      this.#reload(msg.seq);
     }
   }
 
-  /** Reads every feed again, whole (without the ETag). */
-  #reload(): void {
+  /**
+   * Reads every feed again, whole (without the ETag), from a read begun now: one already in
+   * flight may predate `seq`, where the socket goes on from, and its answer is taken only if
+   * it is not older. Until a feed lands the views keep the changes that come, as before
+   * their first feed.
+   */
+  #reload(seq: number | undefined): void {
+    this.#sequence.reset(seq);
     for (const s of this.#views()) {
       delete s.etag;
+      s.floor = seq ?? -1;
+      s.early = [];
+      s.fetching = undefined;
       void this.#fetchFeed(s);
     }
   }
@@ -608,7 +616,7 @@ export class CardStreamClient {
         if (res.status < 400) this.#confirmed.set(entry.hides, this.#reads);
         // Refused (bad input, wrong state): the feed says whether the card is still there.
         // Without the ETag, so an unchanged feed comes back whole, not as a 304.
-        if (res.status >= 400) this.#reload();
+        if (res.status >= 400) this.#reload(this.#sequence.last);
       }
       return 'sent';
     } catch (err) {
