@@ -3,7 +3,7 @@
 import { expect } from '@open-wc/testing';
 import { defineElements, type CardCountElement } from '../../packages/card-stream/src/index.js';
 import { mount, showsExactly, type Mounted } from './support/mount.js';
-import { delegateFor, newNetwork, sdkApiAvailable, sendCard, uniqueUser, until } from './support/platform.js';
+import { delegateFor, newNetwork, sdkApiAvailable, sendCard, uniqueUser, until, type Network, type NetworkMode } from './support/platform.js';
 
 describe('e2e: cards reach the stream', function () {
   const mounted: Mounted[] = [];
@@ -33,29 +33,48 @@ describe('e2e: cards reach the stream', function () {
     expect(m.named('stream-displayed').length).to.equal(1);
   });
 
-  it('a second client of the user in the page, following the tab that holds the socket, has what was relayed while its feed was on the way', async () => {
-    const user = uniqueUser('follower');
-    const network = await newNetwork();
+  /** The user's stream on `network`, live, showing one card; its poll interval gives it a client of its own. */
+  async function liveStream(user: string, network: Network): Promise<{ m: Mounted; first: string }> {
     const first = await sendCard(user, { blocks: [{ type: 'headline', content: 'First' }] });
-    // With its own poll interval the stream has a client of its own; <card-count>'s (the
-    // default interval) is another, in the same group of tabs: it follows the stream's socket.
     const m = await mount(user, { apiBase: network.url, pollInterval: 1000 });
     mounted.push(m);
     await showsExactly(m, [first]);
     await until(() => m.states.includes('live'), 'state live');
-    await network.set('hold-http');
+    return { m, first };
+  }
+
+  /**
+   * With HTTP answers held (`hold`), a <card-count> of the user: its client (the default
+   * interval) is another, in the same group of tabs, so it follows the stream's socket.
+   * Resolves once the count's feed (one card) has been read and waits on its way back; the
+   * caller removes it.
+   */
+  async function heldCount(user: string, network: Network, hold: NetworkMode = 'hold-http'): Promise<CardCountElement> {
+    await network.set(hold);
     const count = document.createElement('card-count') as CardCountElement;
     count.apiBase = network.url;
     count.sessionDelegate = delegateFor(user);
     document.body.append(count);
+    await until(async () => (await network.set(hold)) > 0, "the count's feed answered");
+    return count;
+  }
+
+  /** Lets the held answers through: the count must come to 2. */
+  async function countComesTo2(count: CardCountElement, network: Network): Promise<void> {
+    await network.set('online');
+    await until(() => count.shadowRoot?.textContent?.trim() === '2', 'card-count 2 (was stuck at 1)', 5000);
+  }
+
+  it('a second client of the user in the page, following the tab that holds the socket, has what was relayed while its feed was on the way', async () => {
+    const user = uniqueUser('follower');
+    const network = await newNetwork();
+    const { m, first } = await liveStream(user, network);
+    const count = await heldCount(user, network);
     try {
-      // The count's feed has been read (one card) and waits on its way back when a card is
-      // sent: the stream's socket hears it and relays it to the count's client meanwhile.
-      await until(async () => (await network.set('hold-http')) > 0, "the count's feed answered");
+      // Sent while the count's feed is on its way: the stream's socket hears it and relays it.
       const second = await sendCard(user, { blocks: [{ type: 'headline', content: 'Second' }] });
       await showsExactly(m, [second, first]);
-      await network.set('online');
-      await until(() => count.shadowRoot?.textContent?.trim() === '2', 'card-count 2 (was stuck at 1)', 5000);
+      await countComesTo2(count, network);
     } finally {
       count.remove();
     }
@@ -64,29 +83,19 @@ describe('e2e: cards reach the stream', function () {
   it("a following client whose feed is on the way when the holder's socket comes back takes no feed older than the socket's new starting point", async () => {
     const user = uniqueUser('rejoin');
     const network = await newNetwork();
-    const first = await sendCard(user, { blocks: [{ type: 'headline', content: 'First' }] });
-    const m = await mount(user, { apiBase: network.url, pollInterval: 1000 });
-    mounted.push(m);
-    await showsExactly(m, [first]);
-    await until(() => m.states.includes('live'), 'state live');
-    // The stream's socket drops; while it is away the count starts, following the stream's
-    // tab, and its feed (one card) is read and held on the way back.
+    const { m, first } = await liveStream(user, network);
+    // The stream's socket drops; while it is refused the count starts.
     const before = m.states.length;
     await network.set('offline');
     await until(() => m.states.slice(before).some((state) => state !== 'live'), 'the socket gone');
-    await network.set('hold-http');
-    const count = document.createElement('card-count') as CardCountElement;
-    count.apiBase = network.url;
-    count.sessionDelegate = delegateFor(user);
-    document.body.append(count);
+    const count = await heldCount(user, network, 'hold-http-no-websocket');
     try {
-      await until(async () => (await network.set('hold-http')) > 0, "the count's feed answered");
       // Sent before the socket is back: the socket's `ready` (relayed to the count, which has
       // heard no change yet) comes with a sequence that includes it, and the change follows.
       const second = await sendCard(user, { blocks: [{ type: 'headline', content: 'Second' }] });
+      await network.set('hold-http');
       await showsExactly(m, [second, first], 15_000);
-      await network.set('online');
-      await until(() => count.shadowRoot?.textContent?.trim() === '2', 'card-count 2 (was stuck at 1)', 5000);
+      await countComesTo2(count, network);
     } finally {
       count.remove();
     }

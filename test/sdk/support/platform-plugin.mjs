@@ -6,9 +6,10 @@
 //                                       platform API sends no CORS headers, so tests go through here)
 //   POST /__cs/network                  a new switchable TCP path to the platform → { id, url }
 //   POST /__cs/network/<id>/<mode>      mode: online | offline | no-websocket | blackhole | hold-http
-//                                       (blackhole: connections stay open, nothing gets through;
-//                                       hold-http: HTTP answers wait until the next mode, sockets
-//                                       go on) → { mode, held: answer chunks waiting }
+//                                       | hold-http-no-websocket (blackhole: connections stay open,
+//                                       nothing gets through; hold-http: HTTP answers wait until a
+//                                       mode that is not hold-http, sockets go on, or with
+//                                       -no-websocket are refused) → { mode, held: answer chunks waiting }
 //   GET  /__cs/csp-host.html?api=URL    a host page with a strict Content-Security-Policy
 //   GET  /__cs/iife-host.html?api=URL&user=ID  the CONTRACT §8 snippet with packages/card-stream/dist/card-stream.iife.js
 //   GET  /__cs/session?user=ID          a host backend's token URL: { token } for ID (text with &as=text)
@@ -50,7 +51,7 @@ class Network {
       const head = first.toString('latin1');
       if (this.mode === 'offline') return client.destroy();
       const upgrade = /\r\nupgrade:\s*websocket/i.test(head);
-      if (this.mode === 'no-websocket' && upgrade) {
+      if (this.mode.endsWith('no-websocket') && upgrade) {
         client.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
         return;
       }
@@ -60,7 +61,7 @@ class Network {
       // Forwarded chunk by chunk, so a blackhole can swallow traffic on open connections.
       client.on('data', (chunk) => this.mode !== 'blackhole' && upstream.write(chunk));
       upstream.on('data', (chunk) => {
-        if (this.mode === 'hold-http' && !upgrade) this.held.push([client, chunk]);
+        if (this.mode.startsWith('hold-http') && !upgrade) this.held.push([client, chunk]);
         else if (this.mode !== 'blackhole') client.write(chunk);
       });
       upstream.on('close', () => client.destroy());
@@ -70,7 +71,7 @@ class Network {
 
   setMode(mode) {
     this.mode = mode;
-    if (mode !== 'hold-http') for (const [client, chunk] of this.held.splice(0)) client.write(chunk);
+    if (!mode.startsWith('hold-http')) for (const [client, chunk] of this.held.splice(0)) client.write(chunk);
     // Cutting the network drops what is open too (sockets, keep-alive connections).
     if (mode === 'offline' || mode === 'no-websocket') for (const socket of [...this.sockets]) socket.destroy();
   }
@@ -263,7 +264,7 @@ export function platformSupport() {
       ctx.body = { id, url: `http://127.0.0.1:${port}` };
       return;
     }
-    const match = /^\/__cs\/network\/(\d+)\/(online|offline|no-websocket|blackhole|hold-http)$/.exec(ctx.path);
+    const match = /^\/__cs\/network\/(\d+)\/(online|offline|no-websocket|blackhole|hold-http|hold-http-no-websocket)$/.exec(ctx.path);
     if (match && ctx.method === 'POST' && networks.has(match[1])) {
       const network = networks.get(match[1]);
       network.setMode(match[2]);

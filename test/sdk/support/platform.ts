@@ -102,9 +102,11 @@ export async function analyticsEvents(query: Record<string, string>): Promise<an
 /** A switchable path to the platform: cut it (offline), refuse WebSocket upgrades, or hold HTTP answers back. */
 export interface Network {
   url: string;
-  /** Resolves with the HTTP answer chunks held back (hold-http) once the mode is set. */
-  set(mode: 'online' | 'offline' | 'no-websocket' | 'blackhole' | 'hold-http'): Promise<number>;
+  /** Resolves with the HTTP answer chunks held back (the hold-http modes) once the mode is set. */
+  set(mode: NetworkMode): Promise<number>;
 }
+
+export type NetworkMode = 'online' | 'offline' | 'no-websocket' | 'blackhole' | 'hold-http' | 'hold-http-no-websocket';
 
 export async function newNetwork(): Promise<Network> {
   await platformUrl();
