@@ -2,14 +2,14 @@
 // sequences of sends (some that expire), dismisses in the page and through the Cards API,
 // snoozes, socket drops and stretches of polling. After each step settles, the cards on
 // screen (in order), `cs-count.total` and `<card-count>` equal the platform's truth, with no
-// card twice. FUZZ_SEEDS / FUZZ_STEPS change the run (default 3 seeds of 200 steps).
+// card twice. FUZZ_SEEDS (e.g. 5,6,7) and FUZZ_STEPS in the test runner's environment change
+// the run (default 3 seeds of 200 steps).
 import { expect } from '@open-wc/testing';
 import { CardCountElement, defineElements } from '../../packages/card-stream/src/index.js';
 import { mount, type Mounted } from './support/mount.js';
-import { api, delegateFor, mintToken, newNetwork, platformUrl, sdkApiAvailable, sleep, uniqueUser, type Network } from './support/platform.js';
+import { api, delegateFor, fuzzRun, mintToken, newNetwork, platformUrl, sdkApiAvailable, sleep, uniqueUser, type Network } from './support/platform.js';
 
-const SEEDS = [11, 23, 37];
-const STEPS = 200;
+const { seeds: SEEDS, steps: STEPS } = await fuzzRun({ seeds: [11, 23, 37], steps: 200 });
 
 /** mulberry32: a small seeded PRNG, so a failing sequence can be run again. */
 function random(seed: number): () => number {

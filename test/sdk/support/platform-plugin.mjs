@@ -1,7 +1,8 @@
 // web-test-runner plugin: the SDK tests' real platform. It starts
 // `node --import tsx packages/card-stream-server/src/main.ts --memory --port 0 --bootstrap-key … --no-demo`
 // when the test server starts, and serves helpers to the browser under /__cs/:
-//   GET  /__cs/info                     { apiUrl } (or { error } when the platform did not start)
+//   GET  /__cs/info                     { apiUrl } (or { error } when the platform did not start), and
+//                                       fuzzSeeds, fuzzSteps: the FUZZ_SEEDS and FUZZ_STEPS variables if set
 //   ANY  /__cs/api/<path>               <path> on the platform with the bootstrap key (the
 //                                       platform API sends no CORS headers, so tests go through here)
 //   POST /__cs/network                  a new switchable TCP path to the platform → { id, url }
@@ -239,7 +240,8 @@ export function platformSupport() {
     }
     ctx.set('cache-control', 'no-store');
     if (ctx.path === '/__cs/info') {
-      ctx.body = apiUrl ? { apiUrl } : { error: startError ?? 'not started' };
+      const fuzz = { fuzzSeeds: process.env.FUZZ_SEEDS, fuzzSteps: process.env.FUZZ_STEPS };
+      ctx.body = { ...(apiUrl ? { apiUrl } : { error: startError ?? 'not started' }), ...fuzz };
       return;
     }
     if (ctx.path.startsWith('/__cs/api/')) {

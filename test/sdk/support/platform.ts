@@ -18,14 +18,20 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-let info: Promise<{ apiUrl?: string; error?: string }> | undefined;
+let info: Promise<{ apiUrl?: string; error?: string; fuzzSeeds?: string; fuzzSteps?: string }> | undefined;
+const readInfo = () => (info ??= fetch('/__cs/info').then((r) => r.json()));
 
 /** The platform's URL; throws when it did not start. */
 export async function platformUrl(): Promise<string> {
-  info ??= fetch('/__cs/info').then((r) => r.json());
-  const { apiUrl, error } = await info;
+  const { apiUrl, error } = await readInfo();
   if (!apiUrl) throw new Error(error ?? 'The platform did not start.');
   return apiUrl;
+}
+
+/** The fuzz test's seeds and steps: FUZZ_SEEDS (comma-separated) and FUZZ_STEPS where the test runner has them, else `fallback`'s. */
+export async function fuzzRun(fallback: { seeds: number[]; steps: number }): Promise<{ seeds: number[]; steps: number }> {
+  const { fuzzSeeds, fuzzSteps } = await readInfo();
+  return { seeds: fuzzSeeds ? fuzzSeeds.split(',').map(Number) : fallback.seeds, steps: fuzzSteps ? Number(fuzzSteps) : fallback.steps };
 }
 
 /** True once the platform serves the SDK API (the feed answers a fresh user's token). */
