@@ -3,7 +3,8 @@
 // snoozes, socket drops and stretches of polling. After each step settles, the cards on
 // screen (in order), `cs-count.total` and `<card-count>` equal the platform's truth, with no
 // card twice. FUZZ_SEEDS (e.g. 5,6,7) and FUZZ_STEPS in the test runner's environment change
-// the run (default 3 seeds of 200 steps).
+// the run (default 3 seeds of 200 steps; a seed of 200 takes about 30 s, and a test file has
+// 180 s in all, testsFinishTimeout).
 import { expect } from '@open-wc/testing';
 import { CardCountElement, defineElements } from '../../packages/card-stream/src/index.js';
 import { mount, type Mounted } from './support/mount.js';
