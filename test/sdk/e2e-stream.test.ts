@@ -1,9 +1,10 @@
 // <card-stream> against the real platform: cards appear over the socket and the feed, in
 // order, and the element announces its state and counts.
 import { expect } from '@open-wc/testing';
-import { defineElements, type CardCountElement } from '../../packages/card-stream/src/index.js';
+import { defineElements } from '../../packages/card-stream/src/index.js';
 import { mount, showsExactly, type Mounted } from './support/mount.js';
-import { delegateFor, newNetwork, sdkApiAvailable, sendCard, uniqueUser, until, type Network, type NetworkMode } from './support/platform.js';
+import { framedCount, type FramedCount } from './support/frame.js';
+import { newNetwork, sdkApiAvailable, sendCard, uniqueUser, until, type Network, type NetworkMode } from './support/platform.js';
 
 describe('e2e: cards reach the stream', function () {
   const mounted: Mounted[] = [];
@@ -33,7 +34,7 @@ describe('e2e: cards reach the stream', function () {
     expect(m.named('stream-displayed').length).to.equal(1);
   });
 
-  /** The user's stream on `network`, live, showing one card; its poll interval gives it a client of its own. */
+  /** The user's stream on `network`, live, showing one card. */
   async function liveStream(user: string, network: Network): Promise<{ m: Mounted; first: string }> {
     const first = await sendCard(user, { blocks: [{ type: 'headline', content: 'First' }] });
     const m = await mount(user, { apiBase: network.url, pollInterval: 1000 });
@@ -44,28 +45,24 @@ describe('e2e: cards reach the stream', function () {
   }
 
   /**
-   * With HTTP answers held (`hold`), a <card-count> of the user: its client (the default
-   * interval) is another, in the same group of tabs, so it follows the stream's socket.
-   * Resolves once the count's feed (one card) has been read and waits on its way back; the
-   * caller removes it.
+   * With HTTP answers held (`hold`), a <card-count> of the user in a frame: another client,
+   * in the same group of tabs, so it follows the stream's socket. Resolves once the count's
+   * feed (one card) has been read and waits on its way back; the caller removes it.
    */
-  async function heldCount(user: string, network: Network, hold: NetworkMode = 'hold-http'): Promise<CardCountElement> {
+  async function heldCount(user: string, network: Network, hold: NetworkMode = 'hold-http'): Promise<FramedCount> {
     await network.set(hold);
-    const count = document.createElement('card-count') as CardCountElement;
-    count.apiBase = network.url;
-    count.sessionDelegate = delegateFor(user);
-    document.body.append(count);
+    const count = await framedCount(network.url, user);
     await until(async () => (await network.set(hold)) > 0, "the count's feed answered");
     return count;
   }
 
   /** Lets the held answers through: the count must come to 2. */
-  async function countComesTo2(count: CardCountElement, network: Network): Promise<void> {
+  async function countComesTo2(count: FramedCount, network: Network): Promise<void> {
     await network.set('online');
-    await until(() => count.shadowRoot?.textContent?.trim() === '2', 'card-count 2 (was stuck at 1)', 5000);
+    await until(() => count.count() === 2, 'card-count 2 (was stuck at 1)', 5000);
   }
 
-  it('a second client of the user in the page, following the tab that holds the socket, has what was relayed while its feed was on the way', async () => {
+  it('a second client of the user, following the tab that holds the socket, has what was relayed while its feed was on the way', async () => {
     const user = uniqueUser('follower');
     const network = await newNetwork();
     const { m, first } = await liveStream(user, network);

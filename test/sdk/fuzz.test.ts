@@ -1,14 +1,15 @@
 // A fuzz test of the stream against the real platform, in Chromium (issue 14): seeded random
 // sequences of sends (some that expire), dismisses in the page and through the Cards API,
 // snoozes, socket drops and stretches of polling. After each step settles, the cards on
-// screen (in order), `cs-count.total` and `<card-count>` equal the platform's truth, with no
-// card twice. FUZZ_SEEDS (e.g. 5,6,7) and FUZZ_STEPS in the test runner's environment change
+// screen (in order), `cs-count.total` and a `<card-count>` in a frame (another tab's client,
+// following the stream's socket) equal the platform's truth, with no card twice. FUZZ_SEEDS (e.g. 5,6,7) and FUZZ_STEPS in the test runner's environment change
 // the run (default 3 seeds of 200 steps; a seed of 200 takes about 30 s, and a test file has
 // 180 s in all, testsFinishTimeout).
 import { expect } from '@open-wc/testing';
-import { CardCountElement, defineElements } from '../../packages/card-stream/src/index.js';
+import { defineElements } from '../../packages/card-stream/src/index.js';
+import { framedCount } from './support/frame.js';
 import { mount, type Mounted } from './support/mount.js';
-import { api, delegateFor, fuzzRun, mintToken, newNetwork, platformUrl, sdkApiAvailable, sleep, uniqueUser, type Network } from './support/platform.js';
+import { api, fuzzRun, mintToken, newNetwork, platformUrl, sdkApiAvailable, sleep, uniqueUser, type Network } from './support/platform.js';
 
 const { seeds: SEEDS, steps: STEPS } = await fuzzRun({ seeds: [11, 23, 37], steps: 200 });
 
@@ -50,10 +51,8 @@ describe('fuzz: the stream equals the platform after every step', function () {
       const network: Network = await newNetwork();
       const m: Mounted = await mount(user, { apiBase: network.url, pollInterval: 1000 });
       m.el.pageSize = 1000;
-      const count = document.createElement('card-count') as CardCountElement;
-      count.apiBase = network.url;
-      count.sessionDelegate = delegateFor(user);
-      document.body.append(count);
+      // In a frame, so it has a client of its own, which follows the stream's socket as a tab would.
+      const count = await framedCount(network.url, user);
       const log: string[] = [];
       let sent = 0;
       const send = async (extra: Record<string, unknown> = {}) => {
@@ -70,7 +69,7 @@ describe('fuzz: the stream equals the platform after every step', function () {
           const expected = await truth(token);
           const ids = m.ids();
           const total = m.counts.at(-1)?.total;
-          const counted = Number(count.shadowRoot?.textContent?.trim());
+          const counted = count.count();
           if (JSON.stringify(ids) === JSON.stringify(expected) && total === expected.length && counted === expected.length) return;
           last = `screen ${ids.length} ${JSON.stringify(ids.slice(0, 5))}…, truth ${expected.length} ${JSON.stringify(expected.slice(0, 5))}…, cs-count ${total}, card-count ${counted}, duplicates ${ids.length - new Set(ids).size}`;
           if (Date.now() > end) throw new Error(`seed ${seed}, step ${step} did not settle: ${last}\n${log.slice(-8).join('\n')}`);

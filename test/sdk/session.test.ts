@@ -86,6 +86,33 @@ describe('sessions', function () {
     });
   });
 
+  it('elements with different poll intervals share one client, which polls at the shortest asked', async () => {
+    const user = uniqueUser('interval');
+    const first = await sendCard(user, { blocks: [{ type: 'headline', content: 'First' }] });
+    const api = await platformUrl();
+    await counting(async (counts) => {
+      const slow = await element((e) => {
+        e.apiBase = api;
+        e.sessionDelegate = delegateFor(user);
+        e.transport = 'polling';
+        e.pollInterval = 60_000;
+      });
+      const quick = await element((e) => {
+        e.apiBase = api;
+        e.sessionDelegate = delegateFor(user);
+        e.transport = 'polling';
+        e.pollInterval = 1000;
+      });
+      await until(() => shown(slow).length && shown(quick).length, 'both streams');
+      expect(counts.feeds, 'one client: one feed read for both').to.equal(1);
+      const second = await sendCard(user, { blocks: [{ type: 'headline', content: 'Second' }] });
+      // On a client of its own the 60 s element would not poll again within the minute.
+      await until(() => shown(slow).includes(second), "the 60 s element shows the new card at the shared client's 1 s", 4000);
+      expect(shown(quick)).to.include(second);
+      expect(shown(slow)).to.include(first);
+    });
+  });
+
   it('two users on one page: each element shows its own user\'s cards', async () => {
     const [ada, bob] = [uniqueUser('ada'), uniqueUser('bob')];
     const [forAda, forBob] = [await sendCard(ada, { blocks: [{ type: 'headline', content: 'Ada' }] }), await sendCard(bob, { blocks: [{ type: 'headline', content: 'Bob' }] })];

@@ -101,6 +101,8 @@ export class ClientController implements ReactiveController, StreamSubscriber {
     const key = clientKey(options);
     if (this.client && key === this.#key) {
       this.client.useDelegate(sessionDelegate);
+      // The same client (it holds the delegate now): this shortens its poll interval if asked.
+      void clientFor(options);
       if (stream !== this.#stream) this.#subscribe(this.client, key, stream);
       return;
     }

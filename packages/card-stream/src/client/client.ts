@@ -148,7 +148,7 @@ export class CardStreamClient {
     this.#onIdle = onIdle;
     this.#session = new Session(options.sessionDelegate, token);
     this.#api = new Api(options.apiBase, options.channel ? undefined : this.#session);
-    this.#polling = new PollingTransport(options.pollInterval, async () => {
+    this.#polling = new PollingTransport(options, async () => {
       await this.#fetchAll();
       void this.#flush();
     });
@@ -500,10 +500,10 @@ export class CardStreamClient {
     this.#socket.start();
   }
 
+  /** Where the socket resumes: its last change, else the oldest feed when every view has one (none waits, `early`). */
   #since(): number | undefined {
-    if (this.#sequence.last !== undefined) return this.#sequence.last;
-    const floors = this.#views().map((s) => s.floor);
-    return floors.length && floors.every((f) => f >= 0) ? Math.min(...floors) : undefined;
+    const views = this.#views();
+    return this.#sequence.last ?? (views.length && !views.some((s) => s.early) ? Math.min(...views.map((s) => s.floor)) : undefined);
   }
 
   #onMessage(msg: ServerMessage): void {

@@ -9,11 +9,13 @@ export class PollingTransport implements Transport {
   #run = 0;
   #on = false;
   #timer?: ReturnType<typeof setTimeout>;
-  readonly #interval: number;
+  /** Read at each round: a client that elements share polls at the shortest interval they ask (registry.ts). */
+  readonly #every: { pollInterval: number };
   readonly #poll: () => Promise<void>;
 
-  constructor(interval: number, poll: () => Promise<void>) {
-    this.#interval = Math.max(1000, interval);
+  /** `every.pollInterval`: ms between rounds, at least 1000 (the elements and createClient see to it). */
+  constructor(every: { pollInterval: number }, poll: () => Promise<void>) {
+    this.#every = every;
     this.#poll = poll;
   }
 
@@ -32,6 +34,6 @@ export class PollingTransport implements Transport {
 
   async #round(run: number, poll: boolean): Promise<void> {
     if (poll) await this.#poll();
-    if (run === this.#run) this.#timer = setTimeout(() => this.#round(run, true), this.#interval);
+    if (run === this.#run) this.#timer = setTimeout(() => this.#round(run, true), this.#every.pollInterval);
   }
 }
