@@ -1,7 +1,7 @@
 // The page's shared clients (CONTRACT §8a): elements with the same platform, transport and
 // user share one client, and so one socket, whatever the identity of their session
-// delegate and their poll interval (the client polls at the shortest asked of it:
-// `pollEvery`). The user is the `sub` of the first token a new element's delegate gives (a
+// delegate and their poll interval (the client polls at the shortest asked of it, from its
+// next round on). The user is the `sub` of the first token a new element's delegate gives (a
 // delegate some client already holds is not asked again). A client leaves when its last
 // stream does.
 import { CardStreamClient, type ClientOptions } from './client.js';
