@@ -118,17 +118,28 @@ function minifyHtmlTemplates(): Plugin {
 // The SDK never sets reconnecting-websocket's `debug` option, so its ~17 logging calls
 // (each a statement of its own line in the ES build) are dead weight in every bundle, and
 // so is the logger's own console call, the only user of the library's array-spread helpers
-// (which then drop out too). Each line is emptied, not removed, so line numbers (and source
-// maps) stay right.
+// (which then drop out too). Then its ES5 function expressions that use no `this` become
+// arrows (terser's unsafe_arrows, as scripts/build.mjs does for the script-tag file): none
+// is called with `new` or has its prototype used, and an app's bundler would keep them as
+// they are (35 bytes gzip of card-stream/client). Nothing else is minified here.
 function dropSocketDebugLogging(): Plugin {
   return {
     name: 'card-stream:drop-rws-debug',
-    transform(code, id) {
+    async transform(code, id) {
       if (!/reconnecting-websocket-mjs\.js$/.test(id)) return null;
       const dropped = code
         .replace(/^[ \t]*(?:_this|this)\._debug\(.*\);[ \t]*$/gm, '')
         .replace(/^[ \t]*console\.log\.apply\(console, __spread\(\['RWS>'\], args\)\);[ \t]*$/m, '');
-      return { code: dropped, map: null };
+      const { minify } = await import('terser');
+      const out = await minify(dropped, {
+        module: true,
+        ecma: 2020,
+        mangle: false,
+        compress: { defaults: false, arrows: true, unsafe_arrows: true },
+        format: { beautify: true, comments: 'some' },
+        sourceMap: { asObject: true },
+      });
+      return { code: out.code as string, map: out.map as { mappings: string } };
     },
   };
 }
