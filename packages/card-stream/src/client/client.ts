@@ -390,8 +390,9 @@ export class CardStreamClient {
     await this.#fetchFeed(s);
   }
 
+  /** Reads the view's feed, or shares the read in flight; a read #reload left behind does not end the newer one's turn. */
   #fetchFeed(s: StreamState): Promise<void> {
-    s.fetching ??= (async () => {
+    const read: Promise<void> = (s.fetching ??= (async () => {
       try {
         const headers: Record<string, string> = s.etag ? { 'if-none-match': s.etag } : {};
         const channel = this.options.channel;
@@ -421,8 +422,8 @@ export class CardStreamClient {
           this.#changed(s);
         }
       }
-    })().finally(() => (s.fetching = undefined));
-    return s.fetching;
+    })().finally(() => s.fetching === read && (s.fetching = undefined)));
+    return read;
   }
 
   /**
