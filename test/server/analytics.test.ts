@@ -397,7 +397,7 @@ for (const kind of STORE_KINDS) {
       try {
         const migrator = new Migrator({ db, provider: migrationProvider(kind) });
         assert.equal((await migrator.migrateTo('002_realtime')).error, undefined);
-        const card = { ...CARD, card_instance_id: randomUUID(), card_template_id: 'tpl-old' };
+        const card = { ...CARD, card_instance_id: randomUUID(), card_template_id: '0190a000-0000-4000-8000-0000000000c1' };
         await db.insertInto('cards').values(card as never).execute();
         const event = { id: randomUUID(), analytics_event: 'card-published', end_user_id: card.user_id, timestamp: 1, body: '{}' };
         await db.insertInto('analytics_events').values([
@@ -407,7 +407,7 @@ for (const kind of STORE_KINDS) {
         assert.equal((await migrator.migrateToLatest()).error, undefined);
         const rows = await db.selectFrom('analytics_events').select(['analytics_event', 'card_template_id']).orderBy('seq').execute();
         assert.deepEqual(rows, [
-          { analytics_event: 'card-published', card_template_id: 'tpl-old' },
+          { analytics_event: 'card-published', card_template_id: '0190a000-0000-4000-8000-0000000000c1' },
           { analytics_event: 'sdk-initialized', card_template_id: null },
         ]);
       } finally {

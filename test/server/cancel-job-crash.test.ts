@@ -57,7 +57,7 @@ for (const kind of STORE_KINDS) {
         try {
           const events = await sql<{ n: number | string; cards: number | string }>`
             select count(*) as n, count(distinct e.card_instance_id) as cards from analytics_events e
-            join cards c on c.card_instance_id = e.card_instance_id
+            join cards c on cast(c.card_instance_id as text) = e.card_instance_id
             where e.analytics_event = 'card-cancelled' and c.card_template_id = ${template}`.execute(reader.db);
           assert.deepEqual([Number(events.rows[0]?.n), Number(events.rows[0]?.cards)], [CARDS, CARDS], 'one card-cancelled event per card');
           const changes = await sql<{ n: number | string; cards: number | string }>`

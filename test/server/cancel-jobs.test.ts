@@ -32,7 +32,8 @@ async function countEvents(server: TestServer, name: string, templateId: string)
   const db = server.platform.services.store.db;
   const row = await db
     .selectFrom('analytics_events')
-    .innerJoin('cards', 'cards.card_instance_id', 'analytics_events.card_instance_id')
+    // Cast: PostgreSQL keeps cards' ids as uuid, events' as text (store/uuid-columns.ts).
+    .innerJoin('cards', (join) => join.on((eb) => eb('analytics_events.card_instance_id', '=', eb.cast<string>('cards.card_instance_id', 'text'))))
     .select((eb) => eb.fn.countAll().as('n'))
     .where('analytics_event', '=', name)
     .where('cards.card_template_id', '=', templateId)

@@ -136,6 +136,48 @@ for (const kind of STORE_KINDS) {
       assert.equal(missing.body.error.code, 'no_matching_cards');
     });
 
+    // PostgreSQL keeps these ids as uuid (store/uuid-columns.ts), where any string used to do;
+    // SQLite keeps them as text. Both must answer alike, and neither with a 500.
+    test('ids that are no UUIDs find no card, fail no request and answer the same on both stores', async () => {
+      const user = `ids-${randomUUID()}`;
+      const card = (await send(server, templateId, [user])).body.cards[0] as { cardInstanceId: string; lifecycleId: string };
+      const upper = card.cardInstanceId.toUpperCase();
+      const like = `zzzzzzzz-zzzz-7zzz-8zzz-${card.cardInstanceId.slice(-12)}`; // derivedId keeps what precedes the tail
+      for (const query of [`cardInstanceId=nope`, `cardInstanceId=${upper}`, `cardTemplateId=nope`, `lifecycleId=${like}`, `flowInstanceId=${like}`, `flowInvocationId=${like}`]) {
+        const res = await server.api('GET', `/v1/cards?${query}&userId=${user}`);
+        assert.deepEqual([res.status, res.body.data], [200, []], query);
+      }
+      assert.equal((await server.api('GET', `/v1/cards?cardInstanceId=${card.cardInstanceId}`)).body.data.length, 1);
+      for (const query of [`cardInstanceId=nope`, `cardInstanceId=${upper}`, `cardTemplateId=nope`]) {
+        const res = await server.api('PUT', `/v1/cards/dismiss?${query}`);
+        assert.deepEqual([res.status, res.body.error?.code], [404, 'no_matching_cards'], query);
+      }
+      assert.deepEqual((await server.api('POST', '/v1/cancel-jobs/preview', { criteria: { cardTemplateId: 'nope' } })).body, { matched: 0 });
+
+      const token = await endUserToken(server, user);
+      for (const id of ['nope', upper]) {
+        const res = await server.api('POST', `/v1/sdk/cards/${id}/actions`, { id: randomUUID(), type: 'dismiss' }, token);
+        assert.equal(res.status, 404, id);
+      }
+      const total = async (filter: unknown) => {
+        const res = await server.api('GET', `/v1/sdk/streams/default/cards?filter=${encodeURIComponent(JSON.stringify(filter))}`, undefined, token);
+        assert.equal(res.status, 200, JSON.stringify(filter));
+        return res.body.total as number;
+      };
+      assert.equal(await total([{ field: 'cardTemplateId', op: 'eq', value: 'nope' }]), 0);
+      assert.equal(await total([{ field: 'cardTemplateId', op: 'ne', value: 'nope' }]), 1);
+      assert.equal(await total([{ field: 'cardTemplateId', op: 'in', value: ['nope', templateId] }]), 1);
+      assert.equal(await total([{ field: 'cardTemplateId', op: 'notIn', value: ['nope'] }]), 1);
+      // Ordered as text on both: every UUID sorts before "zzz", after "!".
+      assert.equal(await total([{ field: 'cardTemplateId', op: 'gt', value: 'zzz' }]), 0);
+      assert.equal(await total([{ field: 'cardTemplateId', op: 'gt', value: '!' }]), 1);
+      for (const after of ['nope', upper]) {
+        const res = await server.api('GET', `/v1/sdk/streams/default/cards?after=${after}`, undefined, token);
+        assert.deepEqual([res.status, res.body.error?.code], [400, 'invalid_cursor'], after);
+      }
+      assert.equal(await statusOf(card.cardInstanceId), 'active', 'nothing changed the card');
+    });
+
     test('without multiple=1 two eligible cards are refused and nothing changes', async () => {
       const sent = await send(server, templateId, ['multi-a', 'multi-b']);
       const invocation = sent.body.flowInvocationId;

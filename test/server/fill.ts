@@ -28,7 +28,7 @@ export async function fillCards(store: Store, model: CardsTable, count: number, 
       insert into cards (card_instance_id, lifecycle_id, flow_instance_id, flow_invocation_id, card_template_id,
         card_template_version, event_name, event_source, stream_id, priority, content_key, own_payload,
         status, user_id, created, updated, active_since, embargo_until, expires_at, snoozed_until, completion, next_due)
-      select ${newId}, ${newId}, ${newId}, ${model.flow_invocation_id}, ${model.card_template_id},
+      select ${store.kind === 'postgres' ? sql`${newId}::uuid` : newId}, ${newId}, ${newId}, ${model.flow_invocation_id}, ${model.card_template_id},
         ${model.card_template_version}, ${model.event_name}, ${model.event_source},
         ${model.stream_id}, ${model.priority}, ${model.content_key}, ${model.own_payload}, ${model.status},
         cast(${userPrefix} as text) || cast(s.k % ${users} as text), ${at}, ${at}, ${at}, null, null, null, null, null

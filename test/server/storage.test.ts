@@ -18,7 +18,7 @@ const OLD_CARD = {
   lifecycle_id: '0190a000-0000-7000-8000-000000000001',
   flow_instance_id: '0190a000-0000-7000-8000-000000000002',
   flow_invocation_id: '0190a000-0000-7000-8000-000000000003',
-  card_template_id: 'tpl-before',
+  card_template_id: '0190a000-0000-4000-8000-0000000000b1', // a template's id is a UUID (templates/repository.ts)
   card_template_name: 'Before',
   card_template_version: 2,
   event_name: '',

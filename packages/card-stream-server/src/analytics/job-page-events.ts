@@ -227,7 +227,8 @@ export async function jobEventsOf(db: Kysely<Database>, columns: readonly (keyof
       if (page.invocation !== card.flow_invocation_id) continue;
       // The row's cards up to this one: it is among them if it is the last, and its place is their number.
       const upTo = await pageCards(db, page, row.timestamp)
-        .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max('card_instance_id').as('last')])
+        // max over text: PostgreSQL keeps the ids as uuid (store/uuid-columns.ts), which has no max.
+        .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max(eb.cast<string>('card_instance_id', 'text')).as('last')])
         .where('card_instance_id', '<=', card.card_instance_id)
         .executeTakeFirstOrThrow();
       if (upTo.last !== card.card_instance_id) continue;

@@ -200,7 +200,7 @@ export class ChangeLog {
     // other instead (140 ms for 1,000).
     const { rows } = await sql<{ user_id: string; last_seq: number }>`
       with entry as (
-        select c->>0 as user_id, c->>1 as card_instance_id, c->>2 as stream_id, c->>3 as status, n
+        select c->>0 as user_id, (c->>1)::uuid as card_instance_id, c->>2 as stream_id, c->>3 as status, n
         from json_array_elements(${JSON.stringify(changes)}::json) with ordinality as e(c, n)
       ),
       numbered as (${advanceOnPostgres(users, perUser)}),

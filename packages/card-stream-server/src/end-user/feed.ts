@@ -69,9 +69,17 @@ export class FeedReader {
         ]),
       );
     }
-    // Seen: a card-displayed of the card is recorded (the SDK records it for the card's user only).
+    // Seen: a card-displayed of the card is recorded (the SDK records it for the card's user
+    // only). The card's id is cast: events keep theirs as text, and PostgreSQL has cards'
+    // as uuid (store/uuid-columns.ts); cast this side, the events' index is still used.
     const displayed = (eb: ExpressionBuilder<Database, 'cards'>) =>
-      eb.exists(eb.selectFrom('analytics_events').select('seq').whereRef('analytics_events.card_instance_id', '=', 'cards.card_instance_id').where('analytics_event', '=', 'card-displayed'));
+      eb.exists(
+        eb
+          .selectFrom('analytics_events')
+          .select('seq')
+          .where('analytics_events.card_instance_id', '=', eb.cast<string>('cards.card_instance_id', 'text'))
+          .where('analytics_event', '=', 'card-displayed'),
+      );
     const [rows, counted] = await Promise.all([
       page.limit === 0 ? Promise.resolve([]) : query.select((eb) => displayed(eb).as('seen')).execute(),
       active

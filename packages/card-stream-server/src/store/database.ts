@@ -6,6 +6,7 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
+import { UuidColumnsPlugin } from './uuid-columns.js';
 import { unnestInsertMany, sqliteInsertMany, sqliteInsertRows, type InsertMany } from './insert-many.js';
 import { createWriteGate, gatedDialect, workerGatedDialect, type WriteGate } from './write-gate.js';
 import { sqliteNow, type SqliteNow } from './write-now.js';
@@ -134,7 +135,7 @@ function openPostgres(url: string, poolSize = 10): Store {
   // An idle connection that PostgreSQL drops (a restart, a failover) is an 'error' on the
   // pool; unheard, it would crash the process. The pool replaces it on the next query.
   pool.on('error', (err) => console.error(`postgres: an idle connection failed: ${err.message}`));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new UuidColumnsPlugin()] });
   return { db, readDb: db, insertMany: unnestInsertMany(), kind: 'postgres', url, close: () => db.destroy() };
 }
 

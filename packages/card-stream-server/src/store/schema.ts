@@ -42,6 +42,7 @@ export interface CardTemplateVersionsTable {
  * "Storage"). cards/row.ts has the card as the rest of the platform sees it.
  */
 export interface CardsTable {
+  /** A UUID; stored as uuid on PostgreSQL, as is card_template_id (store/uuid-columns.ts). */
   card_instance_id: string;
   /** '' when made from card_instance_id (ids.ts, derivedId), as a send makes it. */
   lifecycle_id: string;

@@ -1,0 +1,91 @@
+// PostgreSQL stores a card's id and its template's id as `uuid` (migration 023): 16 bytes
+// in the row and in each index that holds them, where text took 37. A value compared with
+// such a column must then be a UUID, or PostgreSQL fails the whole statement ("invalid input
+// syntax for type uuid") — and an id comes from the API or the SDK as any string. This plugin
+// keeps such a query's answer what it is on SQLite, where the ids are text:
+// - compared for (in)equality, a value that is no lowercase UUID becomes the nil UUID, which
+//   no card has: `=` and `in` find nothing, `<>` and `not in` everything (an uppercase UUID
+//   too: SQLite would not match it either);
+// - compared for order (a cursor, a stream filter's `gt`), with such a value the column is
+//   compared as text instead.
+import {
+  BinaryOperationNode,
+  CastNode,
+  ColumnNode,
+  DataTypeNode,
+  OperatorNode,
+  OperationNodeTransformer,
+  PrimitiveValueListNode,
+  ReferenceNode,
+  ValueListNode,
+  ValueNode,
+  type KyselyPlugin,
+  type OperationNode,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+} from 'kysely';
+
+/**
+ * The columns stored as uuid on PostgreSQL (store/migrations.ts, 023), by name in whatever
+ * table: analytics_events and sdk_actions keep theirs as text, but hold only ids of cards,
+ * so a value that is no UUID matches nothing there either.
+ */
+export const UUID_COLUMNS: ReadonlySet<string> = new Set(['card_instance_id', 'card_template_id']);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** `value` if it may be compared with a uuid column, else a UUID that matches no card. */
+export function comparableUuid(value: unknown): unknown {
+  return typeof value === 'string' && !UUID.test(value) ? NIL_UUID : value;
+}
+
+function columnName(node: OperationNode): string | undefined {
+  if (ColumnNode.is(node)) return node.column.name;
+  if (ReferenceNode.is(node) && ColumnNode.is(node.column)) return node.column.column.name;
+  return undefined;
+}
+
+/** Operators under which a value that is no UUID may stand in for the nil UUID. */
+const EQUALITY = new Set(['=', '==', '!=', '<>', 'in', 'not in']);
+
+function values(node: OperationNode): unknown[] | undefined {
+  if (ValueNode.is(node)) return [node.value];
+  if (PrimitiveValueListNode.is(node)) return [...node.values];
+  if (ValueListNode.is(node)) return node.values.map((v) => (ValueNode.is(v) ? v.value : undefined));
+  return undefined;
+}
+
+class UuidComparisons extends OperationNodeTransformer {
+  protected override transformBinaryOperation(node: BinaryOperationNode): BinaryOperationNode {
+    const transformed = super.transformBinaryOperation(node);
+    const column = columnName(transformed.leftOperand);
+    const compared = values(transformed.rightOperand);
+    if (column === undefined || !UUID_COLUMNS.has(column) || !compared || compared.every((v) => comparableUuid(v) === v)) return transformed;
+    const { leftOperand: left, operator, rightOperand: right } = transformed;
+    if (!OperatorNode.is(operator) || !EQUALITY.has(operator.operator)) {
+      return BinaryOperationNode.create(CastNode.create(left, DataTypeNode.create('text')), operator, right);
+    }
+    let safe: OperationNode = right;
+    if (ValueNode.is(right)) safe = ValueNode.create(comparableUuid(right.value));
+    else if (PrimitiveValueListNode.is(right)) safe = PrimitiveValueListNode.create(right.values.map(comparableUuid));
+    else if (ValueListNode.is(right)) safe = ValueListNode.create(right.values.map((v) => (ValueNode.is(v) ? ValueNode.create(comparableUuid(v.value)) : v)));
+    return BinaryOperationNode.create(left, operator, safe);
+  }
+}
+
+/** Added to PostgreSQL's Kysely (store/database.ts): see the file's header. */
+export class UuidColumnsPlugin implements KyselyPlugin {
+  readonly #transformer = new UuidComparisons();
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.#transformer.transformNode(args.node);
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
