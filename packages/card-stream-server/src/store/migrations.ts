@@ -719,8 +719,8 @@ const invocationMadeFromCard: Migration = {
  * in each index. user_sequences keeps a tenth free from here on (its new pages): a cancel
  * page advances a few of a page's sequence rows at a time, and the space of their old
  * versions is reclaimed before the next page, so a tenth is room enough for updates in
- * place (the cancel took 41 s; at 100, 57 s, sends then waiting up to 114 ms), and a user's
- * row takes 58 bytes where it took 105.
+ * place (the cancel took 38-41 s; at 100, 57 s), and a user's row takes 58 bytes where it
+ * took 105.
  */
 function uuidCardIds(kind: StoreKind): Migration {
   return {
