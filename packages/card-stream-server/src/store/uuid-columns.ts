@@ -33,13 +33,13 @@ import {
  * table: analytics_events and sdk_actions keep theirs as text, but hold only ids of cards,
  * so a value that is no UUID matches nothing there either.
  */
-export const UUID_COLUMNS: ReadonlySet<string> = new Set(['card_instance_id', 'card_template_id']);
+const UUID_COLUMNS: ReadonlySet<string> = new Set(['card_instance_id', 'card_template_id']);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** `value` if it may be compared with a uuid column, else a UUID that matches no card. */
-export function comparableUuid(value: unknown): unknown {
+function comparableUuid(value: unknown): unknown {
   return typeof value === 'string' && !UUID.test(value) ? NIL_UUID : value;
 }
 
