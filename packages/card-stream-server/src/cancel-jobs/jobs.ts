@@ -25,10 +25,20 @@ const SHARED_CANCEL_JOB_OPTIONS: Omit<CancelJobOptions, 'pageMs'> = {
   pageSize: 5000,
   // One page at a time: on PostgreSQL see below; SQLite runs one whatever this says.
   parallelPages: 1,
+  passes: 1,
   leaseMs: 30_000,
   pollMs: 1000,
   maxCards: MAX_CARDS_PER_JOB,
 };
+
+/**
+ * On PostgreSQL a job goes over each range of 8 pages in 8 passes (run.ts, `passes`): each
+ * transaction then changes an eighth of the cards on each table page, whose new versions
+ * fit in the 15% a page of cards keeps free (store/migrations.ts 024). Measured on 200,000
+ * cards of a send: every update stayed on its page (HOT) in 8 passes at fill factor 85,
+ * and in 5 at 80; at 90 in 10 passes, 1% did not, and the WAL grew by half.
+ */
+const CANCEL_PASSES = 8;
 
 /**
  * The defaults on `kind`. On SQLite a server's write waits for the worker's page in
@@ -44,7 +54,8 @@ const SHARED_CANCEL_JOB_OPTIONS: Omit<CancelJobOptions, 'pageMs'> = {
  * of their cards.
  */
 export function defaultCancelJobOptions(kind: StoreKind): CancelJobOptions {
-  return { ...SHARED_CANCEL_JOB_OPTIONS, pageMs: kind === 'postgres' ? 100 : 30 };
+  if (kind === 'postgres') return { ...SHARED_CANCEL_JOB_OPTIONS, pageMs: 100, passes: CANCEL_PASSES };
+  return { ...SHARED_CANCEL_JOB_OPTIONS, pageMs: 30 };
 }
 
 function toJob(row: CancelJobsTable): CancelJob {

@@ -27,6 +27,16 @@ export interface CancelRunOptions {
    * idle; more than the cores only queue on them (measured in bench/cancel.ts).
    */
   parallelPages: number;
+  /**
+   * Passes over each range of `passes` pages, one at a time, each its own transaction taking
+   * an even share of the range's cards (every n-th of those still open): each table page
+   * then sees only that share of its cards change in one transaction, and PostgreSQL can
+   * keep the new row versions on the same page in the room a page keeps free (the cards'
+   * fill factor, store/migrations.ts 024), reclaiming the last pass's old versions as it
+   * goes. A range in one transaction would need room for all its rows at once: half of
+   * every page. 1: pages of consecutive cards (SQLite has no such room to keep).
+   */
+  passes: number;
 }
 
 export interface CancelRunContext {
@@ -113,12 +123,19 @@ class CancelRun {
         }
         if (room <= 0) break;
         const limit = Math.min(this.size, room);
-        // Side by side, a page is bounded before it starts so the next can start after it.
-        const upTo = parallel > 1 ? await this.context.cards.cancelPageEnd(this.criteria, this.planned, limit) : undefined;
-        const page: Page = { range: { after: this.planned, upTo, limit }, end: upTo, done: false };
+        // A range for passes spans `passes` pages (one at a time only: ranges side by side
+        // would each need the job's whole share of room).
+        const passes = parallel === 1 ? Math.max(1, options.passes) : 1;
+        const span = Math.min(limit * passes, room);
+        // Side by side, or for passes, a page is bounded before it starts: the next can start
+        // after it, and each pass covers the same cards. With fewer than that left, the rest
+        // goes in open-ended pages.
+        const upTo = parallel > 1 || passes > 1 ? await this.context.cards.cancelPageEnd(this.criteria, this.planned, parallel > 1 ? limit : span) : undefined;
+        const inPasses = passes > 1 && upTo !== undefined;
+        const page: Page = { range: { after: this.planned, upTo, limit: inPasses ? span : limit }, end: upTo, done: false };
         this.pages.push(page);
-        this.reserved += limit;
-        const running = this.runPage(page).finally(() => inFlight.delete(running));
+        this.reserved += page.range.limit;
+        const running = this.runPage(page, inPasses ? passes : 1).finally(() => inFlight.delete(running));
         inFlight.add(running);
         // Open-ended (alone, or fewer than `limit` cards were left): where it ends is known
         // only once it has run.
@@ -138,12 +155,20 @@ class CancelRun {
     return this.exhausted || this.cancelled >= options.maxCards ? 'completed' : 'left';
   }
 
-  private async runPage(page: Page): Promise<void> {
-    const started = performance.now();
+  /** Runs `page` in `passes` transactions (each taking every n-th card still open in it; the last, all that are left). */
+  private async runPage(page: Page, passes: number): Promise<void> {
     try {
-      const done = await this.context.cards.cancelPage(this.criteria, page.range, (tx, cancelled) => this.recordProgress(tx, page, cancelled));
-      this.size = nextPageSize(this.size, performance.now() - started, this.context.options);
-      this.cancelled += done.cancelled;
+      let done: CancelledPage = { cancelled: 0, next: undefined };
+      let took = 0;
+      for (let pass = 0; pass < passes; pass++) {
+        const last = pass === passes - 1;
+        const range = passes === 1 ? page.range : { ...page.range, stride: passes - pass };
+        const started = performance.now();
+        done = await this.context.cards.cancelPage(this.criteria, range, (tx, cancelled) => this.recordProgress(tx, page, cancelled, last));
+        took += performance.now() - started;
+        this.cancelled += done.cancelled;
+      }
+      this.size = nextPageSize(this.size, took / passes, this.context.options);
       page.done = true;
       // An open-ended page that found nothing: no open card is left after where it started.
       if (!page.range.upTo) {
@@ -158,10 +183,13 @@ class CancelRun {
     }
   }
 
-  /** Inside `page`'s transaction: counts its cards, renews the lease, moves the cursor; undoes the page if the lease is gone. */
-  private async recordProgress(tx: Transaction<Database>, page: Page, done: CancelledPage): Promise<void> {
+  /**
+   * Inside a transaction of `page`: counts its cards, renews the lease and, once the page's
+   * `last` transaction commits, moves the cursor; undoes the transaction if the lease is gone.
+   */
+  private async recordProgress(tx: Transaction<Database>, page: Page, done: CancelledPage, last: boolean): Promise<void> {
     if (!page.range.upTo) page.end = done.next ?? page.range.after;
-    const cursor = this.cursorOnceCommitted(page);
+    const cursor = last ? this.cursorOnceCommitted(page) : undefined;
     const kept = await tx
       .updateTable('cancel_jobs')
       .set((eb) => ({

@@ -1,7 +1,7 @@
 // Card instances in the store: sending, querying, actioning and lifecycle transitions. Each
 // write records its analytics events in the same transaction and announces the change on
 // the bus once committed.
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { CardsTable, Database } from '../store/schema.js';
 import type { CardAction, CardStatus } from '../../../protocol/src/cards.js';
 import { OPEN_STATES } from '../../../protocol/src/cards.js';
@@ -71,6 +71,11 @@ export interface CancelRange {
   after?: CardPosition | undefined;
   upTo?: CardPosition | undefined;
   limit: number;
+  /**
+   * Of those, only every `stride`-th (the first, then each `stride` further): one of the
+   * passes over a range (cancel-jobs/run.ts). Absent or 1: all of them.
+   */
+  stride?: number;
 }
 
 /** What a page of a bulk cancel did: how many it cancelled, the last one's position (none: no card was left). */
@@ -105,6 +110,28 @@ function pageConditions(w: ExpressionBuilder<Database, 'cards'>, filter: Resolve
     );
   }
   return w.and(conditions);
+}
+
+/**
+ * The keys of the cards `range` picks, in page order: the open cards matching `filter` in
+ * it, at most its limit, and of those every `stride`-th.
+ */
+// (`any`: the two shapes of the query differ in their tables.)
+function pageKeys(db: Transaction<Database>, filter: ResolvedFilter, range: CancelRange): SelectQueryBuilder<any, any, { card_instance_id: string }> {
+  const inRange = db
+    .selectFrom('cards')
+    .where((w) => pageConditions(w, filter, range))
+    .orderBy('created')
+    .orderBy('card_instance_id')
+    .limit(range.limit);
+  const stride = range.stride ?? 1;
+  if (stride === 1) return inRange.select('card_instance_id');
+  // The window runs in the index's order, which is the query's: no sort.
+  const numbered = inRange.select(['card_instance_id', sql<number>`row_number() over (order by created, card_instance_id) - 1`.as('n')]);
+  return db
+    .selectFrom(numbered.as('numbered'))
+    .select('card_instance_id')
+    .where(sql<SqlBool>`n % ${sql.lit(stride)} = 0`);
 }
 
 interface PendingInsert {
@@ -413,8 +440,8 @@ export class CardRepository {
 
   /**
    * Cancels the next `limit` open cards matching `filter` after `range.after` (and up to
-   * `range.upTo`, when given) in (created, card_instance_id) order — a page of a bulk cancel
-   * job. `alsoWrite` runs last in the page's transaction (the job's progress), told what it
+   * `range.upTo`, when given) in (created, card_instance_id) order, or every `range.stride`-th
+   * of them — a page of a bulk cancel job. `alsoWrite` runs last in the page's transaction (the job's progress), told what it
    * cancelled: how many, and the position of the last (undefined when none was left).
    */
   async cancelPage(
@@ -432,15 +459,7 @@ export class CardRepository {
       const updated = await tx
         .updateTable('cards')
         .set(actionUpdate('cancel', now, { multiple: true, cap: range.limit, actionSource: 'customer' }))
-        .where('card_instance_id', 'in', (eb) =>
-          eb
-            .selectFrom('cards')
-            .select('card_instance_id')
-            .where((w) => pageConditions(w, filter, range))
-            .orderBy('created')
-            .orderBy('card_instance_id')
-            .limit(range.limit),
-        )
+        .where('card_instance_id', 'in', pageKeys(tx, filter, range))
         .returningAll()
         .execute();
       // The cards of a send share one content (cards/contents.ts), read once and kept.
@@ -470,14 +489,7 @@ export class CardRepository {
       learnt.clear();
       const now = Date.now();
       await this.pagePlanOnPostgres(tx);
-      const keys = tx
-        .selectFrom('cards')
-        .select('card_instance_id')
-        .where((w) => pageConditions(w, filter, range))
-        .orderBy('created')
-        .orderBy('card_instance_id')
-        .limit(range.limit);
-      const rows = await cancelPageStatement(tx, keys, now, this.cancelTemplates);
+      const rows = await cancelPageStatement(tx, pageKeys(tx, filter, range), now, this.cancelTemplates);
       const unwritten = await unwrittenCards(tx, rows);
       if (unwritten.cards.length > 0) {
         const events = (await this.cardsOf(unwritten.cards, tx)).map((card) => {
