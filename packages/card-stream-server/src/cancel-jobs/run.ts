@@ -123,8 +123,8 @@ class CancelRun {
         }
         if (room <= 0) break;
         const limit = Math.min(this.size, room);
-        // A range for passes spans `passes` pages (one at a time only: ranges side by side
-        // would each need the job's whole share of room).
+        // A range for passes spans `passes` pages. (Passes are for pages one at a time, as
+        // PostgreSQL runs them by default: side by side, each range is one page.)
         const passes = parallel === 1 ? Math.max(1, options.passes) : 1;
         const span = Math.min(limit * passes, room);
         // Side by side, or for passes, a page is bounded before it starts: the next can start
@@ -161,6 +161,9 @@ class CancelRun {
       let done: CancelledPage = { cancelled: 0, next: undefined };
       let took = 0;
       for (let pass = 0; pass < passes; pass++) {
+        // A server stopping leaves the range between passes: the stored cursor is still at
+        // its start, and whoever goes on takes what is left open in it.
+        if (pass > 0 && this.context.stopping()) return;
         const last = pass === passes - 1;
         const range = passes === 1 ? page.range : { ...page.range, stride: passes - pass };
         const started = performance.now();
