@@ -59,7 +59,7 @@ export async function run(kind: StoreKind): Promise<void> {
     );
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const idle = percentiles(reads.take());
-    sends.take();
+    const idleSends = percentiles(sends.take());
     const walBefore = await walPosition(options);
     const started = performance.now();
     const job = (await api('POST', '/v1/cancel-jobs', { criteria: { cardTemplateId: template } })).body;
@@ -79,6 +79,7 @@ export async function run(kind: StoreKind): Promise<void> {
       met: status.status === 'completed' && status.cancelled === CARDS && seconds <= 60,
     });
     record({ area, what: 'GET /v1/cards?userId before the job', value: `median ${idle(50)} ms, p99 ${idle(99)} ms`, goal: 'context' });
+    record({ area, what: 'sends before the job', value: `median ${idleSends(50)} ms, p99 ${idleSends(99)} ms`, goal: 'context' });
     record({ area, what: 'GET /v1/cards?userId during the job', ...stallFigure(readTimes), goal: 'no request waits > 100 ms' });
     record({ area, what: 'sends during the job', ...stallFigure(sendTimes), goal: 'no request waits > 100 ms' });
     if (walBefore !== undefined && walAfter !== undefined) {
