@@ -78,7 +78,9 @@ interface Page {
 
 /**
  * One claimed job on its way. Pages cancel cards in (created, card_instance_id) order. Alone
- * (`parallel` 1), each takes the next `size` open cards after the last. Side by side (on
+ * (`parallel` 1), each takes the next `size` open cards after the last; with `passes` (on
+ * PostgreSQL), a range of `passes` times that is bounded first and each pass takes an even
+ * share of it (CancelRunOptions). Side by side (on
  * PostgreSQL, where writes run concurrently and a page waits on the database, not on this
  * thread), each is first bounded at both ends (`cancelPageEnd`), so the pages in flight cover
  * disjoint ranges. Every page's transaction also records the job's progress: its count,
@@ -137,8 +139,8 @@ class CancelRun {
         this.reserved += page.range.limit;
         const running = this.runPage(page, inPasses ? passes : 1).finally(() => inFlight.delete(running));
         inFlight.add(running);
-        // Open-ended (alone, or fewer than `limit` cards were left): where it ends is known
-        // only once it has run.
+        // Open-ended (alone without passes, or fewer cards were left than it would bound):
+        // where it ends is known only once it has run.
         if (upTo) this.planned = upTo;
         else await running;
         // SQLite's calls are synchronous: without a turn of the event loop between pages, no
