@@ -440,9 +440,10 @@ export class CardRepository {
 
   /**
    * Cancels the next `limit` open cards matching `filter` after `range.after` (and up to
-   * `range.upTo`, when given) in (created, card_instance_id) order, or every `range.stride`-th
-   * of them — a page of a bulk cancel job. `alsoWrite` runs last in the page's transaction (the job's progress), told what it
-   * cancelled: how many, and the position of the last (undefined when none was left).
+   * `range.upTo`, when given) in (created, card_instance_id) order, or every
+   * `range.stride`-th of them — a page of a bulk cancel job. `alsoWrite` runs last in the
+   * page's transaction (the job's progress), told what it cancelled: how many, and the
+   * position of the last (undefined when none was left).
    */
   async cancelPage(
     query: CardFilter,

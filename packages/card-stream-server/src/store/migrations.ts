@@ -740,7 +740,7 @@ function uuidCardIds(kind: StoreKind): Migration {
  * every card of a page in one transaction and needed room for all of them. It now goes over
  * each range in passes (cancel-jobs/run.ts), each changing an eighth of a page's cards, whose
  * versions fit, and whose old ones the next pass reclaims. A card of a million-member send
- * takes about 255 bytes of table where it took 431. A card's own change (a dismiss, a
+ * takes 256 bytes of table where it took 431. A card's own change (a dismiss, a
  * snooze) needs room for one version, as before. Pages written before keep their layout.
  */
 function cardsRoomForPasses(kind: StoreKind): Migration {
