@@ -132,7 +132,7 @@ class CancelRun {
         // Side by side, or for passes, a page is bounded before it starts: the next can start
         // after it, and each pass covers the same cards. With fewer than that left, the rest
         // goes in open-ended pages.
-        const upTo = parallel > 1 || passes > 1 ? await this.context.cards.cancelPageEnd(this.criteria, this.planned, parallel > 1 ? limit : span) : undefined;
+        const upTo = parallel > 1 || passes > 1 ? await this.context.cards.cancelPageEnd(this.criteria, this.planned, span) : undefined;
         const inPasses = passes > 1 && upTo !== undefined;
         const page: Page = { range: { after: this.planned, upTo, limit: inPasses ? span : limit }, end: upTo, done: false };
         this.pages.push(page);

@@ -52,27 +52,30 @@ function columnName(node: OperationNode): string | undefined {
 /** Operators under which a value that is no UUID may stand in for the nil UUID. */
 const EQUALITY = new Set(['=', '==', '!=', '<>', 'in', 'not in']);
 
-function values(node: OperationNode): unknown[] | undefined {
-  if (ValueNode.is(node)) return [node.value];
-  if (PrimitiveValueListNode.is(node)) return [...node.values];
-  if (ValueListNode.is(node)) return node.values.map((v) => (ValueNode.is(v) ? v.value : undefined));
+/** `node` with each of its values put through `map`, as a node of its kind; undefined for a node that holds no values. */
+function mapValues(node: OperationNode, map: (value: unknown) => unknown): OperationNode | undefined {
+  if (ValueNode.is(node)) return ValueNode.create(map(node.value));
+  if (PrimitiveValueListNode.is(node)) return PrimitiveValueListNode.create(node.values.map(map));
+  if (ValueListNode.is(node)) return ValueListNode.create(node.values.map((v) => (ValueNode.is(v) ? ValueNode.create(map(v.value)) : v)));
   return undefined;
 }
 
 class UuidComparisons extends OperationNodeTransformer {
   protected override transformBinaryOperation(node: BinaryOperationNode): BinaryOperationNode {
     const transformed = super.transformBinaryOperation(node);
-    const column = columnName(transformed.leftOperand);
-    const compared = values(transformed.rightOperand);
-    if (column === undefined || !UUID_COLUMNS.has(column) || !compared || compared.every((v) => comparableUuid(v) === v)) return transformed;
     const { leftOperand: left, operator, rightOperand: right } = transformed;
+    const column = columnName(left);
+    if (column === undefined || !UUID_COLUMNS.has(column)) return transformed;
+    let unlike = false;
+    const safe = mapValues(right, (value) => {
+      const comparable = comparableUuid(value);
+      if (comparable !== value) unlike = true;
+      return comparable;
+    });
+    if (!safe || !unlike) return transformed;
     if (!OperatorNode.is(operator) || !EQUALITY.has(operator.operator)) {
       return BinaryOperationNode.create(CastNode.create(left, DataTypeNode.create('text')), operator, right);
     }
-    let safe: OperationNode = right;
-    if (ValueNode.is(right)) safe = ValueNode.create(comparableUuid(right.value));
-    else if (PrimitiveValueListNode.is(right)) safe = PrimitiveValueListNode.create(right.values.map(comparableUuid));
-    else if (ValueListNode.is(right)) safe = ValueListNode.create(right.values.map((v) => (ValueNode.is(v) ? ValueNode.create(comparableUuid(v.value)) : v)));
     return BinaryOperationNode.create(left, operator, safe);
   }
 }
